@@ -1,0 +1,417 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/redspin/redspin/internal/manifest"
+	"github.com/redspin/redspin/internal/redisurl"
+	"github.com/redspin/redspin/internal/runtimeconfig"
+	"github.com/redspin/redspin/internal/template"
+	"github.com/redspin/redspin/internal/variables"
+)
+
+// ErrNoRedisTriggers is returned by [Load] for an app that has no Redis
+// trigger (after -c filtering). `check` reports it as a finding, `up` as an error.
+var ErrNoRedisTriggers = errors.New("the app has no Redis triggers: redspin runs only [[trigger.redis]] entries")
+
+// ErrNoAddress is wrapped by [Load] when a Redis trigger has no address and no
+// embedded Redis serves it.
+var ErrNoAddress = errors.New("no Redis address")
+
+// Options are the inputs of [Load] that come from the command line and the
+// process environment. The zero value loads spin.toml from the working directory.
+type Options struct {
+	// From is -f/--from: a manifest file or a directory; "" searches upward for spin.toml.
+	From string
+	// Variables are the --variable arguments, in order.
+	Variables []string
+	// RuntimeConfigFile is --runtime-config-file; "" means none.
+	RuntimeConfigFile string
+	// Env are the -e/--env KEY=VALUE arguments, applied to every component.
+	Env []string
+	// ComponentIDs is -c/--component-id: run only these components.
+	ComponentIDs []string
+	// EmbeddedRedisURL serves every trigger that has no address; "" means none.
+	EmbeddedRedisURL string
+	// StateDir and LogDir are --state-dir and -L/--log-dir; nil means not given
+	// and "" means explicitly unset.
+	StateDir, LogDir *string
+	// CacheDir holds downloaded component sources; "" uses the user cache dir.
+	CacheDir string
+	// SkipComponents skips reading and downloading Wasm sources (check --no-components).
+	SkipComponents bool
+	// Strict turns unresolved required variables and components with
+	// dependencies into errors (up); otherwise they are warnings (check).
+	Strict bool
+	// Getenv reads the process environment (SPIN_VARIABLE_*); nil means os.Getenv.
+	Getenv func(string) string
+	// Cwd is the working directory for .env and relative display paths; "" means os.Getwd.
+	Cwd string
+}
+
+// App is a resolved application, ready to be compiled and run.
+type App struct {
+	// Manifest is the loaded manifest.
+	Manifest *manifest.Manifest
+	// RuntimeConfig is the loaded runtime config, or nil.
+	RuntimeConfig *runtimeconfig.Config
+	// Resolver resolves application variables through the provider chain.
+	Resolver *variables.Resolver
+	// Servers are the distinct Redis servers, in first-use order.
+	Servers []Server
+	// Components are the components some Redis trigger runs, in manifest order.
+	Components []*Component
+	// IgnoredTriggerTypes are the trigger types redspin does not run.
+	IgnoredTriggerTypes []string
+	// Warnings are non-fatal findings, one line each.
+	Warnings []string
+	// StateDir is where key-value data and the embedded Redis URL live; "" means none.
+	StateDir string
+	// LogDir is where component stdio is written; "" means component output goes to stderr only.
+	LogDir string
+	// MaxInstanceMemory comes from the runtime config; 0 means not set.
+	MaxInstanceMemory uint64
+
+	stagingDir string
+}
+
+// Server is one Redis server and what is subscribed on it.
+type Server struct {
+	// Address is the resolved address as written; it may hold credentials,
+	// so it is never printed.
+	Address string
+	// URL is the parsed address.
+	URL *redisurl.URL
+	// Display is host:port or the socket path; it never holds credentials.
+	Display string
+	// Channels are sorted by name.
+	Channels []Channel
+}
+
+// Channel is one subscribed channel and the components each message runs.
+type Channel struct {
+	Name       string
+	Components []string
+}
+
+// Component is a component some Redis trigger runs.
+type Component struct {
+	// Spec is the manifest's component.
+	Spec *manifest.Component
+	// WasmPath is the local file holding the Wasm; "" when sources were skipped.
+	WasmPath string
+	// Env is the WASI environment: the manifest's environment, then -e overrides.
+	Env map[string]string
+	// Mounts are the read-only directories the guest sees.
+	Mounts []Mount
+}
+
+// ID returns the component ID.
+func (c *Component) ID() string { return c.Spec.ID }
+
+// Mount maps a host directory to a guest path.
+type Mount struct {
+	HostDir, GuestDir string
+}
+
+// Close removes the staging directory for component files.
+func (a *App) Close() error {
+	if a == nil || a.stagingDir == "" {
+		return nil
+	}
+	return os.RemoveAll(a.stagingDir)
+}
+
+// ComponentIDs returns the IDs of the components that will run.
+func (a *App) ComponentIDs() []string {
+	ids := make([]string, len(a.Components))
+	for i, c := range a.Components {
+		ids[i] = c.ID()
+	}
+	return ids
+}
+
+// Load resolves the application described by opts.
+//
+// # Errors
+//
+// Manifest and runtime-config errors carry the file, line and column. Trigger
+// errors name the trigger. [ErrNoRedisTriggers] when nothing is left to run;
+// the returned App is then still filled in as far as it was resolved.
+func Load(ctx context.Context, opts Options) (*App, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Cwd == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opts.Cwd = wd
+	}
+	path, err := manifest.Find(opts.From)
+	if err != nil {
+		return nil, err
+	}
+	m, mwarn, err := manifest.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Manifest: m, IgnoredTriggerTypes: m.OtherTriggerTypes}
+	for _, w := range mwarn {
+		a.Warnings = append(a.Warnings, w.String())
+	}
+	for _, t := range m.OtherTriggerTypes {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("trigger type %q is ignored: redspin runs only Redis triggers", t))
+	}
+
+	if opts.RuntimeConfigFile != "" {
+		rc, rwarn, err := runtimeconfig.Load(opts.RuntimeConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		a.RuntimeConfig = rc
+		for _, w := range rwarn {
+			a.Warnings = append(a.Warnings, w.String())
+		}
+		a.MaxInstanceMemory = rc.MaxInstanceMemory
+	}
+	a.StateDir = chooseDir(opts.StateDir, runtimeDir(a.RuntimeConfig, true), filepath.Join(m.Dir, ".spin"))
+	a.LogDir = chooseDir(opts.LogDir, runtimeDir(a.RuntimeConfig, false), filepath.Join(a.StateDir, "logs"))
+	if a.StateDir == "" && opts.LogDir == nil && runtimeDir(a.RuntimeConfig, false) == nil {
+		a.LogDir = ""
+	}
+
+	cli, err := variables.ParseCLI(opts.Variables)
+	if err != nil {
+		return nil, err
+	}
+	providers, err := variables.Chain(cli, a.RuntimeConfig, opts.Getenv, opts.Cwd)
+	if err != nil {
+		return nil, err
+	}
+	a.Resolver = variables.NewResolver(declarations(m), providers)
+
+	triggers, err := selectTriggers(m, opts.ComponentIDs)
+	if err != nil {
+		return a, err
+	}
+	if len(triggers) == 0 {
+		return a, ErrNoRedisTriggers
+	}
+	if err := a.resolveServers(ctx, triggers, opts.EmbeddedRedisURL); err != nil {
+		return a, err
+	}
+	if err := a.Resolver.CheckRequired(ctx); err != nil {
+		if opts.Strict {
+			return a, err
+		}
+		a.Warnings = append(a.Warnings, err.Error()+" (redspin up will refuse to start)")
+	}
+	if err := a.resolveComponents(ctx, triggers, opts); err != nil {
+		a.Close()
+		return a, err
+	}
+	return a, nil
+}
+
+func runtimeDir(rc *runtimeconfig.Config, state bool) *string {
+	if rc == nil {
+		return nil
+	}
+	if state {
+		return rc.StateDir
+	}
+	return rc.LogDir
+}
+
+// chooseDir picks the flag, then the runtime config, then the default.
+func chooseDir(flag, rc *string, def string) string {
+	switch {
+	case flag != nil:
+		return *flag
+	case rc != nil:
+		return *rc
+	}
+	return def
+}
+
+func declarations(m *manifest.Manifest) []variables.Variable {
+	names := make([]string, 0, len(m.Variables))
+	for n := range m.Variables {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]variables.Variable, 0, len(names))
+	for _, n := range names {
+		v := m.Variables[n]
+		out = append(out, variables.Variable{Name: n, Default: v.Default, Required: v.Required, Secret: v.Secret})
+	}
+	return out
+}
+
+// selectTriggers applies -c: triggers for other components are dropped.
+func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigger, error) {
+	if len(only) == 0 {
+		return m.RedisTriggers, nil
+	}
+	for _, id := range only {
+		if _, ok := m.Components[id]; !ok {
+			return nil, fmt.Errorf("-c/--component-id %q: no such component; valid ids: %s", id, strings.Join(m.ComponentIDs, ", "))
+		}
+	}
+	var out []manifest.RedisTrigger
+	for _, t := range m.RedisTriggers {
+		if slices.Contains(only, t.Component) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, embedded string) error {
+	def := ""
+	if a.Manifest.RedisAddress != "" {
+		s, err := a.render(ctx, a.Manifest.RedisAddress)
+		if err != nil {
+			return fmt.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
+		}
+		def = s
+	}
+	type key struct{ addr, channel string }
+	byServer := map[string]*Server{}
+	var order []string
+	seen := map[key][]string{}
+	for _, t := range triggers {
+		expr := t.Address
+		if expr == "" {
+			expr = def
+		}
+		addr := ""
+		if expr != "" {
+			s, err := a.render(ctx, expr)
+			if err != nil {
+				return fmt.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, expr, t.Component, err)
+			}
+			addr = s
+		}
+		if addr == "" {
+			if embedded == "" {
+				return fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
+			}
+			addr = embedded
+		}
+		channel, err := a.render(ctx, t.Channel)
+		if err != nil {
+			return fmt.Errorf("trigger %q: failed to resolve redis trigger channel %q for component %q: %w", t.ID, t.Channel, t.Component, err)
+		}
+		if channel == "" {
+			return fmt.Errorf("trigger %q: channel resolves to an empty string", t.ID)
+		}
+		u, err := redisurl.Parse(addr)
+		if err != nil {
+			return fmt.Errorf("trigger %q: address: %w", t.ID, err)
+		}
+		srv := byServer[addr]
+		if srv == nil {
+			srv = &Server{Address: addr, URL: u, Display: u.Display()}
+			byServer[addr] = srv
+			order = append(order, addr)
+		}
+		k := key{addr, channel}
+		if slices.Contains(seen[k], t.Component) {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("trigger %q: component %q is already subscribed to channel %q on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel, srv.Display))
+			continue
+		}
+		seen[k] = append(seen[k], t.Component)
+		i := slices.IndexFunc(srv.Channels, func(c Channel) bool { return c.Name == channel })
+		if i < 0 {
+			srv.Channels = append(srv.Channels, Channel{Name: channel})
+			i = len(srv.Channels) - 1
+		}
+		srv.Channels[i].Components = append(srv.Channels[i].Components, t.Component)
+	}
+	for _, addr := range order {
+		srv := byServer[addr]
+		slices.SortFunc(srv.Channels, func(x, y Channel) int { return strings.Compare(x.Name, y.Name) })
+		a.Servers = append(a.Servers, *srv)
+	}
+	return nil
+}
+
+func (a *App) render(ctx context.Context, expr string) (string, error) {
+	t, err := template.Parse(expr)
+	if err != nil {
+		return "", err
+	}
+	return a.Resolver.ResolveTemplate(ctx, t)
+}
+
+func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTrigger, opts Options) error {
+	used := map[string]bool{}
+	for _, t := range triggers {
+		used[t.Component] = true
+	}
+	overrides, err := parseEnv(opts.Env)
+	if err != nil {
+		return err
+	}
+	cacheDir := opts.CacheDir
+	if cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(d, "redspin")
+		} else {
+			cacheDir = filepath.Join(a.StateDir, "cache")
+		}
+	}
+	for _, id := range a.Manifest.ComponentIDs {
+		if !used[id] {
+			continue
+		}
+		spec := a.Manifest.Components[id]
+		if spec.HasDependencies {
+			msg := fmt.Sprintf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
+			if opts.Strict {
+				return errors.New(msg)
+			}
+			a.Warnings = append(a.Warnings, msg)
+		}
+		c := &Component{Spec: spec, Env: map[string]string{}}
+		for k, v := range spec.Environment {
+			c.Env[k] = v
+		}
+		for k, v := range overrides {
+			c.Env[k] = v
+		}
+		if !opts.SkipComponents {
+			p, err := manifest.FetchSource(ctx, a.Manifest, spec, filepath.Join(cacheDir, "sources"))
+			if err != nil {
+				return err
+			}
+			c.WasmPath = p
+			if err := a.stageFiles(c); err != nil {
+				return err
+			}
+		}
+		a.Components = append(a.Components, c)
+	}
+	return nil
+}
+
+func parseEnv(args []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range args {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-e/--env %q: expected KEY=VALUE", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
