@@ -1,0 +1,340 @@
+package redisurl
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPort is the port used when a TCP URL names none.
+const DefaultPort = 6379
+
+// Schemes lists every accepted URL scheme.
+var Schemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix"}
+
+// ErrInvalid is wrapped by every error [Parse] returns, so callers can tell
+// a bad URL from other failures with errors.Is.
+var ErrInvalid = errors.New("invalid Redis URL")
+
+// URL is a parsed Redis URL. Build one with [Parse].
+type URL struct {
+	// Scheme is the lower-cased scheme: redis, rediss, valkey, valkeys,
+	// redis+unix, valkey+unix or unix.
+	Scheme string
+	// Host is the TCP host name or address, without brackets for IPv6.
+	// Empty for unix forms.
+	Host string
+	// Port is the TCP port (default 6379); 0 for unix forms.
+	Port int
+	// SocketPath is the absolute socket path of unix forms.
+	SocketPath string
+	// Username and Password are percent-decoded; empty when not given.
+	Username, Password string
+	// DB is the database number (default 0).
+	DB int
+	// Protocol is 2 or 3 when the URL says so, 0 when it does not.
+	Protocol int
+	// TLS is set for rediss and valkeys.
+	TLS bool
+	// Insecure is set by the #insecure fragment: TLS without certificate
+	// verification.
+	Insecure bool
+}
+
+// IsUnix reports whether the URL names a unix socket.
+func (u *URL) IsUnix() bool { return u.SocketPath != "" }
+
+// Display returns what redspin prints for the server: "host:port"
+// ("[::1]:6379" for IPv6) or the socket path. It never holds credentials.
+func (u *URL) Display() string {
+	if u.IsUnix() {
+		return u.SocketPath
+	}
+	return net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
+}
+
+// String returns [URL.Redacted], so that printing a URL by accident does not
+// reveal its password.
+func (u *URL) String() string { return u.Redacted() }
+
+// Redacted returns the URL in canonical form with the password, if any,
+// replaced by "****".
+func (u *URL) Redacted() string {
+	var b strings.Builder
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	if u.IsUnix() {
+		b.WriteString(u.SocketPath)
+		q := url.Values{}
+		if u.DB != 0 {
+			q.Set("db", strconv.Itoa(u.DB))
+		}
+		if u.Username != "" {
+			q.Set("user", u.Username)
+		}
+		if u.Password != "" {
+			q.Set("pass", "****")
+		}
+		if u.Protocol != 0 {
+			q.Set("protocol", "resp"+strconv.Itoa(u.Protocol))
+		}
+		if len(q) > 0 {
+			// Encode escapes '*'; the mask reads better unescaped.
+			b.WriteString("?" + strings.ReplaceAll(q.Encode(), "%2A", "*"))
+		}
+		return b.String()
+	}
+	if u.Username != "" || u.Password != "" {
+		b.WriteString(url.User(u.Username).String())
+		if u.Password != "" {
+			b.WriteString(":****")
+		}
+		b.WriteString("@")
+	}
+	b.WriteString(u.Display())
+	if u.DB != 0 {
+		b.WriteString("/" + strconv.Itoa(u.DB))
+	}
+	if u.Protocol != 0 {
+		b.WriteString("?protocol=resp" + strconv.Itoa(u.Protocol))
+	}
+	if u.Insecure {
+		b.WriteString("#insecure")
+	}
+	return b.String()
+}
+
+// Options returns go-redis options for the URL: address and network,
+// credentials, database, protocol (2 unless the URL asks for 3: go-redis
+// would otherwise default to RESP3) and, for TLS schemes, a TLS config whose
+// ServerName is the host and which skips verification for #insecure.
+func (u *URL) Options() *redis.Options {
+	o := &redis.Options{
+		Network:  "tcp",
+		Addr:     u.Display(),
+		Username: u.Username,
+		Password: u.Password,
+		DB:       u.DB,
+		Protocol: u.Protocol,
+	}
+	if o.Protocol == 0 {
+		o.Protocol = 2
+	}
+	if u.IsUnix() {
+		o.Network = "unix"
+		o.Addr = u.SocketPath
+	}
+	if u.TLS {
+		o.TLSConfig = &tls.Config{
+			ServerName:         u.Host,
+			InsecureSkipVerify: u.Insecure, //nolint:gosec // the user asked for it with #insecure
+			MinVersion:         tls.VersionTLS12,
+		}
+	}
+	return o
+}
+
+// Parse parses a Redis URL in any of the forms listed in the package
+// documentation.
+//
+// # Errors
+//
+// Every error wraps [ErrInvalid] and says what is wrong and what a valid URL
+// looks like. The error quotes the input only when the input holds no
+// credentials ('@' or a pass= parameter); it never contains the password.
+func Parse(raw string) (*URL, error) {
+	p := parser{raw: raw, safe: !strings.Contains(raw, "@") && !strings.Contains(strings.ToLower(raw), "pass")}
+	return p.parse()
+}
+
+type parser struct {
+	raw  string
+	safe bool // the input holds no credentials, so it may be echoed
+}
+
+// fail builds the error; reason must not hold parts of the input unless
+// they went through show.
+func (p *parser) fail(format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	if p.safe {
+		return fmt.Errorf("%w %q: %s", ErrInvalid, p.raw, reason)
+	}
+	return fmt.Errorf("%w (shown without the URL, which holds credentials): %s", ErrInvalid, reason)
+}
+
+// show quotes part of the input when the input holds no credentials.
+func (p *parser) show(s string) string {
+	if p.safe {
+		return strconv.Quote(s)
+	}
+	return "(hidden)"
+}
+
+const example = "redis://[user:password@]host[:port][/db]"
+
+func (p *parser) parse() (*URL, error) {
+	raw := p.raw
+	if strings.TrimSpace(raw) == "" {
+		return nil, p.fail("empty URL (want %s)", example)
+	}
+	colon := strings.Index(raw, ":")
+	if colon <= 0 {
+		return nil, p.fail("missing scheme (want %s)", example)
+	}
+	scheme := strings.ToLower(raw[:colon])
+	if !knownScheme(scheme) {
+		if !validSchemeChars(scheme) {
+			// "localhost:6379" or similar: the "scheme" is really a host.
+			return nil, p.fail("missing scheme (want %s)", example)
+		}
+		if !strings.HasPrefix(raw[colon:], "://") {
+			return nil, p.fail("missing scheme (want %s)", example)
+		}
+		return nil, p.fail("unsupported scheme %q (want one of %s)", scheme, strings.Join(Schemes, ", "))
+	}
+	if !strings.HasPrefix(raw[colon:], "://") {
+		return nil, p.fail("expected \"//\" after %q (for example %s://localhost:6379)", scheme+":", scheme)
+	}
+	pu, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if p.safe && errors.As(err, &ue) {
+			return nil, p.fail("%v", ue.Err)
+		}
+		return nil, p.fail("malformed URL (want %s)", example)
+	}
+	u := &URL{Scheme: scheme}
+	switch scheme {
+	case "redis+unix", "valkey+unix", "unix":
+		return p.unix(u, pu)
+	default:
+		return p.tcp(u, pu)
+	}
+}
+
+func (p *parser) tcp(u *URL, pu *url.URL) (*URL, error) {
+	u.TLS = u.Scheme == "rediss" || u.Scheme == "valkeys"
+	u.Host = strings.ToLower(pu.Hostname())
+	if u.Host == "" {
+		return nil, p.fail("missing hostname (want %s)", example)
+	}
+	u.Port = DefaultPort
+	if ps := pu.Port(); ps != "" {
+		port, err := strconv.Atoi(ps)
+		if err != nil || port < 1 || port > 65535 {
+			return nil, p.fail("invalid port %s (want 1-65535)", p.show(ps))
+		}
+		u.Port = port
+	} else if strings.HasSuffix(pu.Host, ":") {
+		return nil, p.fail("empty port after ':' (omit it for the default %d)", DefaultPort)
+	}
+	if pu.User != nil {
+		u.Username = pu.User.Username()
+		u.Password, _ = pu.User.Password()
+	}
+	if db := strings.Trim(pu.Path, "/"); db != "" {
+		n, err := strconv.Atoi(db)
+		if err != nil || n < 0 {
+			return nil, p.fail("invalid database number %s in the path (want /0, /1, ...)", p.show(db))
+		}
+		u.DB = n
+	}
+	if err := p.query(u, pu, false); err != nil {
+		return nil, err
+	}
+	if pu.Fragment != "" || strings.HasSuffix(p.raw, "#") {
+		if !u.TLS {
+			return nil, p.fail("unexpected fragment: only rediss:// and valkeys:// take one (#insecure)")
+		}
+		if pu.Fragment != "insecure" {
+			return nil, p.fail("unsupported fragment %s: only #insecure is allowed", p.show("#"+pu.Fragment))
+		}
+		u.Insecure = true
+	}
+	return u, nil
+}
+
+func (p *parser) unix(u *URL, pu *url.URL) (*URL, error) {
+	if h := pu.Hostname(); h != "" && h != "localhost" {
+		return nil, p.fail("a unix socket URL takes an absolute path, %s:///path/to/redis.sock, not a host", u.Scheme)
+	}
+	if pu.Port() != "" {
+		return nil, p.fail("a unix socket URL takes no port")
+	}
+	if pu.Path == "" || pu.Path == "/" {
+		return nil, p.fail("missing socket path (want %s:///path/to/redis.sock)", u.Scheme)
+	}
+	if pu.Fragment != "" || strings.HasSuffix(p.raw, "#") {
+		return nil, p.fail("unexpected fragment in a unix socket URL")
+	}
+	u.SocketPath = pu.Path
+	if pu.User != nil {
+		u.Username = pu.User.Username()
+		u.Password, _ = pu.User.Password()
+	}
+	return u, p.query(u, pu, true)
+}
+
+// query reads ?protocol= and, for unix forms, ?db=, ?user= and ?pass=.
+// Other parameters are ignored, as redis-rs ignores them.
+func (p *parser) query(u *URL, pu *url.URL, unix bool) error {
+	q, err := url.ParseQuery(pu.RawQuery)
+	if err != nil {
+		return p.fail("malformed query string")
+	}
+	if v, ok := q["protocol"]; ok {
+		switch strings.ToLower(v[len(v)-1]) {
+		case "resp2", "2":
+			u.Protocol = 2
+		case "resp3", "3":
+			u.Protocol = 3
+		default:
+			return p.fail("invalid protocol %s (want resp2 or resp3)", p.show(v[len(v)-1]))
+		}
+	}
+	if !unix {
+		return nil
+	}
+	if v, ok := q["db"]; ok {
+		n, err := strconv.Atoi(v[len(v)-1])
+		if err != nil || n < 0 {
+			return p.fail("invalid database number %s in ?db= (want 0, 1, ...)", p.show(v[len(v)-1]))
+		}
+		u.DB = n
+	}
+	if v, ok := q["user"]; ok {
+		u.Username = v[len(v)-1]
+	}
+	if v, ok := q["pass"]; ok {
+		u.Password = v[len(v)-1]
+	}
+	return nil
+}
+
+func knownScheme(s string) bool {
+	for _, k := range Schemes {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// validSchemeChars reports whether s could be a URL scheme (RFC 3986).
+func validSchemeChars(s string) bool {
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,293 @@
+package redisurl
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     URL
+		display  string
+		redacted string
+	}{
+		{
+			in:       "redis://localhost",
+			want:     URL{Scheme: "redis", Host: "localhost", Port: 6379},
+			display:  "localhost:6379",
+			redacted: "redis://localhost:6379",
+		},
+		{
+			in:       "redis://localhost:6380/2",
+			want:     URL{Scheme: "redis", Host: "localhost", Port: 6380, DB: 2},
+			display:  "localhost:6380",
+			redacted: "redis://localhost:6380/2",
+		},
+		{
+			in:       "REDIS://Host.Example:1/",
+			want:     URL{Scheme: "redis", Host: "host.example", Port: 1},
+			display:  "host.example:1",
+			redacted: "redis://host.example:1",
+		},
+		{
+			in:       "redis://:p4ssw0rd@cache:6379",
+			want:     URL{Scheme: "redis", Host: "cache", Port: 6379, Password: "p4ssw0rd"},
+			display:  "cache:6379",
+			redacted: "redis://:****@cache:6379",
+		},
+		{
+			in:       "redis://app%40x:p%2Fw%3Ad%40@cache",
+			want:     URL{Scheme: "redis", Host: "cache", Port: 6379, Username: "app@x", Password: "p/w:d@"},
+			display:  "cache:6379",
+			redacted: "redis://app%40x:****@cache:6379",
+		},
+		{
+			in:       "redis://user@cache",
+			want:     URL{Scheme: "redis", Host: "cache", Port: 6379, Username: "user"},
+			display:  "cache:6379",
+			redacted: "redis://user@cache:6379",
+		},
+		{
+			in:       "redis://[::1]:6379/0?protocol=resp3",
+			want:     URL{Scheme: "redis", Host: "::1", Port: 6379, Protocol: 3},
+			display:  "[::1]:6379",
+			redacted: "redis://[::1]:6379?protocol=resp3",
+		},
+		{
+			in:      "redis://[::1]",
+			want:    URL{Scheme: "redis", Host: "::1", Port: 6379},
+			display: "[::1]:6379",
+		},
+		{
+			in:   "redis://h?protocol=2",
+			want: URL{Scheme: "redis", Host: "h", Port: 6379, Protocol: 2},
+		},
+		{
+			in:   "redis://h?protocol=RESP2&timeout=5",
+			want: URL{Scheme: "redis", Host: "h", Port: 6379, Protocol: 2},
+		},
+		{
+			in:   "redis://h?protocol=3",
+			want: URL{Scheme: "redis", Host: "h", Port: 6379, Protocol: 3},
+		},
+		{
+			in:       "rediss://u:secret@tls.example:6380#insecure",
+			want:     URL{Scheme: "rediss", Host: "tls.example", Port: 6380, Username: "u", Password: "secret", TLS: true, Insecure: true},
+			display:  "tls.example:6380",
+			redacted: "rediss://u:****@tls.example:6380#insecure",
+		},
+		{
+			in:   "rediss://tls.example",
+			want: URL{Scheme: "rediss", Host: "tls.example", Port: 6379, TLS: true},
+		},
+		{
+			in:   "valkey://v:7000",
+			want: URL{Scheme: "valkey", Host: "v", Port: 7000},
+		},
+		{
+			in:   "valkeys://v#insecure",
+			want: URL{Scheme: "valkeys", Host: "v", Port: 6379, TLS: true, Insecure: true},
+		},
+		{
+			in:       "redis+unix:///run/redis.sock?db=3&user=me&pass=pw&protocol=resp3",
+			want:     URL{Scheme: "redis+unix", SocketPath: "/run/redis.sock", DB: 3, Username: "me", Password: "pw", Protocol: 3},
+			display:  "/run/redis.sock",
+			redacted: "redis+unix:///run/redis.sock?db=3&pass=****&protocol=resp3&user=me",
+		},
+		{
+			in:       "unix:///tmp/r.sock",
+			want:     URL{Scheme: "unix", SocketPath: "/tmp/r.sock"},
+			display:  "/tmp/r.sock",
+			redacted: "unix:///tmp/r.sock",
+		},
+		{
+			in:   "valkey+unix://localhost/tmp/r.sock",
+			want: URL{Scheme: "valkey+unix", SocketPath: "/tmp/r.sock"},
+		},
+		{
+			in:   "unix://me:pw@/tmp/r.sock?pass=other",
+			want: URL{Scheme: "unix", SocketPath: "/tmp/r.sock", Username: "me", Password: "other"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			u, err := Parse(tc.in)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !reflect.DeepEqual(*u, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", *u, tc.want)
+			}
+			if tc.display != "" && u.Display() != tc.display {
+				t.Errorf("Display() = %q, want %q", u.Display(), tc.display)
+			}
+			if tc.redacted != "" && u.Redacted() != tc.redacted {
+				t.Errorf("Redacted() = %q, want %q", u.Redacted(), tc.redacted)
+			}
+			if u.Password != "" {
+				for _, s := range []string{u.Display(), u.Redacted(), u.String()} {
+					if strings.Contains(s, u.Password) {
+						t.Errorf("%q leaks the password", s)
+					}
+				}
+			}
+			// The redacted form parses back to the same URL, bar the password.
+			back, err := Parse(u.Redacted())
+			if err != nil {
+				t.Fatalf("Parse(Redacted()): %v", err)
+			}
+			want := *u
+			if want.Password != "" {
+				want.Password = "****"
+			}
+			if !reflect.DeepEqual(*back, want) {
+				t.Errorf("round trip: got %+v, want %+v", *back, want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // substring of the error
+	}{
+		{"", "empty URL"},
+		{"   ", "empty URL"},
+		{"localhost:6379", `invalid Redis URL "localhost:6379": missing scheme`},
+		{"localhost", "missing scheme"},
+		{"redis:/localhost:6379", `invalid Redis URL "redis:/localhost:6379": expected "//" after "redis:" (for example redis://localhost:6379)`},
+		{"redis:localhost", `expected "//" after "redis:"`},
+		{"http://localhost", `unsupported scheme "http" (want one of redis, rediss, valkey, valkeys, redis+unix, valkey+unix, unix)`},
+		{"redis://", "missing hostname"},
+		{"redis://:6379", "missing hostname"},
+		{"redis://:pw@:6379", "missing hostname"},
+		{"redis://h:0", `invalid port "0"`},
+		{"redis://h:70000", `invalid port "70000"`},
+		{"redis://h:", "empty port"},
+		{"redis://h:abc", "invalid port"},
+		{"redis://h/x", `invalid database number "x"`},
+		{"redis://h/-1", "invalid database number"},
+		{"redis://h?protocol=resp4", `invalid protocol "resp4" (want resp2 or resp3)`},
+		{"rediss://h#secure", `unsupported fragment "#secure": only #insecure is allowed`},
+		{"rediss://h#", "only #insecure is allowed"},
+		{"redis://h#insecure", "only rediss:// and valkeys:// take one"},
+		{"unix://tmp/r.sock", "takes an absolute path"},
+		{"unix://", "missing socket path"},
+		{"redis+unix:///s?db=x", `invalid database number "x" in ?db=`},
+		{"unix:///s#x", "unexpected fragment"},
+		{"redis://u:pw@h:abc", "malformed URL"},
+		{"redis://u:pw@h:0", "invalid port (hidden)"},
+		{"redis://u:p%zz@h", "malformed URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			u, err := Parse(tc.in)
+			if err == nil {
+				t.Fatalf("Parse(%q) = %+v, want error", tc.in, u)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorsHidePassword(t *testing.T) {
+	for _, in := range []string{
+		"redis://u:Secr3tPw@h:bad",
+		"redis://u:Secr3tPw@h/notadb",
+		"redis://:Secr3tPw@",
+		"rediss://u:Secr3tPw@h#Secr3tPw",
+		"redis://u:Secr3tPw@h?protocol=Secr3tPw",
+		"redis+unix:///s?pass=Secr3tPw&db=Secr3tPw",
+		"redis+unix:///s?pass=Secr3tPw&protocol=Secr3tPw",
+		"redis://u:Secr3tPw#x@h",
+		"redis://u:Secr3t%Pw@h",
+		"redis:/u:Secr3tPw@h",
+	} {
+		_, err := Parse(in)
+		if err == nil {
+			t.Errorf("Parse(%q): want error", in)
+			continue
+		}
+		if strings.Contains(err.Error(), "Secr3t") {
+			t.Errorf("Parse(%q) error leaks the password: %v", in, err)
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	u, err := Parse("rediss://me:pw@cache.example:6380/4#insecure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := u.Options()
+	if o.Network != "tcp" || o.Addr != "cache.example:6380" || o.Username != "me" || o.Password != "pw" || o.DB != 4 || o.Protocol != 2 {
+		t.Errorf("options = %+v", o)
+	}
+	if o.TLSConfig == nil || o.TLSConfig.ServerName != "cache.example" || !o.TLSConfig.InsecureSkipVerify {
+		t.Errorf("TLS config = %+v", o.TLSConfig)
+	}
+
+	u, _ = Parse("redis://[::1]?protocol=resp3")
+	o = u.Options()
+	if o.Addr != "[::1]:6379" || o.Protocol != 3 || o.TLSConfig != nil {
+		t.Errorf("options = %+v", o)
+	}
+
+	u, _ = Parse("rediss://h")
+	if tc := u.Options().TLSConfig; tc == nil || tc.InsecureSkipVerify || tc.ServerName != "h" {
+		t.Errorf("TLS config = %+v", tc)
+	}
+
+	u, _ = Parse("unix:///run/r.sock?db=2&pass=x")
+	o = u.Options()
+	if o.Network != "unix" || o.Addr != "/run/r.sock" || o.DB != 2 || o.Password != "x" || o.Protocol != 2 {
+		t.Errorf("options = %+v", o)
+	}
+}
+
+var fuzzSchemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix", "http", "redis:"}
+
+// FuzzParse checks that Parse never panics and that no error ever contains
+// the password of a URL built around a marked password.
+func FuzzParse(f *testing.F) {
+	f.Add(uint8(0), "user", "pw", "localhost:6379", "/0?protocol=resp3")
+	f.Add(uint8(1), "", "x#y", "[::1]", "#insecure")
+	f.Add(uint8(4), "u", "p", "", "/tmp/s?pass=p&db=1")
+	f.Add(uint8(8), "u", "%zz", "h:99999", "")
+	f.Add(uint8(2), "a@b", "c:d", "h:abc", "/x")
+	f.Fuzz(func(t *testing.T, si uint8, user, pass, host, tail string) {
+		scheme := fuzzSchemes[int(si)%len(fuzzSchemes)]
+		const mark = "Qz7Mark"
+		secret := mark + pass
+		raw := scheme + "://" + user + ":" + secret + "@" + host + tail
+		u, err := Parse(raw)
+		if err == nil {
+			_ = u.Display()
+			_ = u.Redacted()
+			_ = u.Options()
+			if strings.Contains(u.Password, mark) && strings.Contains(u.Display()+u.Redacted(), mark) {
+				t.Fatalf("Display %q leaks password %q", u.Display(), u.Password)
+			}
+			return
+		}
+		if strings.Contains(user+host+tail, mark) {
+			return // the mark is not only in the password
+		}
+		if strings.Contains(err.Error(), mark) {
+			t.Fatalf("Parse(%q) error leaks the password: %v", raw, err)
+		}
+		// Also plain input, not built around a password.
+		if u2, err := Parse(user + pass + host + tail); err == nil {
+			_ = u2.Redacted()
+		}
+	})
+}
