@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/redspin/redspin/internal/app"
+	"github.com/redspin/redspin/internal/host"
+)
+
+func (c *cli) checkCommand() *cobra.Command {
+	var f appFlags
+	var noComponents bool
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Load and validate an app, and print what `up` would run",
+		Long: `check loads spin.toml, the runtime config and the variables exactly as ` + "`up`" + ` does,
+compiles each component a Redis trigger runs, and prints every Redis server
+(never its password) with its channels and components, the shape and export of
+each component, and every warning. It exits 0 when the app is valid.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := f.options()
+			opts.SkipComponents = noComponents
+			if f.embedded {
+				opts.EmbeddedRedisURL = "redis://127.0.0.1:6379"
+			}
+			a, err := app.Load(cmd.Context(), opts)
+			defer a.Close()
+			if errors.Is(err, app.ErrNoRedisTriggers) {
+				printWarnings(c, a)
+				fmt.Fprintf(c.stdout, "%s: nothing to run: %v\n", a.Manifest.File, err)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "App %q (%s)\n", a.Manifest.Name, a.Manifest.File)
+			for _, s := range a.Servers {
+				fmt.Fprintf(c.stdout, "Redis %s:\n", s.Display)
+				for _, ch := range s.Channels {
+					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Name, strings.Join(ch.Components, ","))
+				}
+			}
+			if !noComponents {
+				h, err := host.New(cmd.Context(), hostComponents(a), host.Options{
+					CacheDir: f.compiledCacheDir(),
+					Stderr:   c.stderr,
+					Logger:   c.logger,
+				})
+				if err != nil {
+					return err
+				}
+				defer h.Close()
+				fmt.Fprintln(c.stdout, "Components:")
+				for _, comp := range a.Components {
+					info, _ := h.Info(comp.ID())
+					fmt.Fprintf(c.stdout, "\t%s: %s exporting %s\n", comp.ID(), info.Shape, info.Export)
+					for _, imp := range info.UnsupportedImports {
+						a.Warnings = append(a.Warnings, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", comp.ID(), imp))
+					}
+				}
+			}
+			printWarnings(c, a)
+			fmt.Fprintln(c.stdout, "OK")
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&noComponents, "no-components", false, "validate the manifest only: do not read, download or compile Wasm sources")
+	return cmd
+}
+
+func printWarnings(c *cli, a *app.App) {
+	if a == nil {
+		return
+	}
+	for _, w := range a.Warnings {
+		fmt.Fprintf(c.stderr, "Warning: %s\n", w)
+	}
+}
+
+// hostComponents maps resolved components to the host's configuration.
+func hostComponents(a *app.App) []host.ComponentConfig {
+	out := make([]host.ComponentConfig, 0, len(a.Components))
+	for _, comp := range a.Components {
+		cc := host.ComponentConfig{ID: comp.ID(), WasmPath: comp.WasmPath, Env: comp.Env}
+		for _, m := range comp.Mounts {
+			cc.Mounts = append(cc.Mounts, host.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
+		}
+		out = append(out, cc)
+	}
+	return out
+}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/app"
+	"github.com/redspin/redspin/internal/embedredis"
+	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/trigger"
+)
+
+// upFlags are the flags of `redspin up`.
+type upFlags struct {
+	appFlags
+	env               []string
+	logDir            string
+	truncateLogs      bool
+	follow            []string
+	quiet             bool
+	stateDir          string
+	componentIDs      []string
+	maxInstanceMemory string
+	disablePooling    bool
+	disableCache      bool
+	keyValues         []string
+	build             bool
+	handlerTimeout    time.Duration
+	maxConcurrency    int
+	queueSize         int
+	queueBytes        int64
+	drop              string
+	shutdownTimeout   time.Duration
+	listenAdmin       string
+	publish           []string
+}
+
+func (c *cli) upCommand() *cobra.Command {
+	var f upFlags
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the app: subscribe to its Redis channels and handle messages",
+		Long: `up runs a Spin Redis app as ` + "`spin up`" + ` does: one pub/sub connection per Redis
+server, a fresh Wasm instance per message per component. Unlike Spin it
+reconnects when Redis goes away, handles channels in parallel (each channel in
+order), logs handler failures at WARN, and shuts down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.up(cmd, &f)
+		},
+	}
+	f.register(cmd)
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "set a WASI environment variable KEY=VALUE for every component (repeatable)")
+	fs.StringVarP(&f.logDir, "log-dir", "L", "", `directory for component stdout/stderr files; "" disables them [env: SPIN_LOG_DIR] (default: .spin/logs next to spin.toml)`)
+	fs.BoolVar(&f.truncateLogs, "truncate-logs", false, "truncate the component log files at start")
+	fs.StringArrayVar(&f.follow, "follow", nil, "echo only this component's output to stderr (repeatable; default: all)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "echo no component output to stderr")
+	fs.BoolVar(&f.quiet, "sh", false, "alias of --quiet")
+	fs.BoolVar(&f.quiet, "shush", false, "alias of --quiet")
+	_ = fs.MarkHidden("sh")
+	_ = fs.MarkHidden("shush")
+	fs.StringVar(&f.stateDir, "state-dir", "", `directory for key-value data and the embedded Redis URL; "" disables (default: .spin next to spin.toml)`)
+	fs.StringArrayVarP(&f.componentIDs, "component-id", "c", nil, "run only this component; triggers for others are dropped (repeatable)")
+	fs.StringVar(&f.maxInstanceMemory, "max-instance-memory", os.Getenv("SPIN_MAX_INSTANCE_MEMORY"), "memory cap per instance in bytes [env: SPIN_MAX_INSTANCE_MEMORY]")
+	fs.BoolVar(&f.disablePooling, "disable-pooling", false, "disable Wasmtime's pooling instance allocator")
+	fs.BoolVar(&f.disableCache, "disable-cache", os.Getenv("DISABLE_WASMTIME_CACHE") != "", "do not cache compiled components on disk [env: DISABLE_WASMTIME_CACHE]")
+	fs.StringArrayVar(&f.keyValues, "key-value", nil, "seed the default key-value store with KEY=VALUE (repeatable)")
+	fs.BoolVar(&f.build, "build", false, "not supported: redspin does not build")
+	fs.DurationVar(&f.handlerTimeout, "handler-timeout", 60*time.Second, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
+	fs.IntVar(&f.maxConcurrency, "max-concurrency", 1, "messages handled at once per channel; 1 keeps each channel in order")
+	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
+	fs.Int64Var(&f.queueBytes, "queue-bytes", 64<<20, "payload bytes queued per channel before --drop applies")
+	fs.StringVar(&f.drop, "drop", "newest", "what to drop from a full channel queue: newest or oldest")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish")
+	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
+	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
+	return cmd
+}
+
+func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
+	if f.build {
+		return usageError{errors.New("--build: redspin does not build components; run your build (e.g. `spin build`) first")}
+	}
+	if f.quiet && len(f.follow) > 0 {
+		return usageError{errors.New("--quiet and --follow cannot be used together")}
+	}
+	if f.drop != "newest" && f.drop != "oldest" {
+		return usageError{fmt.Errorf("--drop %q: want newest or oldest", f.drop)}
+	}
+	if f.maxConcurrency < 1 {
+		return usageError{fmt.Errorf("--max-concurrency %d: must be at least 1", f.maxConcurrency)}
+	}
+	var maxMem uint64
+	if f.maxInstanceMemory != "" {
+		n, err := strconv.ParseUint(f.maxInstanceMemory, 10, 64)
+		if err != nil {
+			return usageError{fmt.Errorf("--max-instance-memory %q: want a number of bytes", f.maxInstanceMemory)}
+		}
+		maxMem = n
+	}
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal now gets the default action: exit at once
+	}()
+
+	opts := f.options()
+	opts.Env = f.env
+	opts.ComponentIDs = f.componentIDs
+	opts.Strict = true
+	if cmd.Flags().Changed("state-dir") {
+		opts.StateDir = &f.stateDir
+	}
+	if cmd.Flags().Changed("log-dir") {
+		opts.LogDir = &f.logDir
+	} else if v, ok := os.LookupEnv("SPIN_LOG_DIR"); ok {
+		opts.LogDir = &v
+	}
+
+	a, embedded, err := c.loadWithEmbedded(ctx, f, opts)
+	if embedded != nil {
+		defer embedded.Close()
+	}
+	defer a.Close()
+	if err != nil {
+		return err
+	}
+	printWarnings(c, a)
+	if a.RuntimeConfig != nil {
+		line := a.RuntimeConfig.SummaryLine()
+		if line == "" {
+			line = fmt.Sprintf("Using runtime config from %q", a.RuntimeConfig.File)
+		}
+		fmt.Fprintln(c.stdout, line)
+	}
+	if maxMem == 0 {
+		maxMem = a.MaxInstanceMemory
+	}
+
+	follow, err := followFilter(a, f)
+	if err != nil {
+		return usageError{err}
+	}
+	if a.LogDir != "" {
+		if err := os.MkdirAll(a.LogDir, 0o755); err != nil {
+			return fmt.Errorf("log dir: %w", err)
+		}
+		if f.truncateLogs {
+			for _, id := range a.ComponentIDs() {
+				for _, s := range []string{"_stdout.txt", "_stderr.txt"} {
+					if err := os.Truncate(filepath.Join(a.LogDir, id+s), 0); err != nil && !os.IsNotExist(err) {
+						return err
+					}
+				}
+			}
+		}
+		fmt.Fprintf(c.stdout, "Logging component stdio to %q\n", displayPath(a.LogDir)+"/")
+	}
+
+	h, err := host.New(ctx, hostComponents(a), host.Options{
+		LogDir:            a.LogDir,
+		Follow:            follow,
+		Stderr:            c.stderr,
+		MaxInstanceMemory: maxMem,
+		HandlerTimeout:    f.handlerTimeout,
+		DisablePooling:    f.disablePooling,
+		DisableCache:      f.disableCache,
+		CacheDir:          f.compiledCacheDir(),
+		Logger:            c.logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+
+	metrics := admin.NewMetrics()
+	cfg := trigger.Config{
+		MaxConcurrency:  f.maxConcurrency,
+		QueueSize:       f.queueSize,
+		QueueBytes:      f.queueBytes,
+		Drop:            f.drop,
+		ShutdownTimeout: f.shutdownTimeout,
+		Stdout:          c.stdout,
+		Logger:          c.logger,
+		Metrics:         metrics,
+	}
+	for _, s := range a.Servers {
+		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
+		for _, ch := range s.Channels {
+			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Components: ch.Components})
+		}
+		cfg.Servers = append(cfg.Servers, srv)
+	}
+	t, err := trigger.New(cfg, h)
+	if err != nil {
+		return err
+	}
+	if f.listenAdmin != "" {
+		srv, err := admin.Start(f.listenAdmin, metrics, t, c.logger)
+		if err != nil {
+			return fmt.Errorf("--listen-admin: %w", err)
+		}
+		defer srv.Close(context.WithoutCancel(ctx))
+		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (healthz, readyz, metrics)\n", srv.Addr())
+	}
+	if len(f.publish) > 0 {
+		go c.publishWhenReady(ctx, t, a, f.publish)
+	}
+
+	runErr := t.Run(ctx)
+	fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	return runErr
+}
+
+// followFilter returns which components' output is echoed to stderr.
+func followFilter(a *app.App, f *upFlags) (func(string) bool, error) {
+	if f.quiet {
+		return func(string) bool { return false }, nil
+	}
+	if len(f.follow) == 0 {
+		return nil, nil
+	}
+	valid := a.ComponentIDs()
+	for _, id := range f.follow {
+		if !slices.Contains(valid, id) {
+			return nil, fmt.Errorf("--follow %q: no such component; valid ids: %s", id, strings.Join(valid, ", "))
+		}
+	}
+	follow := slices.Clone(f.follow)
+	return func(id string) bool { return slices.Contains(follow, id) }, nil
+}
+
+// displayPath shows p relative to the working directory when it lies below it.
+func displayPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return rel
+}
+
+// publishWhenReady sends the --publish messages once every channel is subscribed.
+func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.App, msgs []string) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !t.Ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	for _, m := range msgs {
+		channel, payload, _ := strings.Cut(m, "=")
+		if err := publishTo(ctx, a.Servers[0].URL.Options(), channel, []byte(payload)); err != nil {
+			c.logger.Warn("--publish failed", "channel", channel, "err", err)
+			continue
+		}
+		c.logger.Info("published", "channel", channel, "bytes", len(payload))
+	}
+}
+
+// loadWithEmbedded loads the app, first starting the embedded Redis when
+// --embedded-redis asks for it. The embedded server lives as long as ctx:
+// the caller closes it after the trigger has stopped.
+func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options) (*app.App, *embedredis.Server, error) {
+	if !f.embedded {
+		a, err := app.Load(ctx, opts)
+		return a, nil, err
+	}
+	// The state dir (where the URL file goes) is known only after loading,
+	// so load once to find it, then start the server and load for real.
+	probe := opts
+	probe.SkipComponents = true
+	probe.EmbeddedRedisURL = "redis://127.0.0.1:6379"
+	pa, err := app.Load(ctx, probe)
+	pa.Close()
+	if err != nil {
+		return pa, nil, err
+	}
+	srv, err := embedredis.Start(pa.StateDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--embedded-redis: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "Embedded Redis listening on %s\n", srv.URL())
+	opts.EmbeddedRedisURL = srv.URL()
+	a, err := app.Load(ctx, opts)
+	return a, srv, err
+}

@@ -1,0 +1,77 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/redspin/redspin/internal/admin"
+)
+
+// work is one worker of a lane: it handles messages until the lane closes.
+func (t *Trigger) work(ctx context.Context, l *lane) {
+	for {
+		p, ok := l.pop()
+		if !ok {
+			return
+		}
+		t.dispatch(ctx, l, p)
+	}
+}
+
+// dispatch runs every component of the lane's channel on one payload,
+// concurrently, and waits for all of them.
+func (t *Trigger) dispatch(ctx context.Context, l *lane, payload []byte) {
+	if len(l.components) == 1 {
+		t.invoke(ctx, l, 0, payload)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(l.components); i++ {
+		wg.Go(func() { t.invoke(ctx, l, i, payload) })
+	}
+	t.invoke(ctx, l, 0, payload)
+	wg.Wait()
+}
+
+// invoke runs one component, classifies and records the outcome, and logs a
+// failure at WARN.
+func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
+	id := l.components[i]
+	start := time.Now()
+	err := t.call(ctx, id, payload)
+	elapsed := time.Since(start)
+	var r admin.Result
+	switch {
+	case err == nil:
+		r = admin.Handled
+		t.stats.handled.Add(1)
+	case errors.Is(err, context.DeadlineExceeded):
+		r = admin.TimedOut
+		t.stats.timedOut.Add(1)
+		t.log.Warn("component handler timed out", "component", id, "channel", l.name,
+			"server", l.srv.cfg.Display, "duration", elapsed.String(), "error", err)
+	default:
+		r = admin.Failed
+		t.stats.failed.Add(1)
+		t.log.Warn("component handler failed", "component", id, "channel", l.name,
+			"server", l.srv.cfg.Display, "error", err)
+	}
+	l.compMetric[i].Observe(r, elapsed)
+}
+
+// call runs the handler, turning a panic into an error so that one bad
+// message never takes the process down.
+func (t *Trigger) call(ctx context.Context, id string, payload []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.log.Error("component handler panicked", "component", id, "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", v)
+		}
+	}()
+	return t.h.Handle(ctx, id, payload)
+}

@@ -1,0 +1,302 @@
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/admin"
+)
+
+// syncBuffer is a goroutine-safe bytes.Buffer for captured output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// handlerFunc adapts a function to Handler.
+type handlerFunc func(ctx context.Context, component string, payload []byte) error
+
+func (f handlerFunc) Handle(ctx context.Context, component string, payload []byte) error {
+	return f(ctx, component, payload)
+}
+
+// call is one recorded handler invocation.
+type call struct {
+	component string
+	payload   string
+}
+
+// recorder is a fake Handler that records calls and optionally runs fn.
+type recorder struct {
+	mu    sync.Mutex
+	calls []call
+	fn    func(ctx context.Context, component string, payload []byte) error
+}
+
+func (r *recorder) Handle(ctx context.Context, component string, payload []byte) error {
+	r.mu.Lock()
+	r.calls = append(r.calls, call{component, string(payload)})
+	fn := r.fn
+	r.mu.Unlock()
+	if fn != nil {
+		return fn(ctx, component, payload)
+	}
+	return nil
+}
+
+func (r *recorder) payloads(component string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, c := range r.calls {
+		if c.component == component {
+			out = append(out, c.payload)
+		}
+	}
+	return out
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// harness runs a trigger in the background.
+type harness struct {
+	t      *testing.T
+	tr     *Trigger
+	stdout *syncBuffer
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func miniServer(mr *miniredis.Miniredis, channels ...Channel) Server {
+	return Server{Display: mr.Addr(), Options: &redis.Options{Addr: mr.Addr(), Protocol: 2}, Channels: channels}
+}
+
+// newHarness creates the trigger (filling Stdout, Logger and Metrics when
+// unset) and starts Run. It does not wait for readiness.
+func newHarness(t *testing.T, cfg Config, h Handler) *harness {
+	t.Helper()
+	hs := &harness{t: t, stdout: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	if cfg.Stdout == nil {
+		cfg.Stdout = hs.stdout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = admin.NewMetrics()
+	}
+	tr, err := New(cfg, h)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	hs.tr = tr
+	ctx, cancel := context.WithCancel(context.Background())
+	hs.cancel = cancel
+	go func() { hs.done <- tr.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-hs.done:
+		case <-time.After(40 * time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+		if t.Failed() || testing.Verbose() {
+			t.Logf("trigger logs:\n%s", hs.logs.String())
+		}
+	})
+	return hs
+}
+
+// started creates the harness and waits until every channel is subscribed.
+func started(t *testing.T, cfg Config, h Handler) *harness {
+	t.Helper()
+	hs := newHarness(t, cfg, h)
+	waitFor(t, 10*time.Second, "trigger ready", func() bool {
+		select {
+		case err := <-hs.done:
+			hs.done <- err
+			t.Fatalf("Run returned early: %v\nlogs:\n%s", err, hs.logs.String())
+		default:
+		}
+		return hs.tr.Ready()
+	})
+	return hs
+}
+
+// stop cancels Run and returns its result.
+func (hs *harness) stop() error {
+	hs.t.Helper()
+	hs.cancel()
+	select {
+	case err := <-hs.done:
+		hs.done <- err // for Cleanup
+		return err
+	case <-time.After(40 * time.Second):
+		hs.t.Fatal("Run did not return after cancel")
+		return nil
+	}
+}
+
+func (hs *harness) metric(name string, labels map[string]string) float64 {
+	return hs.tr.cfg.Metrics.Value(name, labels)
+}
+
+func (hs *harness) logLines(substr string) []string {
+	var out []string
+	for _, line := range strings.Split(hs.logs.String(), "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// publisher returns a go-redis client for mr, closed at cleanup.
+func publisher(t *testing.T, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// httpAdmin serves the admin routes for tr (its status and metrics) on a
+// loopback port and returns the base URL.
+func httpAdmin(t *testing.T, tr *Trigger) string {
+	t.Helper()
+	srv, err := admin.Start("127.0.0.1:0", tr.cfg.Metrics, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	return "http://" + srv.Addr()
+}
+
+func probe(t *testing.T, base, path string) int {
+	t.Helper()
+	code, _ := get(t, base+path)
+	return code
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// proxy forwards TCP to a backend; freeze stalls all forwarding (sockets stay
+// open), simulating a silent network partition.
+type proxy struct {
+	ln      net.Listener
+	backend string
+	frozen  atomic.Bool
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, backend: backend}
+	var conns sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, c, b)
+			mu.Unlock()
+			conns.Go(func() { p.pipe(b, c) })
+			conns.Go(func() { p.pipe(c, b) })
+		}
+	}()
+	return p
+}
+
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer func() { _ = dst.Close(); _ = src.Close() }()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for p.frozen.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+func (p *proxy) freeze()      { p.frozen.Store(true) }
+func (p *proxy) thaw()        { p.frozen.Store(false) }

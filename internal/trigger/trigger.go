@@ -1,0 +1,393 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/admin"
+)
+
+// Handler runs one component for one message. It returns an error wrapping
+// context.DeadlineExceeded when the invocation timed out. Handle is called
+// concurrently (for the components of one channel, and across channels) and
+// must not modify payload, which is shared by those calls.
+type Handler interface {
+	Handle(ctx context.Context, componentID string, payload []byte) error
+}
+
+// Server is one Redis server and the channels to subscribe on it.
+type Server struct {
+	// Display names the server in output, logs and metrics: "host:port" or a
+	// socket path, never credentials.
+	Display  string
+	Options  *redis.Options
+	Channels []Channel
+}
+
+// Channel is one channel and the components it runs, in manifest order,
+// without duplicates.
+type Channel struct {
+	Name       string
+	Components []string
+}
+
+// Drop policies for a full lane queue.
+const (
+	DropNewest = "newest" // discard the incoming message (default)
+	DropOldest = "oldest" // discard the oldest queued message
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultQueueSize           = 10_000
+	DefaultQueueBytes          = 64 << 20
+	DefaultShutdownTimeout     = 30 * time.Second
+	DefaultConnectRetry        = 4 * time.Second
+	DefaultHealthCheckInterval = 5 * time.Second
+)
+
+// Config configures a Trigger. Zero values mean the documented default.
+type Config struct {
+	Servers []Server
+	// MaxConcurrency is the number of messages of one channel handled at once.
+	// Default 1: messages on a channel are handled in arrival order.
+	MaxConcurrency int
+	// QueueSize and QueueBytes bound each lane's queue of messages waiting to
+	// be handled. Defaults 10,000 messages and 64 MiB. A message is always
+	// accepted into an empty queue, whatever its size.
+	QueueSize  int
+	QueueBytes int64
+	// Drop is the policy when a lane's queue is full: DropNewest (default) or
+	// DropOldest.
+	Drop string
+	// ShutdownTimeout bounds how long Run waits for in-flight handlers after
+	// its context is cancelled; then their context is cancelled. Default 30 s.
+	ShutdownTimeout time.Duration
+	// ConnectRetry is the time budget for retrying the first connection to a
+	// server before Run fails. Default 4 s; negative means a single attempt.
+	ConnectRetry time.Duration
+	// HealthCheckInterval: a connection idle this long is sent a PING, and one
+	// that stays silent for twice this long is considered lost. Default 5 s;
+	// negative disables the check.
+	HealthCheckInterval time.Duration
+	// Stdout receives the "Active Channels on ..." lines (nil = discard).
+	Stdout io.Writer
+	// Logger receives diagnostics (nil = discard).
+	Logger *slog.Logger
+	// Metrics records Prometheus metrics (nil = none).
+	Metrics *admin.Metrics
+}
+
+// Stats are the trigger's totals since New. Handled, Failed and TimedOut
+// count handler invocations (one per component per message); the others
+// count messages.
+type Stats struct {
+	Received, Handled, Failed, TimedOut, Dropped, Reconnects uint64
+}
+
+// String formats the stats for the exit summary line.
+func (s Stats) String() string {
+	return fmt.Sprintf("%d received, %d handled, %d failed, %d timed out, %d dropped, %d reconnects",
+		s.Received, s.Handled, s.Failed, s.TimedOut, s.Dropped, s.Reconnects)
+}
+
+type stats struct {
+	received, handled, failed, timedOut, dropped, reconnects atomic.Uint64
+}
+
+// Trigger runs the Redis trigger. Create it with New, run it once with Run.
+type Trigger struct {
+	cfg     Config
+	h       Handler
+	log     *slog.Logger
+	servers []*server
+	stats   stats
+
+	started  atomic.Bool // every server subscribed at least once
+	stopping atomic.Bool
+	ran      atomic.Bool
+
+	stdoutMu sync.Mutex
+}
+
+// New validates cfg and prepares a trigger; it does not connect.
+func New(cfg Config, h Handler) (*Trigger, error) {
+	if h == nil {
+		return nil, errors.New("trigger: nil handler")
+	}
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("trigger: no Redis servers configured")
+	}
+	switch {
+	case cfg.MaxConcurrency < 0:
+		return nil, fmt.Errorf("invalid max concurrency %d: must be at least 1", cfg.MaxConcurrency)
+	case cfg.MaxConcurrency == 0:
+		cfg.MaxConcurrency = 1
+	}
+	switch {
+	case cfg.QueueSize < 0:
+		return nil, fmt.Errorf("invalid queue size %d: must be at least 1", cfg.QueueSize)
+	case cfg.QueueSize == 0:
+		cfg.QueueSize = DefaultQueueSize
+	}
+	switch {
+	case cfg.QueueBytes < 0:
+		return nil, fmt.Errorf("invalid queue bytes %d: must be positive", cfg.QueueBytes)
+	case cfg.QueueBytes == 0:
+		cfg.QueueBytes = DefaultQueueBytes
+	}
+	switch cfg.Drop {
+	case "":
+		cfg.Drop = DropNewest
+	case DropNewest, DropOldest:
+	default:
+		return nil, fmt.Errorf("invalid drop policy %q: use %q or %q", cfg.Drop, DropNewest, DropOldest)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.ConnectRetry == 0 {
+		cfg.ConnectRetry = DefaultConnectRetry
+	}
+	if cfg.HealthCheckInterval == 0 {
+		cfg.HealthCheckInterval = DefaultHealthCheckInterval
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	t := &Trigger{cfg: cfg, h: h, log: cfg.Logger}
+	for i, sc := range cfg.Servers {
+		if sc.Options == nil {
+			return nil, fmt.Errorf("trigger: server %q: no connection options", sc.Display)
+		}
+		if sc.Display == "" {
+			return nil, fmt.Errorf("trigger: server %d: empty display address", i)
+		}
+		if len(sc.Channels) == 0 {
+			return nil, fmt.Errorf("trigger: server %s: no channels", sc.Display)
+		}
+		s := newServer(t, sc)
+		seen := map[string]bool{}
+		for _, ch := range sc.Channels {
+			if ch.Name == "" {
+				return nil, fmt.Errorf("trigger: server %s: empty channel name", sc.Display)
+			}
+			if seen[ch.Name] {
+				return nil, fmt.Errorf("trigger: server %s: channel %q listed twice", sc.Display, ch.Name)
+			}
+			seen[ch.Name] = true
+			comps := dedup(ch.Components)
+			if len(comps) == 0 {
+				return nil, fmt.Errorf("trigger: server %s: channel %q has no components", sc.Display, ch.Name)
+			}
+			s.addLane(newLane(s, ch.Name, comps, &t.cfg))
+		}
+		t.servers = append(t.servers, s)
+	}
+	return t, nil
+}
+
+func dedup(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Stats returns the totals so far; safe to call at any time.
+func (t *Trigger) Stats() Stats {
+	return Stats{
+		Received:   t.stats.received.Load(),
+		Handled:    t.stats.handled.Load(),
+		Failed:     t.stats.failed.Load(),
+		TimedOut:   t.stats.timedOut.Load(),
+		Dropped:    t.stats.dropped.Load(),
+		Reconnects: t.stats.reconnects.Load(),
+	}
+}
+
+// Ready reports whether every channel of every server has been subscribed;
+// it turns false again when shutdown begins.
+func (t *Trigger) Ready() bool { return t.started.Load() && !t.stopping.Load() }
+
+// Healthy reports whether every server's subscription is up. It is false
+// before the first subscription and while any server is reconnecting, and
+// true while draining at shutdown.
+func (t *Trigger) Healthy() bool {
+	if t.stopping.Load() {
+		return true
+	}
+	for _, s := range t.servers {
+		if s.state.Load() != stateSubscribed {
+			return false
+		}
+	}
+	return true
+}
+
+// Status implements admin.StatusSource.
+func (t *Trigger) Status() admin.Status {
+	st := admin.Status{Ready: t.Ready(), Healthy: t.Healthy()}
+	for _, s := range t.servers {
+		ss := admin.ServerStatus{
+			Server:     s.cfg.Display,
+			State:      stateNames[s.state.Load()],
+			Channels:   len(s.lanes),
+			Reconnects: s.reconnects.Load(),
+		}
+		if e := s.lastErr.Load(); e != nil {
+			ss.LastError = *e
+		}
+		st.Servers = append(st.Servers, ss)
+	}
+	return st
+}
+
+var _ admin.StatusSource = (*Trigger)(nil)
+
+// Run connects to every server, subscribes, prints the active channels and
+// handles messages until ctx is cancelled. It returns an error only when a
+// server cannot be reached at startup ("Redis trigger failed to connect to
+// ..."); once running it reconnects instead of failing. On cancellation it
+// stops reading, discards queued messages, waits for in-flight handlers (up
+// to ShutdownTimeout) and returns nil. Run may be called once.
+func (t *Trigger) Run(ctx context.Context) error {
+	if !t.ran.CompareAndSwap(false, true) {
+		return errors.New("trigger: Run called twice")
+	}
+	// Handlers get a context that outlives ctx, cancelled only when the
+	// shutdown timeout expires.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hcancel()
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+
+	var workers sync.WaitGroup
+	for _, s := range t.servers {
+		for _, l := range s.lanes {
+			for range t.cfg.MaxConcurrency {
+				workers.Go(func() { t.work(hctx, l) })
+			}
+		}
+	}
+
+	startup := make(chan error, len(t.servers))
+	var readers sync.WaitGroup
+	for _, s := range t.servers {
+		readers.Go(func() { s.run(rctx, startup) })
+	}
+	var errs []error
+	for range t.servers {
+		err := <-startup
+		switch {
+		case err == nil:
+		case errors.Is(err, errStartupCancelled):
+			rcancel()
+		default:
+			errs = append(errs, err)
+			rcancel() // one server down at startup fails the whole run
+		}
+	}
+	if len(errs) > 0 {
+		readers.Wait()
+		t.closeLanes(false)
+		workers.Wait()
+		return errors.Join(errs...)
+	}
+	if rctx.Err() == nil {
+		t.started.Store(true)
+	}
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case <-rctx.Done():
+			break loop
+		case <-tick.C:
+			t.eachLane(func(l *lane) { l.flushDrops(false) })
+		}
+	}
+
+	// Shutdown: stop reading, discard what has not started, drain the rest.
+	t.stopping.Store(true)
+	t.log.Info("shutting down: closing subscriptions, then waiting for in-flight handlers",
+		"timeout", t.cfg.ShutdownTimeout.String())
+	readers.Wait()
+	t.closeLanes(true)
+
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	timer := time.NewTimer(t.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		t.log.Warn("shutdown timeout: cancelling handlers still running", "timeout", t.cfg.ShutdownTimeout.String())
+		hcancel()
+		grace := time.NewTimer(5 * time.Second)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+			t.log.Error("handlers ignored cancellation; exiting without them")
+		}
+	}
+	return nil
+}
+
+// closeLanes closes every lane, logging the discarded messages once.
+func (t *Trigger) closeLanes(logDiscarded bool) {
+	var total int
+	var where []string
+	t.eachLane(func(l *lane) {
+		l.flushDrops(true)
+		if n := l.close(); n > 0 {
+			total += n
+			where = append(where, fmt.Sprintf("%s/%s: %d", l.srv.cfg.Display, l.name, n))
+		}
+	})
+	if logDiscarded && total > 0 {
+		sort.Strings(where)
+		t.log.Warn("shutdown: dropped queued messages that had not started",
+			"dropped", total, "lanes", strings.Join(where, ", "))
+	}
+}
+
+func (t *Trigger) eachLane(f func(*lane)) {
+	for _, s := range t.servers {
+		for _, l := range s.lanes {
+			f(l)
+		}
+	}
+}
+
+// printChannels writes Spin's "Active Channels" block for one server.
+func (t *Trigger) printChannels(s *server) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Active Channels on %s:\n", s.cfg.Display)
+	for _, l := range s.lanes {
+		fmt.Fprintf(&b, "\t%s/%s: [%s]\n", s.cfg.Display, l.name, strings.Join(l.components, ","))
+	}
+	t.stdoutMu.Lock()
+	defer t.stdoutMu.Unlock()
+	_, _ = io.WriteString(t.cfg.Stdout, b.String())
+}
