@@ -1,0 +1,31 @@
+// Package host runs Spin Redis handlers: it compiles each guest once and
+// runs every message in a fresh, isolated Wasmtime store and instance.
+//
+// Three guest shapes are accepted, detected from the binary before it is
+// compiled (see spec sections 4.1 and 4.6):
+//
+//   - "component": a component exporting fermyon:spin/inbound-redis, with
+//     WASI 0.2 imports. Imports redspin does not provide load as functions
+//     that trap when called (listed in ComponentInfo.UnsupportedImports).
+//   - "module": a core module exporting fermyon:spin/inbound-redis#handle-message
+//     and cabi_realloc (canonical ABI, WASI preview 1).
+//   - "spin1-module": a Spin 1.x module exporting handle-redis-message and
+//     canonical_abi_realloc.
+//
+// For every shape, err(success) counts as success; only err(error) or a trap
+// fails a message.
+//
+// # Lifecycle
+//
+// New compiles (or loads from the on-disk cache) every component, checks
+// that each instantiates, and starts the epoch ticker that enforces
+// HandlerTimeout. Handle may then be called from any number of goroutines.
+// Close stops the ticker and frees everything; Handle must not be running.
+//
+// # Output
+//
+// Guest stdout/stderr are written to <LogDir>/<id>_stdout.txt and
+// _stderr.txt (append) and echoed to Options.Stderr for followed components;
+// with no LogDir they go to Options.Stderr. Output is written in whole
+// lines, so lines from concurrent messages never interleave.
+package host

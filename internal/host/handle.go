@@ -1,0 +1,327 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redspin/redspin/internal/wasmtime"
+)
+
+// Handle runs payload through component componentID in a fresh instance.
+// It returns nil on ok or err(success); otherwise an error that names the
+// component and the cause: ErrHandlerFailed for err(error), a trap
+// (errors.Is(err, wasmtime.ErrTrap)), a timeout or cancellation
+// (errors.Is(err, context.DeadlineExceeded) / context.Canceled), or
+// ErrPayloadTooLarge.
+func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) error {
+	g, ok := h.guests[componentID]
+	if !ok {
+		return fmt.Errorf("unknown component %q", componentID)
+	}
+	if h.closed.Load() {
+		return fmt.Errorf("component %q: host is closed", componentID)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("component %q: %w", componentID, err)
+	}
+	var err error
+	if g.clinker != nil {
+		err = h.runComponent(ctx, g, payload)
+	} else {
+		err = h.runModule(ctx, g, payload)
+	}
+	if err != nil {
+		return fmt.Errorf("component %q: %w", componentID, err)
+	}
+	return nil
+}
+
+// newStore makes the per-message store: limits, deadline and WASI. The
+// returned function flushes buffered guest output.
+func (h *Host) newStore(ctx context.Context, g *guest) (*wasmtime.Store, func(), error) {
+	s := wasmtime.NewStore(h.engine)
+	if h.opts.MaxInstanceMemory > 0 {
+		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
+	}
+	h.armDeadline(ctx, s)
+	flush := func() {}
+	if g.wasi {
+		w := wasmtime.NewWASIConfig()
+		if err := w.SetEnv(g.env[0], g.env[1]); err != nil {
+			w.Close()
+			s.Close()
+			return nil, nil, err
+		}
+		for _, m := range g.mount {
+			if err := w.PreopenDir(m.HostDir, m.GuestDir, false); err != nil {
+				w.Close()
+				s.Close()
+				return nil, nil, err
+			}
+		}
+		var out, errw *lineWriter
+		if g.stdout.enabled() {
+			out = &lineWriter{sink: g.stdout}
+			w.SetStdout(out)
+		}
+		if g.stderr.enabled() {
+			errw = &lineWriter{sink: g.stderr}
+			w.SetStderr(errw)
+		}
+		flush = func() {
+			if out != nil {
+				out.Flush()
+			}
+			if errw != nil {
+				errw.Flush()
+			}
+		}
+		if err := s.SetWASI(w); err != nil {
+			s.Close()
+			return nil, nil, fmt.Errorf("WASI: %w", err)
+		}
+	}
+	return s, flush, nil
+}
+
+// timeoutError is the cause of an interruption by HandlerTimeout.
+type timeoutError struct{ d time.Duration }
+
+func (e timeoutError) Error() string { return fmt.Sprintf("handler timed out after %s", e.d) }
+func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
+func (e timeoutError) Timeout() bool { return true }
+
+// armDeadline sets the store's epoch deadline from HandlerTimeout and ctx.
+// Reaching it runs a callback that stops the guest once the deadline has
+// passed or ctx is done, and otherwise extends it.
+func (h *Host) armDeadline(ctx context.Context, s *wasmtime.Store) {
+	var deadline time.Time
+	var cause error = context.DeadlineExceeded
+	if t := h.opts.HandlerTimeout; t > 0 {
+		deadline = time.Now().Add(t)
+		cause = timeoutError{t}
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline, cause = d, context.DeadlineExceeded
+	}
+	if deadline.IsZero() && ctx.Done() == nil {
+		s.SetEpochDeadline(1 << 62)
+		return
+	}
+	ticks := func() uint64 {
+		if deadline.IsZero() {
+			return maxTicksPerDeadline
+		}
+		n := uint64(time.Until(deadline)/h.tick) + 1
+		return min(n, maxTicksPerDeadline)
+	}
+	s.SetEpochDeadline(ticks())
+	s.SetDeadlineCallback(func() (uint64, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return 0, cause
+		}
+		return ticks(), nil
+	})
+}
+
+// describe turns a guest failure into the error Handle reports.
+func (h *Host) describe(op string, err error) error {
+	if errors.Is(err, wasmtime.TrapInterrupt) {
+		var we *wasmtime.Error
+		if errors.As(err, &we) && we.Unwrap() != nil {
+			return fmt.Errorf("%s: %w", op, we.Unwrap())
+		}
+		return fmt.Errorf("%s: interrupted: %w", op, err)
+	}
+	msg := op
+	if errors.Is(err, wasmtime.ErrTrap) {
+		msg += ": guest trapped"
+	}
+	if h.opts.MaxInstanceMemory > 0 && mayBeOOM(err) {
+		return fmt.Errorf("%s: %w (instance memory is capped at %s)", msg, err, formatBytes(h.opts.MaxInstanceMemory))
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// mayBeOOM reports errors that a guest typically raises when an allocation
+// fails under the memory cap.
+func mayBeOOM(err error) bool {
+	if errors.Is(err, wasmtime.TrapUnreachable) || errors.Is(err, wasmtime.TrapMemoryOutOfBounds) {
+		return true
+	}
+	var we *wasmtime.Error
+	if errors.As(err, &we) {
+		if _, ok := we.ExitStatus(); ok {
+			return true
+		}
+		return containsAny(we.Detail(), "memory", "alloc")
+	}
+	return false
+}
+
+func formatBytes(n uint64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func (h *Host) runComponent(ctx context.Context, g *guest, payload []byte) error {
+	if h.maxPay >= 0 && len(payload) > h.maxPay {
+		return fmt.Errorf("%w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)", ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
+	}
+	var ph phaseClock
+	ph.start(h.phases)
+	s, flush, err := h.newStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer ph.done(h.phases)
+	defer s.Close()
+	defer flush()
+	inst, err := g.clinker.Instantiate(s, g.art.comp)
+	if err != nil {
+		return h.describe("instantiate", err)
+	}
+	f, ok := inst.Func(g.fn)
+	if !ok {
+		return fmt.Errorf("%s#%s is not a function", exportInboundRedis, funcHandleMessage)
+	}
+	ph.instantiated(h.phases)
+	ok, errCase, err := f.CallBytesResult(payload)
+	ph.called(h.phases)
+	if err != nil {
+		return h.describe("handle-message", err)
+	}
+	return handlerResult(ok, errCase)
+}
+
+func handlerResult(ok bool, errCase string) error {
+	if ok || errCase == "success" {
+		return nil
+	}
+	if errCase == "error" {
+		return ErrHandlerFailed
+	}
+	return fmt.Errorf("%w (error case %q)", ErrHandlerFailed, errCase)
+}
+
+func (h *Host) runModule(ctx context.Context, g *guest, payload []byte) error {
+	var ph phaseClock
+	ph.start(h.phases)
+	s, flush, err := h.newStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer ph.done(h.phases)
+	defer s.Close()
+	defer flush()
+	inst, err := g.pre.Instantiate(s)
+	if err != nil {
+		return h.describe("instantiate", err)
+	}
+	ph.instantiated(h.phases)
+	defer ph.called(h.phases)
+	if g.hasInit {
+		f, ok := inst.Func(exportInitialize)
+		if !ok {
+			return fmt.Errorf("%s is not a function", exportInitialize)
+		}
+		if _, err := f.CallI32(0); err != nil {
+			return h.describe(exportInitialize, err)
+		}
+	}
+	realloc, ok := inst.Func(g.realloc)
+	if !ok {
+		return fmt.Errorf("%s is not a function", g.realloc)
+	}
+	handler, ok := inst.Func(g.handler)
+	if !ok {
+		return fmt.Errorf("%s is not a function", g.handler)
+	}
+	mem, ok := inst.Memory(exportMemory)
+	if !ok {
+		return fmt.Errorf("%s is not a memory", exportMemory)
+	}
+	r, err := realloc.CallI32(1, 0, 0, 1, int32(len(payload)))
+	if err != nil {
+		return h.describe(g.realloc, err)
+	}
+	ptr := uint32(r[0])
+	data := mem.Data()
+	if uint64(ptr)+uint64(len(payload)) > uint64(len(data)) {
+		return fmt.Errorf("%s returned %d, outside memory (%d bytes) for a %d-byte payload", g.realloc, ptr, len(data), len(payload))
+	}
+	copy(data[ptr:], payload)
+	r, err = handler.CallI32(1, int32(ptr), int32(len(payload)))
+	if err != nil {
+		return h.describe(g.handler, err)
+	}
+	ret := uint32(r[0])
+	data = mem.Data() // memory may have grown
+	if uint64(ret)+2 > uint64(len(data)) {
+		return fmt.Errorf("%s returned %d, outside memory", g.handler, ret)
+	}
+	tag, errCase := data[ret], data[ret+1]
+	if g.post != "" {
+		if post, ok := inst.Func(g.post); ok {
+			if _, err := post.CallI32(0, int32(ret)); err != nil {
+				return h.describe(g.post, err)
+			}
+		}
+	}
+	switch {
+	case tag == 0:
+		return nil
+	case tag == 1 && errCase == 0:
+		return nil // err(success)
+	case tag == 1 && errCase == 1:
+		return ErrHandlerFailed
+	}
+	return fmt.Errorf("%s returned an invalid result (tag %d, case %d)", g.handler, tag, errCase)
+}
+
+// phaseTimes accumulates per-message time by phase (benchmarks only; nil
+// in normal use). Not safe for concurrent messages.
+type phaseTimes struct {
+	instantiate, call, teardown time.Duration
+	n                           int
+}
+
+// phaseClock times one message: store+WASI+instantiate, call (for modules
+// also _initialize, realloc, post-return), and teardown (flush + store
+// drop).
+type phaseClock struct{ t0, t1, t2 time.Time }
+
+func (c *phaseClock) start(p *phaseTimes) {
+	if p != nil {
+		c.t0 = time.Now()
+	}
+}
+
+func (c *phaseClock) instantiated(p *phaseTimes) {
+	if p != nil {
+		c.t1 = time.Now()
+	}
+}
+
+func (c *phaseClock) called(p *phaseTimes) {
+	if p != nil {
+		c.t2 = time.Now()
+	}
+}
+
+func (c *phaseClock) done(p *phaseTimes) {
+	if p == nil || c.t1.IsZero() || c.t2.IsZero() {
+		return
+	}
+	p.instantiate += c.t1.Sub(c.t0)
+	p.call += c.t2.Sub(c.t1)
+	p.teardown += time.Since(c.t2)
+	p.n++
+}

@@ -1,0 +1,732 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redspin/redspin/internal/wasmtime"
+)
+
+// Guest shapes reported in ComponentInfo.Shape.
+const (
+	ShapeComponent   = "component"
+	ShapeModule      = "module"
+	ShapeSpin1Module = "spin1-module"
+)
+
+// Export names redspin looks for.
+const (
+	exportInboundRedis  = "fermyon:spin/inbound-redis"
+	exportSpin4Prefix   = "spin:redis/inbound-redis@"
+	funcHandleMessage   = "handle-message"
+	exportCoreHandler   = "fermyon:spin/inbound-redis#handle-message"
+	exportCorePost      = "cabi_post_fermyon:spin/inbound-redis#handle-message"
+	exportCabiRealloc   = "cabi_realloc"
+	exportSpin1Handler  = "handle-redis-message"
+	exportSpin1Realloc  = "canonical_abi_realloc"
+	exportInitialize    = "_initialize"
+	exportMemory        = "memory"
+	wasiP1Module        = "wasi_snapshot_preview1"
+	defaultMaxPayload   = 16 << 20
+	defaultEpochTick    = 10 * time.Millisecond
+	slowCompileNotice   = "Preparing Wasm modules is taking a few seconds..."
+	slowCompileAfter    = 1250 * time.Millisecond
+	maxTicksPerDeadline = 10
+)
+
+// ErrHandlerFailed is wrapped by Handle's error when the guest returned
+// err(error).
+var ErrHandlerFailed = errors.New("handler returned an error")
+
+// ErrPayloadTooLarge is wrapped by Handle's error when a component payload
+// exceeds Options.MaxPayload.
+var ErrPayloadTooLarge = errors.New("payload too large")
+
+// Options configure a Host. Zero values are the defaults.
+type Options struct {
+	// LogDir receives <id>_stdout.txt and <id>_stderr.txt. "" = no files;
+	// guest output then goes to Stderr.
+	LogDir string
+	// Follow reports whether a component's output is echoed to Stderr
+	// (nil = all).
+	Follow func(componentID string) bool
+	// Stderr receives echoed guest output and notices. default: os.Stderr.
+	Stderr io.Writer
+	// MaxInstanceMemory caps each linear memory of an instance, in bytes.
+	// default: 0 = no cap.
+	MaxInstanceMemory uint64
+	// HandlerTimeout interrupts a message after this long. default: 0 = none
+	// (the context's deadline and cancellation still apply).
+	HandlerTimeout time.Duration
+	// DisablePooling uses on-demand allocation instead of the pooling
+	// allocator. DisableCache turns off the on-disk compiled-artifact cache.
+	DisablePooling, DisableCache bool
+	// CacheDir holds compiled artifacts. "" = no on-disk cache.
+	CacheDir string
+	// MaxPayload caps component payloads in bytes. default: 16 MiB;
+	// negative = no cap. Core modules are not capped.
+	MaxPayload int
+	// Logger receives diagnostics. nil = discard.
+	Logger *slog.Logger
+
+	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).
+	Pooling *wasmtime.PoolingConfig
+	// EpochTick is the timeout resolution. default: 10ms.
+	EpochTick time.Duration
+}
+
+// DefaultPooling returns the pooling allocator settings used when
+// Options.Pooling is nil: room for 1000 concurrent component instances, and
+// the first 128 KiB of each freed memory kept resident for reuse.
+func DefaultPooling() wasmtime.PoolingConfig {
+	return wasmtime.PoolingConfig{
+		TotalComponentInstances:  1000,
+		TotalCoreInstances:       5000,
+		TotalMemories:            2000,
+		TotalTables:              2000,
+		MaxComponentInstanceSize: 8 << 20,
+		MaxCoreInstanceSize:      8 << 20,
+		TableElements:            100_000,
+		MaxUnusedWarmSlots:       100,
+		LinearMemoryKeepResident: 128 << 10,
+		TableKeepResident:        16 << 10,
+	}
+}
+
+// Mount is a host directory visible read-only to the guest.
+type Mount struct {
+	HostDir, GuestDir string
+}
+
+// ComponentConfig is one component to load.
+type ComponentConfig struct {
+	ID       string
+	WasmPath string            // local file
+	Env      map[string]string // the guest's whole environment
+	Mounts   []Mount           // read-only
+}
+
+// ComponentInfo describes a loaded component.
+type ComponentInfo struct {
+	Shape  string // ShapeComponent, ShapeModule or ShapeSpin1Module
+	Export string // the handler export used
+	// UnsupportedImports are imports redspin does not provide; they load as
+	// functions that trap when called.
+	UnsupportedImports []string
+}
+
+// Stats counts work done by New.
+type Stats struct {
+	Compiled  int // modules/components compiled from source
+	CacheHits int // loaded from the on-disk cache
+}
+
+// Host runs messages through compiled guests. Safe for concurrent use.
+type Host struct {
+	opts   Options
+	engine *wasmtime.Engine
+	guests map[string]*guest
+	arts   map[string]*artifact
+	logger *slog.Logger
+	stderr io.Writer
+	stats  Stats
+	stop   chan struct{}
+	tickWG sync.WaitGroup
+	closed atomic.Bool
+	maxPay int
+	tick   time.Duration
+	// phases, when set (benchmarks), times each message's phases.
+	phases *phaseTimes
+	// wasiTypes are WASI's resource types (see wasiResourceTypes).
+	wasiTypes map[string]*wasmtime.ResourceType
+}
+
+// artifact is a compiled binary, shared by components with the same bytes.
+type artifact struct {
+	kind   binKind
+	comp   *wasmtime.Component
+	module *wasmtime.Module
+}
+
+type guest struct {
+	id    string
+	info  ComponentInfo
+	art   *artifact
+	wasi  bool
+	env   [2][]string // names, values
+	mount []Mount
+
+	// component shape
+	clinker *wasmtime.ComponentLinker
+	iface   *wasmtime.ExportIndex
+	fn      *wasmtime.ExportIndex
+
+	// module shapes
+	linker                 *wasmtime.Linker
+	pre                    *wasmtime.InstancePre
+	handler, realloc, post string
+	hasInit                bool
+
+	stdout, stderr *sink
+}
+
+// lockedWriter serializes writes to a shared writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// New loads and compiles comps. Errors name the component and the problem.
+func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, err error) {
+	h := &Host{
+		opts:   opts,
+		guests: make(map[string]*guest),
+		arts:   make(map[string]*artifact),
+		logger: opts.Logger,
+		stop:   make(chan struct{}),
+		maxPay: opts.MaxPayload,
+		tick:   opts.EpochTick,
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	h.stderr = &lockedWriter{w: opts.Stderr}
+	h.opts.Stderr = h.stderr
+	if h.maxPay == 0 {
+		h.maxPay = defaultMaxPayload
+	}
+	if h.tick <= 0 {
+		h.tick = defaultEpochTick
+	}
+	cfg := wasmtime.EngineConfig{EpochInterruption: true, ParallelCompilation: true}
+	if !opts.DisablePooling {
+		p := DefaultPooling()
+		if opts.Pooling != nil {
+			p = *opts.Pooling
+		}
+		cfg.Pooling = &p
+	}
+	h.engine, err = wasmtime.NewEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	h.tickWG.Add(1)
+	go h.ticker()
+
+	cache := &artifactCache{}
+	if !opts.DisableCache {
+		cache.dir = opts.CacheDir
+	}
+	slow := time.AfterFunc(slowCompileAfter, func() {
+		fmt.Fprintln(h.stderr, slowCompileNotice)
+	})
+	defer slow.Stop()
+	for _, c := range comps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, dup := h.guests[c.ID]; dup {
+			return nil, fmt.Errorf("component %q: listed twice", c.ID)
+		}
+		g, err := h.load(c, cache)
+		var s4 spin4Error
+		if errors.As(err, &s4) {
+			return nil, fmt.Errorf("component %q %w", c.ID, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("component %q: %w", c.ID, err)
+		}
+		h.guests[c.ID] = g
+	}
+	return h, nil
+}
+
+func (h *Host) ticker() {
+	defer h.tickWG.Done()
+	t := time.NewTicker(h.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.engine.IncrementEpoch()
+		}
+	}
+}
+
+// Stats reports how many binaries New compiled and loaded from the cache.
+func (h *Host) Stats() Stats { return h.stats }
+
+// Info describes a loaded component.
+func (h *Host) Info(componentID string) (ComponentInfo, bool) {
+	g, ok := h.guests[componentID]
+	if !ok {
+		return ComponentInfo{}, false
+	}
+	info := g.info
+	info.UnsupportedImports = slices.Clone(info.UnsupportedImports)
+	return info, true
+}
+
+// spin4Error rejects a Spin 4 (component-model async) handler; it reads as
+// a sentence after the component's name.
+type spin4Error struct{ export string }
+
+func (e spin4Error) Error() string {
+	return fmt.Sprintf("exports %s (Spin 4 async), not supported yet", e.export)
+}
+
+// detectShape checks a binary's exports and returns its shape and handler
+// export, or an error naming what it exports instead.
+func detectShape(b *binInfo) (shape, export string, err error) {
+	has := func(name string) bool { return slices.Contains(b.exports, name) }
+	listed := func() string {
+		if len(b.exports) == 0 {
+			return "it exports nothing"
+		}
+		return "it exports " + strings.Join(b.exports, ", ")
+	}
+	if b.kind == binComponent {
+		var spin4 string
+		for _, e := range b.exports {
+			if strings.HasPrefix(e, exportSpin4Prefix) {
+				spin4 = e
+			}
+		}
+		switch {
+		case has(exportInboundRedis) && spin4 != "":
+			return "", "", fmt.Errorf("exports both %s and %s; a Redis component must export exactly one handler", exportInboundRedis, spin4)
+		case spin4 != "":
+			return "", "", spin4Error{spin4}
+		case has(exportInboundRedis):
+			return ShapeComponent, exportInboundRedis, nil
+		}
+		return "", "", fmt.Errorf("no Redis handler: %s (want %s)", listed(), exportInboundRedis)
+	}
+	switch {
+	case has(exportCoreHandler) && has(exportSpin1Handler):
+		return "", "", fmt.Errorf("exports both %s and %s; a Redis module must export exactly one handler", exportCoreHandler, exportSpin1Handler)
+	case has(exportCoreHandler):
+		if !has(exportCabiRealloc) || !has(exportMemory) {
+			return "", "", fmt.Errorf("module exports %s but not %s and %s", exportCoreHandler, exportCabiRealloc, exportMemory)
+		}
+		return ShapeModule, exportCoreHandler, nil
+	case has(exportSpin1Handler):
+		if !has(exportSpin1Realloc) || !has(exportMemory) {
+			return "", "", fmt.Errorf("module exports %s but not %s and %s", exportSpin1Handler, exportSpin1Realloc, exportMemory)
+		}
+		return ShapeSpin1Module, exportSpin1Handler, nil
+	}
+	return "", "", fmt.Errorf("no Redis handler: %s (want %s, or %s for Spin 1.x modules)", listed(), exportCoreHandler, exportSpin1Handler)
+}
+
+// compile returns the artifact for wasm, from memory, the disk cache, or a
+// fresh compile (which it then caches).
+func (h *Host) compile(wasm []byte, kind binKind, cache *artifactCache) (*artifact, error) {
+	key := contentKey(wasm)
+	if a, ok := h.arts[key]; ok {
+		return a, nil
+	}
+	a := &artifact{kind: kind}
+	if data := cache.load(key, h.engine, kind); data != nil {
+		var err error
+		if kind == binComponent {
+			a.comp, err = wasmtime.DeserializeComponent(h.engine, data)
+		} else {
+			a.module, err = wasmtime.DeserializeModule(h.engine, data)
+		}
+		if err == nil {
+			h.stats.CacheHits++
+			h.arts[key] = a
+			return a, nil
+		}
+		h.logger.Warn("discarding unusable cached artifact", "err", err)
+		cache.remove(key, h.engine, kind)
+	}
+	var ser []byte
+	var err error
+	start := time.Now()
+	if kind == binComponent {
+		if a.comp, err = wasmtime.NewComponent(h.engine, wasm); err != nil {
+			return nil, fmt.Errorf("compile: %w", err)
+		}
+		if cache.dir != "" {
+			ser, err = a.comp.Serialize()
+		}
+	} else {
+		if a.module, err = wasmtime.NewModule(h.engine, wasm); err != nil {
+			return nil, fmt.Errorf("compile: %w", err)
+		}
+		if cache.dir != "" {
+			ser, err = a.module.Serialize()
+		}
+	}
+	h.stats.Compiled++
+	h.arts[key] = a
+	h.logger.Debug("compiled", "bytes", len(wasm), "took", time.Since(start))
+	if err == nil && ser != nil {
+		err = cache.store(key, h.engine, kind, ser)
+	}
+	if err != nil {
+		h.logger.Warn("cannot cache compiled artifact", "dir", cache.dir, "err", err)
+	}
+	return a, nil
+}
+
+// wasiP2Interfaces are the packages Wasmtime's WASI 0.2 linker provides.
+var wasiP2Interfaces = []string{"wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/"}
+
+func providedByWASI(name string) bool {
+	for _, p := range wasiP2Interfaces {
+		if strings.HasPrefix(name, p) && strings.Contains(name, "@0.2.") {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
+	wasm, err := os.ReadFile(c.WasmPath)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := readBinary(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.WasmPath, err)
+	}
+	shape, export, err := detectShape(bin)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range c.Mounts {
+		if st, err := os.Stat(m.HostDir); err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("files: %s is not a directory", m.HostDir)
+		}
+	}
+	g := &guest{id: c.ID, info: ComponentInfo{Shape: shape, Export: export}, mount: c.Mounts}
+	names := make([]string, 0, len(c.Env))
+	for k := range c.Env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		g.env[0] = append(g.env[0], k)
+		g.env[1] = append(g.env[1], c.Env[k])
+	}
+	if g.stdout, g.stderr, err = openSinks(&h.opts, c.ID); err != nil {
+		return nil, fmt.Errorf("log files: %w", err)
+	}
+	closeSinks := func() { g.stdout.close(); g.stderr.close() }
+	if g.art, err = h.compile(wasm, bin.kind, cache); err != nil {
+		closeSinks()
+		return nil, err
+	}
+	if shape == ShapeComponent {
+		err = h.linkComponent(g, false)
+		if err == nil {
+			err = h.trial(g)
+			if err != nil && strings.Contains(err.Error(), "mismatched resource types") {
+				// An unsupported interface shares resource types with WASI
+				// (wasi:http/types uses wasi:io streams): see linkComponent.
+				h.logger.Warn("component imports interfaces that share WASI resources; WASI calls will fail", "component", c.ID, "err", err)
+				g.clinker.Close()
+				g.clinker, g.info.UnsupportedImports, g.wasi = nil, nil, false
+				if err = h.linkComponent(g, true); err == nil {
+					err = h.trial(g)
+				}
+			}
+		}
+	} else {
+		err = h.linkModule(g, bin)
+		if err == nil {
+			err = h.trial(g)
+		}
+	}
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// linkComponent builds the component's linker: Wasmtime's WASI 0.2, and
+// trapping stubs for the other imports. With stubsOnly, everything
+// (WASI included) is a stub: the fallback for components whose unsupported
+// imports alias WASI resource types, which the C API cannot express.
+func (h *Host) linkComponent(g *guest, stubsOnly bool) error {
+	comp := g.art.comp
+	var ok bool
+	if g.iface == nil {
+		if g.iface, ok = comp.ExportIndex(nil, exportInboundRedis); !ok {
+			return fmt.Errorf("export %s not found", exportInboundRedis)
+		}
+		if g.fn, ok = comp.ExportIndex(g.iface, funcHandleMessage); !ok {
+			return fmt.Errorf("%s does not export %s", exportInboundRedis, funcHandleMessage)
+		}
+	}
+	g.clinker = wasmtime.NewComponentLinker(h.engine)
+	if stubsOnly {
+		for _, imp := range comp.Imports() {
+			if imp.HasFuncs {
+				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name)
+			}
+		}
+		if err := g.clinker.DefineUnknownImportsAsTraps(comp); err != nil {
+			return fmt.Errorf("link: %w", err)
+		}
+		return nil
+	}
+	var unsupported, wasi []wasmtime.ImportInfo
+	imports := comp.Imports()
+	defer func() {
+		for i := range imports {
+			imports[i].Close()
+		}
+	}()
+	for _, imp := range imports {
+		if strings.HasPrefix(imp.Name, "wasi:") && providedByWASI(imp.Name) {
+			g.wasi = true
+			wasi = append(wasi, imp)
+			continue
+		}
+		if imp.HasFuncs {
+			unsupported = append(unsupported, imp)
+			g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name)
+		}
+	}
+	if g.wasi {
+		if err := g.clinker.AddWASIP2(); err != nil {
+			return fmt.Errorf("link WASI: %w", err)
+		}
+	}
+	if err := h.defineTraps(g.clinker, unsupported, wasi); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	return nil
+}
+
+// wasiTypesFor returns the host types of WASI resources (computed once).
+func (h *Host) wasiTypesFor() (map[string]*wasmtime.ResourceType, error) {
+	if h.wasiTypes == nil {
+		t, err := wasiResourceTypes(h.engine)
+		if err != nil {
+			return nil, fmt.Errorf("probing WASI resource types: %w", err)
+		}
+		h.wasiTypes = t
+	}
+	return h.wasiTypes, nil
+}
+
+// defineTraps defines the functions (and resource types) of imports
+// redspin does not provide as functions that fail when called, naming the
+// import. (Wasmtime's define_unknown_imports_as_traps is not used: it would
+// also shadow WASI imports that its linker matches by semver, e.g. a guest's
+// @0.2.12 against Wasmtime's 0.2.x.)
+//
+// Resources the stubs share with WASI imports (wasi:http/types uses
+// wasi:io's streams) get WASI's own types, so that the component's imports
+// agree; resources shared between stubbed interfaces get one type.
+func (h *Host) defineTraps(l *wasmtime.ComponentLinker, imps, wasi []wasmtime.ImportInfo) error {
+	if len(imps) == 0 {
+		return nil
+	}
+	type assigned struct {
+		ty  *wasmtime.ResourceType
+		num uint32
+	}
+	var own []assigned
+	root := l.Root()
+	defer root.Close()
+	trap := func(name string) wasmtime.ComponentHostFunc {
+		return func(*wasmtime.ComponentCaller, []wasmtime.Val, []wasmtime.Val) error {
+			return fmt.Errorf("%s is not supported by redspin (unsupported import)", name)
+		}
+	}
+	var resourceType uint32 = 1 << 31 // host resource types redspin never creates
+	for _, imp := range imps {
+		if !imp.Instance {
+			if err := root.AddFunc(imp.Name, trap(imp.Name)); err != nil {
+				return fmt.Errorf("%s: %w", imp.Name, err)
+			}
+			continue
+		}
+		li, err := root.AddInstance(imp.Name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", imp.Name, err)
+		}
+		for i, r := range imp.Resources {
+			if err := h.defineStubResource(li, r, imp.ResourceTypes[i], wasi, func(rt *wasmtime.ResourceType) uint32 {
+				for _, a := range own {
+					if a.ty.Equal(rt) {
+						return a.num
+					}
+				}
+				resourceType++
+				own = append(own, assigned{rt, resourceType})
+				return resourceType
+			}); err != nil {
+				li.Close()
+				return fmt.Errorf("%s/%s: %w", imp.Name, r, err)
+			}
+		}
+		for _, f := range imp.Funcs {
+			if err := li.AddFunc(f, trap(imp.Name+"#"+f)); err != nil {
+				li.Close()
+				return fmt.Errorf("%s#%s: %w", imp.Name, f, err)
+			}
+		}
+		li.Close()
+	}
+	return nil
+}
+
+func (h *Host) linkModule(g *guest, bin *binInfo) error {
+	if g.info.Shape == ShapeModule {
+		g.handler, g.realloc = exportCoreHandler, exportCabiRealloc
+		if slices.Contains(bin.exports, exportCorePost) {
+			g.post = exportCorePost
+		}
+		g.hasInit = slices.Contains(bin.exports, exportInitialize)
+	} else {
+		g.handler, g.realloc = exportSpin1Handler, exportSpin1Realloc
+	}
+	seen := map[string]bool{}
+	for _, imp := range bin.imports {
+		mod, _, _ := strings.Cut(imp, "#")
+		if mod == wasiP1Module {
+			g.wasi = true
+			continue
+		}
+		if !seen[mod] {
+			seen[mod] = true
+			g.info.UnsupportedImports = append(g.info.UnsupportedImports, mod)
+		}
+	}
+	g.linker = wasmtime.NewLinker(h.engine)
+	if g.wasi {
+		if err := g.linker.DefineWASI(); err != nil {
+			return fmt.Errorf("link WASI: %w", err)
+		}
+	}
+	if err := g.linker.DefineUnknownImportsAsTraps(g.art.module); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	var err error
+	if g.pre, err = g.linker.InstantiatePre(g.art.module); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	return nil
+}
+
+// defineStubResource defines resource name (of component type rt) in a
+// stub instance: with WASI's type when rt is a WASI resource, else with the
+// host type number that number(rt) assigns.
+func (h *Host) defineStubResource(li *wasmtime.LinkerInstance, name string, rt *wasmtime.ResourceType,
+	wasi []wasmtime.ImportInfo, number func(*wasmtime.ResourceType) uint32) error {
+	for _, w := range wasi {
+		for j, wt := range w.ResourceTypes {
+			if !wt.Equal(rt) {
+				continue
+			}
+			key := unversioned(w.Name) + "#" + w.Resources[j]
+			types, err := h.wasiTypesFor()
+			if err != nil {
+				return err
+			}
+			ht := types[key]
+			if ht == nil {
+				return fmt.Errorf("uses WASI resource %s, which redspin cannot stub", key)
+			}
+			return li.AddResourceType(name, ht, nil)
+		}
+	}
+	return li.AddResource(name, number(rt), nil)
+}
+
+// trial instantiates the guest once, so that problems show at load.
+func (h *Host) trial(g *guest) error {
+	s := wasmtime.NewStore(h.engine)
+	defer s.Close()
+	s.SetEpochDeadline(1 << 62)
+	if h.opts.MaxInstanceMemory > 0 {
+		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
+	}
+	var err error
+	if g.clinker != nil {
+		_, err = g.clinker.Instantiate(s, g.art.comp)
+	} else {
+		_, err = g.pre.Instantiate(s)
+	}
+	if err != nil {
+		return fmt.Errorf("instantiate: %w", err)
+	}
+	return nil
+}
+
+func (g *guest) close() {
+	g.fn.Close()
+	g.iface.Close()
+	if g.clinker != nil {
+		g.clinker.Close()
+	}
+	if g.pre != nil {
+		g.pre.Close()
+	}
+	if g.linker != nil {
+		g.linker.Close()
+	}
+	g.stdout.close()
+	g.stderr.close()
+}
+
+// Close stops the host and frees everything. No Handle call may be running.
+// Idempotent.
+func (h *Host) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	close(h.stop)
+	h.tickWG.Wait()
+	for _, g := range h.guests {
+		g.close()
+	}
+	for _, a := range h.arts {
+		if a.comp != nil {
+			a.comp.Close()
+		}
+		if a.module != nil {
+			a.module.Close()
+		}
+	}
+	for _, t := range h.wasiTypes {
+		t.Close()
+	}
+	return h.engine.Close()
+}

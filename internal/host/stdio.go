@@ -1,0 +1,138 @@
+package host
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// sink is one output stream (stdout or stderr) of one component: a log
+// file and/or an echo writer, written line by line under a lock.
+type sink struct {
+	mu   sync.Mutex
+	file *os.File  // nil: no log file
+	echo io.Writer // nil: no echo
+}
+
+func (s *sink) write(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file != nil {
+		s.file.Write(b)
+	}
+	if s.echo != nil {
+		s.echo.Write(b)
+	}
+}
+
+func (s *sink) enabled() bool { return s.file != nil || s.echo != nil }
+
+func (s *sink) close() error {
+	if s.file != nil {
+		err := s.file.Close()
+		s.file = nil
+		return err
+	}
+	return nil
+}
+
+// maxPartialLine bounds a buffered unterminated line; longer output is
+// written as is.
+const maxPartialLine = 64 << 10
+
+// lineWriter buffers one instance's output and passes only complete lines
+// to its sink; Flush writes what remains at the end of the message.
+type lineWriter struct {
+	sink *sink
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if i := lastNewline(p); i >= 0 {
+		if len(w.buf) > 0 {
+			w.buf = append(w.buf, p[:i+1]...)
+			w.sink.write(w.buf)
+			w.buf = w.buf[:0]
+		} else {
+			w.sink.write(p[:i+1])
+		}
+		p = p[i+1:]
+	}
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > maxPartialLine {
+		w.Flush()
+	}
+	return n, nil
+}
+
+func lastNewline(p []byte) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Flush writes any buffered partial line.
+func (w *lineWriter) Flush() {
+	if len(w.buf) > 0 {
+		w.sink.write(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+// sanitizeID makes a component ID safe as a file name (as Spin does, IDs
+// are already kebab-case; anything else becomes '_').
+func sanitizeID(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, id)
+}
+
+// openSinks opens the stdout and stderr sinks of component id.
+func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
+	follow := opts.Follow == nil || opts.Follow(id)
+	stdout, stderr = &sink{}, &sink{}
+	if opts.LogDir == "" {
+		// Spin: without a log dir, output always goes to the host's stderr.
+		stdout.echo, stderr.echo = opts.Stderr, opts.Stderr
+		return stdout, stderr, nil
+	}
+	if err := os.MkdirAll(opts.LogDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []struct {
+		sink   *sink
+		suffix string
+	}{{stdout, "_stdout.txt"}, {stderr, "_stderr.txt"}} {
+		f, err := os.OpenFile(filepath.Join(opts.LogDir, sanitizeID(id)+s.suffix), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			stdout.close()
+			return nil, nil, err
+		}
+		s.sink.file = f
+		if follow {
+			s.sink.echo = opts.Stderr
+		}
+	}
+	return stdout, stderr, nil
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
