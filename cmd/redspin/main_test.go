@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a running up.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runCLI runs the command to completion and returns its exit code and output.
+func runCLI(t *testing.T, ctx context.Context, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut lockedBuffer
+	code := run(ctx, args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// startCLI runs the command in the background; stop cancels it and returns the exit code.
+func startCLI(t *testing.T, args ...string) (out, errOut *lockedBuffer, stop func() int) {
+	t.Helper()
+	out, errOut = &lockedBuffer{}, &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, strings.NewReader(""), out, errOut) }()
+	var once sync.Once
+	code := 0
+	stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(60 * time.Second):
+				t.Fatal("redspin up did not stop within 60 s of cancellation")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return out, errOut, stop
+}
+
+// waitFor polls until cond holds or fails the test after a generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// copyExample copies examples/<name> into a temp dir so runs leave no .spin behind.
+func copyExample(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func writeManifest(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCheckExample(t *testing.T) {
+	dir := copyExample(t, "hello-redis")
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--embedded-redis", "--cache-dir", t.TempDir())
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{`App "hello-redis"`, "\t127.0.0.1:6379/messages: [hello]", "hello: component exporting fermyon:spin/inbound-redis", "OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckNoAddressNamesTheFlag(t *testing.T) {
+	dir := copyExample(t, "hello-redis")
+	code, _, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--no-components")
+	if code != exitFailure || !strings.Contains(errOut, "--embedded-redis") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestCheckManifestErrorHasPosition(t *testing.T) {
+	dir := writeManifest(t, "spin_manifest_version = 2\n[application]\nname = \"x\"\nbogus = 1\n")
+	code, _, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--no-components")
+	if code != exitFailure || !strings.Contains(errOut, "spin.toml:4:") || !strings.Contains(errOut, "bogus") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestCheckNoRedisTriggers(t *testing.T) {
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "web"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "web.wasm"
+`)
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir)
+	if code != exitOK || !strings.Contains(out, "nothing to run") || !strings.Contains(errOut, `trigger type "http" is ignored`) {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, context.Background(), "", "up", "-f", dir)
+	if code != exitFailure || !strings.Contains(errOut, "no Redis triggers") {
+		t.Fatalf("up: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestUpUsageErrors(t *testing.T) {
+	dir := copyExample(t, "hello-redis")
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"up", "-f", dir, "--build"}, exitUsage, "redspin does not build"},
+		{[]string{"up", "-f", dir, "--quiet", "--follow", "hello"}, exitUsage, "cannot be used together"},
+		{[]string{"up", "-f", dir, "--drop", "sideways"}, exitUsage, "--drop"},
+		{[]string{"up", "-f", dir, "--embedded-redis", "--follow", "nope"}, exitUsage, `--follow "nope": no such component; valid ids: hello`},
+		{[]string{"up", "-f", dir, "-c", "nope"}, exitFailure, "valid ids: hello"},
+		{[]string{"up", "--no-such-flag"}, exitUsage, "unknown flag"},
+		{[]string{"up", "-f", filepath.Join(dir, "hello.wasm")}, exitFailure, "not supported"},
+	}
+	for _, tc := range tests {
+		code, _, errOut := runCLI(t, context.Background(), "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+func TestUpConnectFailure(t *testing.T) {
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "x"
+[application.trigger.redis]
+address = "redis://:hunter2@127.0.0.1:1"
+[[trigger.redis]]
+channel = "c"
+component = "hello"
+[component.hello]
+source = "`+filepath.Join(mustAbs(t, "../../examples/hello-redis"), "hello.wasm")+`"
+`)
+	code, out, errOut := runCLI(t, context.Background(), "", "up", "-f", dir, "--cache-dir", t.TempDir())
+	if code != exitFailure || !strings.Contains(errOut, "Redis trigger failed to connect to 127.0.0.1:1") {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+	}
+	if strings.Contains(out+errOut, "hunter2") {
+		t.Fatal("the password appears in the output")
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestUpQuickStart runs the README's first command (in a copy of the
+// example) and checks that the published message reaches the component.
+func TestUpQuickStart(t *testing.T) {
+	dir := copyExample(t, "hello-redis")
+	out, errOut, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--publish", "messages=hello", "--cache-dir", t.TempDir())
+	waitFor(t, "the component's output", func() bool { return strings.Contains(errOut.String(), "Got message: hello\n") })
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Embedded Redis listening on redis://127.0.0.1:", "Active Channels on 127.0.0.1:", "/messages: [hello]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut.String(), "1 received, 1 handled, 0 failed") {
+		t.Errorf("no exit summary:\n%s", errOut)
+	}
+	logs, err := os.ReadFile(filepath.Join(dir, ".spin", "logs", "hello_stdout.txt"))
+	if err != nil || len(logs) == 0 {
+		t.Errorf("component stdout log: %q, %v", logs, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".spin", "redis-url")); !os.IsNotExist(err) {
+		t.Errorf("redis-url file left behind after exit: %v", err)
+	}
+}
+
+func TestPublish(t *testing.T) {
+	mr := miniredis.RunT(t)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer client.Close()
+	sub := client.Subscribe(context.Background(), "ch")
+	defer sub.Close()
+	if _, err := sub.Receive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sub.Channel()
+	url := "redis://" + mr.Addr()
+	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", url, "ch", "arg-message"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, context.Background(), "from-stdin", "publish", "-a", url, "ch"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	file := filepath.Join(t.TempDir(), "m.bin")
+	os.WriteFile(file, []byte{0, 1, 2}, 0o644)
+	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", url, "ch", "@"+file); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []string
+	for range 3 {
+		select {
+		case m := <-msgs:
+			got = append(got, m.Payload)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("messages: %q", got)
+		}
+	}
+	if got[0] != "arg-message" || got[1] != "from-stdin" || got[2] != "\x00\x01\x02" {
+		t.Fatalf("messages: %q", got)
+	}
+	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", "redis:/bad", "ch", "x"); code != exitUsage || !strings.Contains(errOut, "-a/--address") {
+		t.Fatalf("bad URL: exit %d: %s", code, errOut)
+	}
+}
