@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Rebuilds the test guests in testdata/guests/ and the example components in examples/
+# from their sources, with pinned tools: npm packages from scripts/guests/package-lock.json
+# (jco, componentize-js, @spinframework/build-tools), Debian's clang-14 + wasi-libc and
+# rustc 1.63 + wasm32 std, and the Go toolchain on PATH (big Go, GOOS=wasip1).
+#
+# usage:
+#   scripts/build-guests.sh             rebuild everything, refresh the expected *.wit / *.abi
+#                                       files, and smoke-test the components in Node
+#   scripts/build-guests.sh c rust      rebuild only these guests
+#   scripts/build-guests.sh --verify    rebuild nothing: check every committed *.wasm against
+#                                       its expected *.wit (components, `jco wit`) or *.abi
+#                                       (core modules) file; needs only node and npm
+#   scripts/build-guests.sh --list      list the guests
+#
+# Outputs are written next to their sources. C, Rust and Go outputs are byte-for-byte
+# reproducible; JS outputs differ by a few bytes between builds but have the same WIT.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TOOLS=$ROOT/scripts/guests
+G=$ROOT/testdata/guests
+EX=$ROOT/examples
+BUILD=$TOOLS/.build
+JCO=(node --import "$TOOLS/tools/preopen-fix.mjs" "$TOOLS/node_modules/@bytecodealliance/jco/dist/jco.js")
+
+log() { printf '=== %s\n' "$*" >&2; }
+die() { printf 'build-guests: %s\n' "$*" >&2; exit 1; }
+# timed LABEL CMD...: runs CMD and prints how long it took.
+timed() {
+  local label=$1 s=$EPOCHREALTIME rc=0
+  shift
+  "$@" || rc=$?
+  awk -v s="$s" -v e="$EPOCHREALTIME" -v w="$label" 'BEGIN { printf "    %5.1f s  %s\n", e - s, w }' >&2
+  return $rc
+}
+
+# ------------------------------------------------------------------ tools
+# npm ci with the pinned lockfile; skipped when node_modules already matches it.
+npm_tools() {
+  local dir=$1 stamp=$1/node_modules/.redspin-lock
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then return; fi
+  log "npm ci in ${dir#"$ROOT"/}"
+  ( cd "$dir" && timed "npm ci" npm ci --no-audit --no-fund --silent )
+  cp "$dir/package-lock.json" "$stamp"
+}
+
+# Debian packages, installed only when missing.
+apt_tools() {
+  local need=()
+  command -v clang-14 >/dev/null && command -v wasm-ld-14 >/dev/null && [ -f /usr/include/wasm32-wasi/stdio.h ] &&
+    compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null ||
+    need+=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
+  [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/wasm32-wasi ] || need+=(rustc libstd-rust-dev-wasm32)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "apt-get install ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+# ------------------------------------------------------------------ helpers
+# witdir NAME SRC_DIR: a WIT folder for one guest = its world.wit (exactly one world:
+# jco embed ignores --world-name) + any extra *.wit in SRC_DIR/wit-extra + the project's wit/deps.
+witdir() {
+  local name=$1 src=$2 dir=$BUILD/wit-$1
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$src/world.wit" "$dir/"
+  cp -r "$ROOT/wit/deps" "$dir/deps"
+  if [ -d "$src/wit-extra" ]; then cp -r "$src/wit-extra/." "$dir/deps/"; fi
+  printf '%s' "$dir"
+}
+
+# componentize NAME SRC_DIR RAW_CORE OUT_DIR [PREFIX]: embed the guest's WIT into the raw
+# core module (-> PREFIX.core.wasm, the exact module inside the component) and make the
+# component with the bundled WASI preview1 reactor adapter (-> PREFIX.wasm).
+componentize() {
+  local name=$1 src=$2 raw=$3 out=$4 prefix=${5:-$1} wit
+  wit=$(witdir "$name" "$src")
+  timed "jco embed $prefix.core.wasm" "${JCO[@]}" embed "$raw" --wit "$wit" -o "$out/$prefix.core.wasm"
+  timed "jco new $prefix.wasm" "${JCO[@]}" new "$out/$prefix.core.wasm" --wasi-reactor -o "$out/$prefix.wasm"
+}
+
+# outputs [FIND-ARGS]: every committed Wasm file, sorted.
+outputs() {
+  local roots=("$G")
+  [ -d "$EX" ] && roots+=("$EX")
+  find "${roots[@]}" -name '*.wasm' -not -path '*/node_modules/*' "$@" | sort
+}
+
+# smoke NAME FILE.wasm MSG EXPECT [MSG EXPECT]...: calls on one instance through jco
+# transpile + Node (EXPECT ok|err|trap); fails the build on a mismatch.
+smoke() {
+  local name=$1 file=$2 dir=$BUILD/transpiled
+  shift 2
+  mkdir -p "$dir" && echo '{"type":"module"}' > "$dir/package.json"
+  [ -d "$dir/$name" ] || "${JCO[@]}" transpile "$file" --name "$name" -o "$dir/$name" >/dev/null
+  node --import "$TOOLS/tools/preopen-fix.mjs" "$TOOLS/tools/run-js.mjs" "$dir/$name/$name.js" "$@" >&2
+}
+
+# ------------------------------------------------------------------ guests
+# The protocol commands every guest answers the same way (../testdata/guests/README.md).
+PROTOCOL_SMOKE=("print:smoke test" ok stderr:smoke ok fail err errsuccess err alloc:16 ok len:padding ok other ok)
+
+build_c() {
+  local d=$G/c
+  timed "clang-14 c" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -Wl,--strip-debug \
+    -o "$BUILD/c.raw.wasm" "$d/c.c" "$d/cabi.c" "$d/protocol.c"
+  componentize c "$d" "$BUILD/c.raw.wasm" "$d"
+  smoke c "$d/c.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME ok trap trap
+}
+
+build_rust() {
+  local d=$G/rust
+  # Run from the source folder so that panic locations name "lib.rs", not a machine path.
+  ( cd "$d" && timed "rustc rust" /usr/bin/rustc --edition 2021 --crate-type cdylib --target wasm32-wasi \
+    -C opt-level=s -C strip=debuginfo -C codegen-units=1 -o "$BUILD/rust.raw.wasm" lib.rs )
+  componentize rust "$d" "$BUILD/rust.raw.wasm" "$d"
+  smoke rust "$d/rust.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME ok trap trap
+}
+
+build_go() {
+  local d=$G/go
+  ( cd "$d" && timed "go build go ($(go env GOVERSION))" env GOOS=wasip1 GOARCH=wasm GOFLAGS=-trimpath CGO_ENABLED=0 \
+    go build -buildmode=c-shared -buildvcs=false -o "$BUILD/go.raw.wasm" . )
+  # Give the WASI adapter an allocator that is not Go code (see main.go, adapterArena).
+  node "$TOOLS/tools/add-adapter-realloc.mjs" "$BUILD/go.raw.wasm" "$BUILD/go.patched.wasm" 2>/dev/null
+  componentize go "$d" "$BUILD/go.patched.wasm" "$d"
+  # (not `trap`: Go's panic exits through wasi:cli/exit, which ends the Node process)
+  smoke go "$d/go.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME ok
+}
+
+build_spin1() {
+  local d=$G/spin1
+  # No _initialize (-nostartfiles, --no-entry), like the wit-bindgen 0.2-era modules.
+  timed "clang-14 spin1" clang-14 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
+    -Wall -Wextra -Werror -o "$d/spin1.wasm" "$d/spin1.c" "$G/c/protocol.c"
+  node --no-warnings "$TOOLS/tools/run-core.mjs" "$d/spin1.wasm" "publish:redis://127.0.0.1|ch|hi" ok >&2
+  node --no-warnings "$TOOLS/tools/run-core.mjs" "$d/spin1.wasm" fail err >&2
+}
+
+build_negative() {
+  local d=$G/negative
+  timed "clang-14 negative" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wl,--strip-debug \
+    -Wall -Wextra -Werror -o "$BUILD/negative.raw.wasm" "$d/negative.c" "$G/c/cabi.c"
+  componentize negative "$d" "$BUILD/negative.raw.wasm" "$d"
+}
+
+# js_source NAME: the shared JS guest source with the guest's name filled in. It is staged
+# in a fixed folder outside the repository because j2w records the source's folder in the
+# component, and a commit must not carry this machine's paths.
+JS_STAGE=/tmp/redspin-guests
+js_source() {
+  mkdir -p "$JS_STAGE"
+  sed "s/__GUEST__/$1/" "$G/js/guest.js" > "$JS_STAGE/$1.js"
+  printf '%s' "$JS_STAGE/$1.js"
+}
+
+# js_componentize NAME SRC_DIR [nosmoke]: jco componentize (componentize-js, StarlingMonkey)
+# with the default features, so the component imports WASI 0.2 including wasi:http.
+js_componentize() {
+  local name=$1 src=$2 wit js
+  wit=$(witdir "$name" "$src")
+  js=$(js_source "$name")
+  timed "jco componentize $name.wasm" "${JCO[@]}" componentize "$js" --wit "$wit" -o "$src/$name.wasm" >/dev/null
+  [ "${3:-}" != nosmoke ] || return 0
+  smoke "$name" "$src/$name.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
+}
+
+build_js() { js_componentize js "$G/js"; }
+
+# js-platform: the same handler against Spin's whole unversioned platform world.
+# Node has no shims for the fermyon:spin imports, so it is checked by its WIT only.
+build_js_platform() { js_componentize js-platform "$G/js-platform" nosmoke; }
+
+# js-j2w: the Spin JS SDK's own build path, @spinframework/build-tools' j2w, which reads
+# its WIT from scripts/guests/j2w/package.json (config.witDependencies).
+build_js_j2w() {
+  local d=$G/js-j2w js
+  npm_tools "$TOOLS/j2w"
+  witdir js-j2w "$d" >/dev/null
+  js=$(js_source js-j2w)
+  rm -f "$JS_STAGE"/*.buildData.json "$JS_STAGE/precompiled-source.js"
+  ( cd "$TOOLS/j2w" && timed "j2w js-j2w.wasm" npx --no-install j2w -i "$js" -o "$d/js-j2w.wasm" >/dev/null )
+  rm -f "$JS_STAGE"/*.buildData.json "$JS_STAGE/precompiled-source.js"
+  smoke js-j2w "$d/js-j2w.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
+}
+
+# c-host: the C guest plus commands that call every Spin host interface redspin serves.
+build_c_host() {
+  local d=$G/c-host
+  timed "clang-14 c-host" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME='"c-host"' -DGUEST_EXTRA=host_extra \
+    -o "$BUILD/c-host.raw.wasm" "$d/c-host.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize c-host "$d" "$BUILD/c-host.raw.wasm" "$d"
+  # Node stand-ins for the Spin interfaces (tools/spin-stub.mjs) check the hand-written ABI.
+  local s=$TOOLS/tools/spin-stub.mjs dir=$BUILD/transpiled
+  mkdir -p "$dir" && echo '{"type":"module"}' > "$dir/package.json"
+  "${JCO[@]}" transpile "$d/c-host.wasm" --name c-host -o "$dir/c-host" >/dev/null \
+    --map "fermyon:spin/redis@2.0.0=$s#redis2" --map "fermyon:spin/redis=$s#redis1" \
+    --map "fermyon:spin/key-value@2.0.0=$s#kv2" --map "fermyon:spin/key-value=$s#kv1" \
+    --map "fermyon:spin/variables@2.0.0=$s#variables" --map "fermyon:spin/config=$s#config" \
+    --map "wasi:config/store@0.2.0-draft-2024-09-27=$s#wasiConfig"
+  smoke c-host "$d/c-host.wasm" "redis2:set:redis://h|k|v" ok "redis2:execute:redis://h|MGET|k|none" ok \
+    "redis:incr:redis://h|n" ok var:greeting ok config:answer ok wasiconfig-all ok \
+    "kv:set:default|a|1" ok "kv1:get:default|a" ok "redis2:open:bad-address" err
+}
+
+# The examples' components.
+build_example_hello() {
+  local d=$EX/hello-redis
+  timed "clang-14 hello" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -Wl,--strip-debug \
+    -o "$BUILD/hello.raw.wasm" "$d/hello.c"
+  componentize example-hello "$d" "$BUILD/hello.raw.wasm" "$d" hello
+  rm "$d/hello.core.wasm"
+  smoke example-hello "$d/hello.wasm" "hello, world" ok
+}
+
+build_example_variables() {
+  local d=$EX/variables
+  timed "clang-14 greeter" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -Wl,--strip-debug \
+    -o "$BUILD/greeter.raw.wasm" "$d/greeter.c"
+  componentize example-variables "$d" "$BUILD/greeter.raw.wasm" "$d" greeter
+  rm "$d/greeter.core.wasm"
+  mkdir -p "$BUILD/transpiled"
+  "${JCO[@]}" transpile "$d/greeter.wasm" --name example-variables -o "$BUILD/transpiled/example-variables" \
+    --map "fermyon:spin/variables@2.0.0=$TOOLS/tools/spin-stub.mjs#variables" >/dev/null
+  smoke example-variables "$d/greeter.wasm" world ok
+}
+
+GUESTS=(c rust go spin1 negative c-host js js-j2w js-platform example-hello example-variables)
+
+# ------------------------------------------------------------------ main
+# Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`
+# for components, imports/exports for core modules). Needs only node and the npm tools.
+verify() {
+  npm_tools "$TOOLS"
+  outputs | xargs node "$TOOLS/tools/shapes.mjs"
+}
+
+main() {
+  mkdir -p "$BUILD"
+  case "${1:-}" in
+    --verify) verify; return ;;
+    --list) printf '%s\n' "${GUESTS[@]}"; return ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | grep '^#'; return ;;
+  esac
+  local want=("$@")
+  [ ${#want[@]} -gt 0 ] || want=("${GUESTS[@]}")
+  npm_tools "$TOOLS"
+  apt_tools
+  rm -rf "$BUILD/transpiled"
+  local g
+  for g in "${want[@]}"; do
+    declare -F "build_${g//-/_}" >/dev/null || die "unknown guest $g (see --list)"
+    log "guest $g"
+    "build_${g//-/_}"
+  done
+  log "expected shapes (*.wit for components, *.abi for core modules)"
+  outputs -newer "$BUILD/.start" | xargs -r node "$TOOLS/tools/shapes.mjs" --write >/dev/null
+  log "sizes (bytes)"
+  outputs -newer "$BUILD/.start" | while IFS= read -r f; do printf '%10d  %s\n' "$(stat -c %s "$f")" "${f#"$ROOT"/}"; done
+}
+
+mkdir -p "$BUILD" && touch "$BUILD/.start"
+main "$@"

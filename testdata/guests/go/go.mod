@@ -1,0 +1,3 @@
+module redspin.test/guests/go
+
+go 1.24
