@@ -1,0 +1,25 @@
+// Package spinhost is the root of the host side of Spin's guest interfaces:
+// outbound Redis, key-value, variables and the outbound-host allow list.
+//
+// Each interface is implemented once, in plain Go with no Wasm types, in a
+// subpackage:
+//
+//   - [github.com/redspin/redspin/internal/spinhost/allowedhosts]: parses
+//     a component's allowed_outbound_hosts and checks addresses against it.
+//   - [github.com/redspin/redspin/internal/spinhost/outredis]: outbound Redis
+//     (fermyon:spin/redis@2.0.0 and the unversioned fermyon:spin/redis).
+//   - [github.com/redspin/redspin/internal/spinhost/kv]: key-value stores
+//     (fermyon:spin/key-value@2.0.0, the unversioned key-value, wasi:keyvalue).
+//   - [github.com/redspin/redspin/internal/spinhost/vars]: component
+//     variables (fermyon:spin/variables@2.0.0, fermyon:spin/config,
+//     wasi:config/store).
+//
+// Adapters for each guest shape (components, canonical-ABI core modules,
+// Spin 1.x core modules) translate Wasm values to and from these Go calls;
+// they hold no behaviour of their own.
+//
+// Each package follows Spin's three phases: something built once per app
+// (a Client, a Manager, a Component), checked at startup, and a small
+// per-instance value (an Instance) created for each message and closed when
+// the message's store ends. Nothing per-instance is shared between instances.
+package spinhost

@@ -1,0 +1,63 @@
+// Package wasm adapts the Spin host interfaces (packages outredis, kv and
+// vars) to Wasm guests through the wasmtime binding: it defines their
+// functions on a component linker and on a core-module linker, lifting
+// arguments and lowering results. It holds no Spin behaviour of its own.
+//
+// # Interfaces
+//
+// Components ([Services.LinkComponent]):
+//
+//	fermyon:spin/redis@2.0.0        connection resource
+//	fermyon:spin/redis              unversioned, address per call
+//	fermyon:spin/variables@2.0.0    get
+//	fermyon:spin/config             get-config
+//	fermyon:spin/key-value@2.0.0    store resource
+//	fermyon:spin/key-value          unversioned, u32 handles
+//	wasi:config/store@0.2.0-draft-2024-09-27
+//	wasi:keyvalue/store@0.2.0-draft2
+//
+// Core modules ([Services.LinkModule]): the same interfaces lowered by hand
+// with the canonical ABI (module = interface name, field = function name,
+// e.g. fermyon:spin/redis@2.0.0 "[static]connection.open", results through
+// the return area passed last), and Spin 1.x's imports, which are the
+// unversioned interfaces under other names: outbound-redis →
+// fermyon:spin/redis, spin-config → fermyon:spin/config, key-value →
+// fermyon:spin/key-value. Resource handles of core modules are the host's
+// table indices. Lists and strings returned to a core module are allocated
+// with its cabi_realloc (canonical_abi_realloc for Spin 1.x modules).
+//
+// # Using it from the host
+//
+// At load, per component:
+//
+//	svc, err := wasm.NewServices(wasm.ComponentConfig{ID: id, AllowedOutboundHosts: hosts, ...})
+//	done, err := svc.LinkComponent(clinker, comp.Imports()) // or svc.LinkModule(linker, imports)
+//	// then link WASI and trap the imports not in done
+//
+// Per message:
+//
+//	st := svc.NewInstance(ctx)   // ctx bounds every host call
+//	defer st.Close()             // closes the message's Redis connections
+//	store.SetData(st)            // or store data implementing wasm.Holder
+//	// core modules, after instantiation: st.Realloc = the module's realloc
+//
+// # Core-module allocation
+//
+// A host function returning a list or string to a core module must call the
+// module's realloc export from inside the host call. The binding does not
+// yet offer this on *wasmtime.Caller; the adapters use it automatically as
+// soon as *wasmtime.Caller has
+//
+//	CallI32(export string, nresults int, args ...int32) ([]int32, error)
+//
+// and until then call Instance.Realloc, which the host sets to the
+// instance's exported realloc (*wasmtime.Func.CallI32, re-entering the
+// store from within the host call; the tests exercise it).
+//
+// # Errors and traps
+//
+// Guest-visible failures become the interface's error value. Bad pointers,
+// invalid UTF-8 in string arguments, a missing realloc, an unknown
+// key-value@2.0.0 store handle (as in Spin) or a store without an Instance
+// trap the guest; the host reports the trap for that message only.
+package wasm

@@ -1,0 +1,88 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+
+	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/vars"
+)
+
+// Services are the Spin host interfaces of one component, built once at
+// load. A nil field leaves its interfaces undefined (the host then links
+// them as unsupported).
+type Services struct {
+	// Component is the component ID, used in messages.
+	Component string
+	Redis     *outredis.Client
+	KV        *kv.Access
+	Vars      *vars.Component
+}
+
+// Instance is the per-message state of the Spin host interfaces: the
+// message's context, its Redis connections and its open stores. The host
+// creates one per store with [Services.NewInstance], makes it reachable
+// from the store's data (see [Holder]) and closes it when the store ends.
+type Instance struct {
+	ctx   context.Context
+	svc   *Services
+	redis *outredis.Instance
+	kv    *kv.Instance
+
+	// Realloc, when set, allocates in a core module's memory with the
+	// module's cabi_realloc (or canonical_abi_realloc for Spin 1.x
+	// modules): (old ptr, old size, align, new size) → ptr. The host sets
+	// it after instantiation when the binding cannot call the export from
+	// within a host call (see the package documentation).
+	Realloc func(oldPtr, oldSize, align, newSize uint32) (uint32, error)
+}
+
+// Holder is implemented by store data that carries an Instance; the
+// adapters find their state through it. A *Instance is itself a Holder, so
+// a host without other store data can set the Instance directly.
+type Holder interface {
+	SpinInstance() *Instance
+}
+
+// SpinInstance returns i.
+func (i *Instance) SpinInstance() *Instance { return i }
+
+// NewInstance returns the state for one message; ctx bounds every host
+// call the guest makes (Redis commands, key-value operations, variable
+// providers).
+func (s *Services) NewInstance(ctx context.Context) *Instance {
+	i := &Instance{ctx: ctx, svc: s}
+	if s.Redis != nil {
+		i.redis = s.Redis.NewInstance()
+	}
+	if s.KV != nil {
+		i.kv = s.KV.NewInstance()
+	}
+	return i
+}
+
+// Close closes the instance's connections and store handles. Idempotent.
+func (i *Instance) Close() error {
+	var errs []error
+	if i.redis != nil {
+		errs = append(errs, i.redis.Close())
+	}
+	if i.kv != nil {
+		errs = append(errs, i.kv.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// errNoState is the trap for a host call in a store without an Instance.
+var errNoState = errors.New("spin host interfaces: the store has no per-message state (host bug)")
+
+// stateOf finds the Instance in a store's data.
+func stateOf(data any) (*Instance, error) {
+	if h, ok := data.(Holder); ok {
+		if i := h.SpinInstance(); i != nil {
+			return i, nil
+		}
+	}
+	return nil, errNoState
+}
