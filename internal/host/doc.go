@@ -20,7 +20,15 @@
 // New compiles (or loads from the on-disk cache) every component, checks
 // that each instantiates, and starts the epoch ticker that enforces
 // HandlerTimeout. Handle may then be called from any number of goroutines.
-// Close stops the ticker and frees everything; Handle must not be running.
+// Close waits for messages in flight, stops the ticker and frees everything.
+//
+// # Imports
+//
+// WASI 0.2 (components) and WASI preview 1 (modules) come from Wasmtime.
+// ComponentConfig.Imports adds host interfaces (redspin's Spin interfaces);
+// every other import is defined as a function that fails when called, with
+// an error naming it, so a component that imports e.g. wasi:http still loads
+// and runs as long as it does not call it.
 //
 // # Output
 //
@@ -28,4 +36,13 @@
 // _stderr.txt (append) and echoed to Options.Stderr for followed components;
 // with no LogDir they go to Options.Stderr. Output is written in whole
 // lines, so lines from concurrent messages never interleave.
+//
+// # Limits
+//
+// MaxInstanceMemory caps each linear memory (a guest whose allocation fails
+// usually reports it or traps; the error names the component and, for a
+// trap, the cap). HandlerTimeout and the context's deadline or cancellation
+// interrupt a running guest through Wasmtime's epoch interruption, checked
+// every EpochTick. Component payloads are capped by MaxPayload because the C
+// API passes a list<u8> as one 32-byte value per byte.
 package host

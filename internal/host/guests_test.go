@@ -15,18 +15,28 @@ import (
 )
 
 // testCacheDir is shared by the tests of this package so that each real
-// guest is compiled once per `go test` run (the JS guests take seconds).
+// guest is compiled once (the JS guests take many seconds): by default a
+// directory in the user's cache (like Go's build cache; entries are keyed
+// by content and engine settings, so they never go stale), or a fresh
+// temporary one with REDSPIN_TEST_FRESH_CACHE=1.
 var testCacheDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "redspin-host-test-cache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	var cleanup func()
+	if dir, err := os.UserCacheDir(); err == nil && os.Getenv("REDSPIN_TEST_FRESH_CACHE") == "" {
+		testCacheDir = filepath.Join(dir, "redspin", "test-artifacts")
+	} else {
+		tmp, err := os.MkdirTemp("", "redspin-host-test-cache-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		testCacheDir, cleanup = tmp, func() { os.RemoveAll(tmp) }
 	}
-	testCacheDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
+	if cleanup != nil {
+		cleanup()
+	}
 	os.Exit(code)
 }
 
@@ -528,5 +538,34 @@ func TestNoLogDirFollow(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "a_stdout.txt"))
 	if string(b) != "from-a\n" {
 		t.Errorf("a_stdout.txt = %q", b)
+	}
+}
+
+func TestSlowCompileNotice(t *testing.T) {
+	p := filepath.Join(guestsDir, "c", "c.wasm")
+	if !fileExists(p) {
+		t.Skip("no c guest")
+	}
+	old := slowCompileAfter
+	slowCompileAfter = 0
+	defer func() { slowCompileAfter = old }()
+	dir := t.TempDir()
+	for i, want := range []bool{true, false} { // compile, then a cache hit
+		var stderr syncBuffer
+		h, err := New(context.Background(), []ComponentConfig{{ID: "c", WasmPath: p}}, Options{CacheDir: dir, Stderr: &stderr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Close()
+		// When started, the notice's timer fired during the compile; its
+		// goroutine may still be writing: poll for it.
+		got := false
+		for deadline := time.Now().Add(2 * time.Second); want && !got && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			got = strings.Contains(stderr.String(), slowCompileNotice)
+		}
+		got = strings.Contains(stderr.String(), slowCompileNotice)
+		if got != want {
+			t.Errorf("start %d: notice printed = %v, want %v (stderr %q)", i, got, want, stderr.String())
+		}
 	}
 }

@@ -20,45 +20,78 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	if !ok {
 		return fmt.Errorf("unknown component %q", componentID)
 	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	if h.closed.Load() {
 		return fmt.Errorf("component %q: host is closed", componentID)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
-	var err error
-	if g.clinker != nil {
-		err = h.runComponent(ctx, g, payload)
-	} else {
-		err = h.runModule(ctx, g, payload)
+	if g.clinker != nil && h.maxPay >= 0 && len(payload) > h.maxPay {
+		return fmt.Errorf("component %q: %w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)",
+			componentID, ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
 	}
-	if err != nil {
+	if err := h.run(ctx, g, payload); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	return nil
 }
 
-// newStore makes the per-message store: limits, deadline and WASI. The
-// returned function flushes buffered guest output.
-func (h *Host) newStore(ctx context.Context, g *guest) (*wasmtime.Store, func(), error) {
+// run handles one message in a fresh store.
+func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
+	var ph phaseClock
+	ph.start(h.phases)
+	s, flush, end, err := h.newStore(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer ph.done(h.phases)
+	defer end()
+	defer s.Close()
+	defer flush()
+	if g.clinker != nil {
+		return h.callComponent(s, g, payload, &ph)
+	}
+	return h.callModule(s, g, payload, &ph)
+}
+
+// newStore makes the per-message store: host-interface data, limits,
+// deadline and WASI. flush writes buffered guest output (call it when the
+// guest has returned); end ends the host-interface data (call it after the
+// store is closed).
+func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush, end func(), err error) {
+	var storeDone func()
 	s := wasmtime.NewStore(h.engine)
+	if g.imports != nil {
+		data, done := g.imports.NewStoreData(ctx)
+		s.SetData(data)
+		if done != nil {
+			defer func() {
+				if err != nil {
+					done()
+				}
+			}()
+			storeDone = done
+		}
+	}
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
 	}
 	h.armDeadline(ctx, s)
-	flush := func() {}
+	flush = func() {}
 	if g.wasi {
 		w := wasmtime.NewWASIConfig()
 		if err := w.SetEnv(g.env[0], g.env[1]); err != nil {
 			w.Close()
 			s.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, m := range g.mount {
 			if err := w.PreopenDir(m.HostDir, m.GuestDir, false); err != nil {
 				w.Close()
 				s.Close()
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		var out, errw *lineWriter
@@ -80,10 +113,14 @@ func (h *Host) newStore(ctx context.Context, g *guest) (*wasmtime.Store, func(),
 		}
 		if err := s.SetWASI(w); err != nil {
 			s.Close()
-			return nil, nil, fmt.Errorf("WASI: %w", err)
+			return nil, nil, nil, fmt.Errorf("WASI: %w", err)
 		}
 	}
-	return s, flush, nil
+	end = func() {}
+	if storeDone != nil {
+		end = storeDone
+	}
+	return s, flush, end, nil
 }
 
 // timeoutError is the cause of an interruption by HandlerTimeout.
@@ -171,19 +208,7 @@ func formatBytes(n uint64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func (h *Host) runComponent(ctx context.Context, g *guest, payload []byte) error {
-	if h.maxPay >= 0 && len(payload) > h.maxPay {
-		return fmt.Errorf("%w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)", ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
-	}
-	var ph phaseClock
-	ph.start(h.phases)
-	s, flush, err := h.newStore(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer ph.done(h.phases)
-	defer s.Close()
-	defer flush()
+func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
 	inst, err := g.clinker.Instantiate(s, g.art.comp)
 	if err != nil {
 		return h.describe("instantiate", err)
@@ -211,16 +236,7 @@ func handlerResult(ok bool, errCase string) error {
 	return fmt.Errorf("%w (error case %q)", ErrHandlerFailed, errCase)
 }
 
-func (h *Host) runModule(ctx context.Context, g *guest, payload []byte) error {
-	var ph phaseClock
-	ph.start(h.phases)
-	s, flush, err := h.newStore(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer ph.done(h.phases)
-	defer s.Close()
-	defer flush()
+func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
 	inst, err := g.pre.Instantiate(s)
 	if err != nil {
 		return h.describe("instantiate", err)

@@ -40,9 +40,12 @@ const (
 	defaultMaxPayload   = 16 << 20
 	defaultEpochTick    = 10 * time.Millisecond
 	slowCompileNotice   = "Preparing Wasm modules is taking a few seconds..."
-	slowCompileAfter    = 1250 * time.Millisecond
 	maxTicksPerDeadline = 10
 )
+
+// slowCompileAfter is how long compiling may take before New prints
+// slowCompileNotice (as Spin does). A variable for tests.
+var slowCompileAfter = 1250 * time.Millisecond
 
 // ErrHandlerFailed is wrapped by Handle's error when the guest returned
 // err(error).
@@ -86,14 +89,15 @@ type Options struct {
 }
 
 // DefaultPooling returns the pooling allocator settings used when
-// Options.Pooling is nil: room for 1000 concurrent component instances, and
+// Options.Pooling is nil: room for 500 concurrent component instances (1000
+// linear memories; each reserves 4 GiB of address space, not memory), and
 // the first 128 KiB of each freed memory kept resident for reuse.
 func DefaultPooling() wasmtime.PoolingConfig {
 	return wasmtime.PoolingConfig{
-		TotalComponentInstances:  1000,
-		TotalCoreInstances:       5000,
-		TotalMemories:            2000,
-		TotalTables:              2000,
+		TotalComponentInstances:  500,
+		TotalCoreInstances:       2000,
+		TotalMemories:            1000,
+		TotalTables:              1000,
 		MaxComponentInstanceSize: 8 << 20,
 		MaxCoreInstanceSize:      8 << 20,
 		TableElements:            100_000,
@@ -114,6 +118,25 @@ type ComponentConfig struct {
 	WasmPath string            // local file
 	Env      map[string]string // the guest's whole environment
 	Mounts   []Mount           // read-only
+	// Imports provides host interfaces besides WASI (the Spin interfaces).
+	// nil = none: every non-WASI import is unsupported.
+	Imports Imports
+}
+
+// Imports are host interfaces linked for one component (the link methods
+// of internal/spinhost/wasm.Services have these signatures). Imports they
+// do not define load as trapping stubs.
+type Imports interface {
+	// LinkComponent defines what it implements of imports on l and returns
+	// the names of the imports it defined.
+	LinkComponent(l *wasmtime.ComponentLinker, imports []wasmtime.ImportInfo) ([]string, error)
+	// LinkModule does the same for a core module; imports and the result
+	// are "module#field".
+	LinkModule(l *wasmtime.Linker, imports []string) ([]string, error)
+	// NewStoreData returns the value host functions get from their
+	// caller's Data for one message, and a function called when the
+	// message's store is gone.
+	NewStoreData(ctx context.Context) (data any, done func())
 }
 
 // ComponentInfo describes a loaded component.
@@ -142,9 +165,14 @@ type Host struct {
 	stats  Stats
 	stop   chan struct{}
 	tickWG sync.WaitGroup
+	// mu is held shared by each Handle and exclusively by Close, so Close
+	// waits for messages in flight.
+	mu     sync.RWMutex
 	closed atomic.Bool
 	maxPay int
 	tick   time.Duration
+	// slow prints slowCompileNotice if compiling takes long.
+	slow *time.Timer
 	// phases, when set (benchmarks), times each message's phases.
 	phases *phaseTimes
 	// wasiTypes are WASI's resource types (see wasiResourceTypes).
@@ -165,6 +193,8 @@ type guest struct {
 	wasi  bool
 	env   [2][]string // names, values
 	mount []Mount
+	// imports are the component's host interfaces (nil = none).
+	imports Imports
 
 	// component shape
 	clinker *wasmtime.ComponentLinker
@@ -226,6 +256,13 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 		cfg.Pooling = &p
 	}
 	h.engine, err = wasmtime.NewEngine(cfg)
+	if err != nil && cfg.Pooling != nil {
+		// The pool reserves address space up front, which a ulimit or
+		// strict overcommit may refuse: run without it rather than not at all.
+		h.logger.Warn("pooling allocator unavailable; using on-demand allocation", "err", err)
+		cfg.Pooling = nil
+		h.engine, err = wasmtime.NewEngine(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -241,10 +278,11 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	if !opts.DisableCache {
 		cache.dir = opts.CacheDir
 	}
-	slow := time.AfterFunc(slowCompileAfter, func() {
-		fmt.Fprintln(h.stderr, slowCompileNotice)
-	})
-	defer slow.Stop()
+	defer func() {
+		if h.slow != nil {
+			h.slow.Stop()
+		}
+	}()
 	for _, c := range comps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -368,6 +406,11 @@ func (h *Host) compile(wasm []byte, kind binKind, cache *artifactCache) (*artifa
 		h.logger.Warn("discarding unusable cached artifact", "err", err)
 		cache.remove(key, h.engine, kind)
 	}
+	if h.slow == nil { // the first compile starts the clock for the notice
+		h.slow = time.AfterFunc(slowCompileAfter, func() {
+			fmt.Fprintln(h.stderr, slowCompileNotice)
+		})
+	}
 	var ser []byte
 	var err error
 	start := time.Now()
@@ -430,7 +473,7 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
 			return nil, fmt.Errorf("files: %s is not a directory", m.HostDir)
 		}
 	}
-	g := &guest{id: c.ID, info: ComponentInfo{Shape: shape, Export: export}, mount: c.Mounts}
+	g := &guest{id: c.ID, info: ComponentInfo{Shape: shape, Export: export}, mount: c.Mounts, imports: c.Imports}
 	names := make([]string, 0, len(c.Env))
 	for k := range c.Env {
 		names = append(names, k)
@@ -526,6 +569,17 @@ func (h *Host) linkComponent(g *guest, stubsOnly bool) error {
 			return fmt.Errorf("link WASI: %w", err)
 		}
 	}
+	if g.imports != nil && len(unsupported) > 0 {
+		done, err := g.imports.LinkComponent(g.clinker, unsupported)
+		if err != nil {
+			return fmt.Errorf("link host interfaces: %w", err)
+		}
+		unsupported = slices.DeleteFunc(unsupported, func(i wasmtime.ImportInfo) bool { return slices.Contains(done, i.Name) })
+		g.info.UnsupportedImports = g.info.UnsupportedImports[:0]
+		for _, i := range unsupported {
+			g.info.UnsupportedImports = append(g.info.UnsupportedImports, i.Name)
+		}
+	}
 	if err := h.defineTraps(g.clinker, unsupported, wasi); err != nil {
 		return fmt.Errorf("link: %w", err)
 	}
@@ -617,22 +671,30 @@ func (h *Host) linkModule(g *guest, bin *binInfo) error {
 	} else {
 		g.handler, g.realloc = exportSpin1Handler, exportSpin1Realloc
 	}
-	seen := map[string]bool{}
+	var other []string // non-WASI imports, "module#field"
 	for _, imp := range bin.imports {
-		mod, _, _ := strings.Cut(imp, "#")
-		if mod == wasiP1Module {
+		if mod, _, _ := strings.Cut(imp, "#"); mod == wasiP1Module {
 			g.wasi = true
-			continue
-		}
-		if !seen[mod] {
-			seen[mod] = true
-			g.info.UnsupportedImports = append(g.info.UnsupportedImports, mod)
+		} else {
+			other = append(other, imp)
 		}
 	}
 	g.linker = wasmtime.NewLinker(h.engine)
 	if g.wasi {
 		if err := g.linker.DefineWASI(); err != nil {
 			return fmt.Errorf("link WASI: %w", err)
+		}
+	}
+	if g.imports != nil && len(other) > 0 {
+		done, err := g.imports.LinkModule(g.linker, other)
+		if err != nil {
+			return fmt.Errorf("link host interfaces: %w", err)
+		}
+		other = slices.DeleteFunc(other, func(i string) bool { return slices.Contains(done, i) })
+	}
+	for _, imp := range other {
+		if mod, _, _ := strings.Cut(imp, "#"); !slices.Contains(g.info.UnsupportedImports, mod) {
+			g.info.UnsupportedImports = append(g.info.UnsupportedImports, mod)
 		}
 	}
 	if err := g.linker.DefineUnknownImportsAsTraps(g.art.module); err != nil {
@@ -674,6 +736,13 @@ func (h *Host) defineStubResource(li *wasmtime.LinkerInstance, name string, rt *
 func (h *Host) trial(g *guest) error {
 	s := wasmtime.NewStore(h.engine)
 	defer s.Close()
+	if g.imports != nil {
+		data, done := g.imports.NewStoreData(context.Background())
+		s.SetData(data)
+		if done != nil {
+			defer done()
+		}
+	}
 	s.SetEpochDeadline(1 << 62)
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
@@ -706,9 +775,12 @@ func (g *guest) close() {
 	g.stderr.close()
 }
 
-// Close stops the host and frees everything. No Handle call may be running.
-// Idempotent.
+// Close stops the host and frees everything. It waits for messages in
+// flight (cancel their contexts first to stop them); later Handle calls
+// fail. Idempotent.
 func (h *Host) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed.Swap(true) {
 		return nil
 	}

@@ -162,6 +162,8 @@ void wasi_config_set_stderr_custom(
     wasi_config_t *config,
     ptrdiff_t (*callback)(void *, const unsigned char *, size_t), void *data,
     void (*finalizer)(void *));
+bool wasi_config_set_stdout_file(wasi_config_t *config, const char *path);
+bool wasi_config_set_stderr_file(wasi_config_t *config, const char *path);
 bool wasi_config_preopen_dir(wasi_config_t *config, const char *host_path,
                              const char *guest_path, wasi_dir_perms dir_perms,
                              wasi_file_perms file_perms);

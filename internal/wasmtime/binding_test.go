@@ -90,6 +90,13 @@ func TestCoreModule(t *testing.T) {
 			if mem, ok := c.Memory("memory"); !ok || string(mem.Data()[100:105]) != "hello" {
 				t.Errorf("caller memory not readable")
 			}
+			// Calling back into the guest from a host function.
+			if r, err := c.CallI32("grow", 1, 0); err != nil || r[0] != 1 {
+				t.Errorf("caller grow(0) = %v, %v", r, err)
+			}
+			if _, err := c.CallI32("nope", 0); err == nil {
+				t.Error("calling a missing export")
+			}
 			results[0] = uint64(uint32(int32(args[0]) + int32(args[1])))
 			return nil
 		}); err != nil {
@@ -144,27 +151,16 @@ func TestCoreModule(t *testing.T) {
 
 func TestCoreHostPanicAndError(t *testing.T) {
 	e := newTestEngine(t, EngineConfig{})
-	m, err := NewModule(e, mustWat(t, coreWAT))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	l := NewLinker(e)
-	defer l.Close()
-	l.DefineWASI()
 	mode := "panic"
-	l.DefineFunc("host", "add", []ValKind{KindI32, KindI32}, []ValKind{KindI32},
-		func(c *Caller, args, results []uint64) error {
-			if mode == "panic" {
-				panic("boom")
-			}
-			return errors.New("host says no")
-		})
-	pre, err := l.InstantiatePre(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pre.Close()
+	pre := coreWATPre(t, e, func(l *Linker) {
+		l.DefineFunc("host", "add", []ValKind{KindI32, KindI32}, []ValKind{KindI32},
+			func(c *Caller, args, results []uint64) error {
+				if mode == "panic" {
+					panic("boom")
+				}
+				return errors.New("host says no")
+			})
+	})
 	for _, want := range []string{"boom", "host says no"} {
 		s := NewStore(e)
 		inst, err := pre.Instantiate(s)
@@ -197,20 +193,7 @@ func TestInterrupt(t *testing.T) {
 			}
 		}
 	}()
-	m, err := NewModule(e, mustWat(t, coreWAT))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	l := NewLinker(e)
-	defer l.Close()
-	l.DefineWASI()
-	l.DefineUnknownImportsAsTraps(m)
-	pre, err := l.InstantiatePre(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pre.Close()
+	pre := coreWATPre(t, e, nil)
 
 	// Plain deadline: a TrapInterrupt that matches context.DeadlineExceeded.
 	s := NewStore(e)
@@ -251,20 +234,7 @@ func TestInterrupt(t *testing.T) {
 
 func TestMemoryLimit(t *testing.T) {
 	e := newTestEngine(t, EngineConfig{})
-	m, err := NewModule(e, mustWat(t, coreWAT))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	l := NewLinker(e)
-	defer l.Close()
-	l.DefineWASI()
-	l.DefineUnknownImportsAsTraps(m)
-	pre, err := l.InstantiatePre(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pre.Close()
+	pre := coreWATPre(t, e, nil)
 	s := NewStore(e)
 	defer s.Close()
 	s.SetLimits(4<<16, -1, -1, -1, -1)
@@ -331,8 +301,23 @@ func TestComponent(t *testing.T) {
 		}
 		for _, tc := range cases {
 			s := NewStore(e)
-			s.SetEpochDeadline(1)
-			go func() { time.Sleep(20 * time.Millisecond); e.IncrementEpoch() }()
+			s.SetEpochDeadline(1 << 40)
+			stop := make(chan struct{})
+			if tc.trap == TrapInterrupt {
+				s.SetEpochDeadline(1)
+				go func() {
+					tk := time.NewTicker(5 * time.Millisecond)
+					defer tk.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-tk.C:
+							e.IncrementEpoch()
+						}
+					}
+				}()
+			}
 			inst, err := l.Instantiate(s, c)
 			if err != nil {
 				t.Fatal(err)
@@ -342,6 +327,7 @@ func TestComponent(t *testing.T) {
 				t.Fatal("no func")
 			}
 			ok, errCase, err := f.CallBytesResult([]byte(tc.payload))
+			close(stop)
 			if tc.trap != nil {
 				if !errors.Is(err, tc.trap) {
 					t.Errorf("%q: want %v, got %v", tc.payload, tc.trap, err)
@@ -535,4 +521,32 @@ func TestHandlesReleased(t *testing.T) {
 	if got := liveHandles(); got != before {
 		t.Fatalf("live handles: %d before, %d after", before, got)
 	}
+}
+
+// coreWATPre compiles coreWAT and pre-instantiates it with WASI, the
+// definitions define adds, and traps for anything left undefined.
+func coreWATPre(t *testing.T, e *Engine, define func(l *Linker)) *InstancePre {
+	t.Helper()
+	m, err := NewModule(e, mustWat(t, coreWAT))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	l := NewLinker(e)
+	t.Cleanup(func() { l.Close() })
+	if err := l.DefineWASI(); err != nil {
+		t.Fatal(err)
+	}
+	if define != nil {
+		define(l)
+	}
+	if err := l.DefineUnknownImportsAsTraps(m); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := l.InstantiatePre(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pre.Close() })
+	return pre
 }

@@ -42,6 +42,7 @@ func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
 }
 
 func (c *Component) ptr() *C.wasmtime_component_t {
+	maybeGC()
 	if c._ptr == nil {
 		panic("wasmtime: component: object has been closed")
 	}
@@ -109,6 +110,7 @@ type ResourceType struct {
 }
 
 func (t *ResourceType) ptr() *C.wasmtime_component_resource_type_t {
+	maybeGC()
 	if t._ptr == nil {
 		panic("wasmtime: resource type: object has been closed")
 	}
@@ -203,6 +205,7 @@ type ExportIndex struct {
 }
 
 func (x *ExportIndex) ptr() *C.wasmtime_component_export_index_t {
+	maybeGC()
 	if x._ptr == nil {
 		panic("wasmtime: export index: object has been closed")
 	}
@@ -237,6 +240,7 @@ func NewComponentLinker(e *Engine) *ComponentLinker {
 }
 
 func (l *ComponentLinker) ptr() *C.wasmtime_component_linker_t {
+	maybeGC()
 	if l._ptr == nil {
 		panic("wasmtime: component linker: object has been closed")
 	}
@@ -322,6 +326,7 @@ type LinkerInstance struct {
 }
 
 func (li *LinkerInstance) ptr() *C.wasmtime_component_linker_instance_t {
+	maybeGC()
 	if li._ptr == nil {
 		panic("wasmtime: linker instance: object has been closed")
 	}
@@ -516,8 +521,8 @@ type ComponentFunc struct {
 	fn    C.wasmtime_component_func_t
 }
 
-// ResultShapeError reports a function whose result is not result<_, enum>.
-var ResultShapeError = errors.New("function result is not result<_, enum>")
+// ErrResultShape reports a function whose result is not result<_, enum>.
+var ErrResultShape = errors.New("function result is not result<_, enum>")
 
 // CallBytesResult calls a function of type
 // func(list<u8>) -> result<_, enum> (Spin's handle-message) with payload,
@@ -537,7 +542,7 @@ func (f *ComponentFunc) CallBytesResult(payload []byte) (ok bool, errCase string
 		return false, "", f.store.callErr(takeError(cerr))
 	}
 	if shapeOK == 0 {
-		return false, "", ResultShapeError
+		return false, "", ErrResultShape
 	}
 	if isOk != 0 {
 		return true, "", nil

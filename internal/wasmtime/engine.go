@@ -158,6 +158,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 }
 
 func (e *Engine) ptr() *C.wasm_engine_t {
+	maybeGC()
 	if e._ptr == nil {
 		panic("wasmtime: engine: object has been closed")
 	}

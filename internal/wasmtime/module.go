@@ -41,6 +41,7 @@ func DeserializeModule(e *Engine, data []byte) (*Module, error) {
 }
 
 func (m *Module) ptr() *C.wasmtime_module_t {
+	maybeGC()
 	if m._ptr == nil {
 		panic("wasmtime: module: object has been closed")
 	}
@@ -139,6 +140,7 @@ func NewLinker(e *Engine) *Linker {
 }
 
 func (l *Linker) ptr() *C.wasmtime_linker_t {
+	maybeGC()
 	if l._ptr == nil {
 		panic("wasmtime: linker: object has been closed")
 	}
@@ -329,7 +331,7 @@ func (i *Instance) Func(name string) (*Func, bool) {
 		C.wasmtime_extern_delete(&item)
 		return nil, false
 	}
-	return &Func{store: i.store, fn: *(*C.wasmtime_func_t)(unsafe.Pointer(&item.of))}, true
+	return &Func{store: i.store, ctx: i.store.context(), sd: i.store.data, fn: *(*C.wasmtime_func_t)(unsafe.Pointer(&item.of))}, true
 }
 
 // Memory returns the exported memory called name.
@@ -345,10 +347,45 @@ func (i *Instance) Memory(name string) (Memory, bool) {
 	return Memory{ctx: i.store.context(), mem: *(*C.wasmtime_memory_t)(unsafe.Pointer(&item.of))}, true
 }
 
-// Func is an exported core function; valid while its store is.
+// Func is an exported core function; valid while its store is (or, when
+// obtained from a Caller, during that host call).
 type Func struct {
-	store *Store
-	fn    C.wasmtime_func_t
+	store  *Store // nil for a Caller's function
+	caller *Caller
+	ctx    *C.wasmtime_context_t
+	sd     *storeData
+	fn     C.wasmtime_func_t
+}
+
+func (f *Func) context() *C.wasmtime_context_t {
+	if f.store != nil {
+		return f.store.context()
+	}
+	if f.caller == nil || f.caller.ptr == nil {
+		panic("wasmtime: caller's function used after its host call returned")
+	}
+	return f.ctx
+}
+
+// CallI32 calls the caller's exported function called export (e.g. its
+// realloc) with i32 arguments, from inside a host function.
+func (c *Caller) CallI32(export string, nresults int, args ...int32) ([]int32, error) {
+	if c.ptr == nil {
+		panic("wasmtime: caller used after its host call returned")
+	}
+	var item C.wasmtime_extern_t
+	p, n := cStr(export)
+	ok := C.wasmtime_caller_export_get(c.ptr, p, n, &item)
+	runtime.KeepAlive(export)
+	if !ok || item.kind != 0 { // WASMTIME_EXTERN_FUNC
+		if ok {
+			C.wasmtime_extern_delete(&item)
+		}
+		return nil, fmt.Errorf("caller exports no function %q", export)
+	}
+	f := &Func{caller: c, ctx: C.wasmtime_caller_context(c.ptr), sd: c.store,
+		fn: *(*C.wasmtime_func_t)(unsafe.Pointer(&item.of))}
+	return f.CallI32(nresults, args...)
 }
 
 // CallI32 calls a function taking and returning only i32 values (nresults
@@ -374,13 +411,13 @@ func (f *Func) CallI32(nresults int, args ...int32) ([]int32, error) {
 		resp = &vals[len(args)]
 	}
 	var trap *C.wasm_trap_t
-	cerr := C.wasmtime_func_call(f.store.context(), &f.fn, argp, C.size_t(len(args)), resp, C.size_t(nresults), &trap)
+	cerr := C.wasmtime_func_call(f.context(), &f.fn, argp, C.size_t(len(args)), resp, C.size_t(nresults), &trap)
 	runtime.KeepAlive(f)
 	if cerr != nil {
-		return nil, f.store.callErr(takeError(cerr))
+		return nil, f.sd.callErr(takeError(cerr))
 	}
 	if trap != nil {
-		return nil, f.store.callErr(takeTrap(trap))
+		return nil, f.sd.callErr(takeTrap(trap))
 	}
 	out := make([]int32, nresults)
 	for i := range out {

@@ -56,6 +56,7 @@ func NewStore(e *Engine) *Store {
 }
 
 func (s *Store) ptr() *C.wasmtime_store_t {
+	maybeGC()
 	if s._ptr == nil {
 		panic("wasmtime: store: object has been closed")
 	}
@@ -126,11 +127,13 @@ func rsDeadline(h C.uintptr_t, delta *C.uint64_t) (cerr *C.wasmtime_error_t) {
 // callErr post-processes an error from a call into this store: an
 // interruption by the deadline callback becomes a TrapInterrupt wrapping
 // its cause; a host-function panic is attached as the cause.
-func (s *Store) callErr(err error) error {
-	if err == nil {
-		return nil
+func (s *Store) callErr(err error) error { return s.data.callErr(err) }
+
+func (d *storeData) callErr(err error) error {
+	if err == nil || d == nil {
+		return err
 	}
-	if p := s.data.interrupt.Swap(nil); p != nil {
+	if p := d.interrupt.Swap(nil); p != nil {
 		var we *Error
 		if errors.As(err, &we) {
 			we.isTrap, we.code, we.cause = true, TrapInterrupt, *p
@@ -138,7 +141,7 @@ func (s *Store) callErr(err error) error {
 		}
 		return &Error{msg: err.Error(), isTrap: true, code: TrapInterrupt, cause: *p}
 	}
-	if p := s.data.panicked.Swap(nil); p != nil {
+	if p := d.panicked.Swap(nil); p != nil {
 		var we *Error
 		if errors.As(err, &we) && we.cause == nil {
 			we.cause = *p
@@ -182,6 +185,7 @@ type WASIConfig struct {
 func NewWASIConfig() *WASIConfig { return &WASIConfig{_ptr: C.wasi_config_new()} }
 
 func (w *WASIConfig) ptr() *C.wasi_config_t {
+	maybeGC()
 	if w._ptr == nil {
 		panic("wasmtime: wasi config: object has been closed or consumed")
 	}
@@ -253,6 +257,29 @@ func (w *WASIConfig) PreopenDir(hostDir, guestDir string, writable bool) error {
 // reported to the guest as a failed write.
 func (w *WASIConfig) SetStdout(wr io.Writer) {
 	C.rs_wasi_stdout(w.ptr(), C.uintptr_t(handles.add(wr)))
+}
+
+// SetStdoutFile sends the guest's stdout to the file at path, which
+// Wasmtime opens with create and truncate (so use it for pipes and
+// devices, e.g. /proc/self/fd/N of a pipe). Writes go straight to the file
+// descriptor, without SetStdout's per-write callback.
+func (w *WASIConfig) SetStdoutFile(path string) error {
+	p := C.CString(path)
+	defer C.free(unsafe.Pointer(p))
+	if !C.wasi_config_set_stdout_file(w.ptr(), p) {
+		return fmt.Errorf("wasi: cannot open %s for stdout", path)
+	}
+	return nil
+}
+
+// SetStderrFile is SetStdoutFile for stderr.
+func (w *WASIConfig) SetStderrFile(path string) error {
+	p := C.CString(path)
+	defer C.free(unsafe.Pointer(p))
+	if !C.wasi_config_set_stderr_file(w.ptr(), p) {
+		return fmt.Errorf("wasi: cannot open %s for stderr", path)
+	}
+	return nil
 }
 
 // SetStderr is SetStdout for stderr.

@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// ValKind of a component value (wasmtime/component/val.h order).
+// CKind is the kind of a component value (wasmtime/component/val.h order).
 type CKind uint8
 
 // Component value kinds.
