@@ -46,7 +46,12 @@ each component, and every warning. It exits 0 when the app is valid.`,
 				}
 			}
 			if !noComponents {
-				h, err := host.New(cmd.Context(), hostComponents(a), host.Options{
+				imports, kvm, err := spinServices(cmd.Context(), a, c.logger)
+				if err != nil {
+					return err
+				}
+				defer kvm.Close()
+				h, err := host.New(cmd.Context(), hostComponents(a, imports), host.Options{
 					CacheDir: f.compiledCacheDir(),
 					Stderr:   c.stderr,
 					Logger:   c.logger,
@@ -83,11 +88,12 @@ func printWarnings(c *cli, a *app.App) {
 	}
 }
 
-// hostComponents maps resolved components to the host's configuration.
-func hostComponents(a *app.App) []host.ComponentConfig {
+// hostComponents maps resolved components to the host's configuration;
+// imports are the Spin host interfaces of each component (nil = none).
+func hostComponents(a *app.App, imports map[string]host.Imports) []host.ComponentConfig {
 	out := make([]host.ComponentConfig, 0, len(a.Components))
 	for _, comp := range a.Components {
-		cc := host.ComponentConfig{ID: comp.ID(), WasmPath: comp.WasmPath, Env: comp.Env}
+		cc := host.ComponentConfig{ID: comp.ID(), WasmPath: comp.WasmPath, Env: comp.Env, Imports: imports[comp.ID()]}
 		for _, m := range comp.Mounts {
 			cc.Mounts = append(cc.Mounts, host.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
 		}

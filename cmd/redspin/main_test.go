@@ -276,3 +276,75 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("bad URL: exit %d: %s", code, errOut)
 	}
 }
+
+// TestUpHostInterfaces runs the host-interfaces guest, as a component and as
+// a core module, against the embedded Redis: outbound Redis writes land in
+// Redis, variables and the seeded default key-value store reach the guest,
+// and a host outside allowed_outbound_hosts is refused.
+func TestUpHostInterfaces(t *testing.T) {
+	guests := mustAbs(t, "../../testdata/guests/c-host")
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "hosts"
+[variables]
+greeting = { default = "hello from a variable" }
+[[trigger.redis]]
+channel = "in"
+component = "comp"
+[[trigger.redis]]
+channel = "in-mod"
+component = "mod"
+[component.comp]
+source = "`+guests+`/c-host.wasm"
+allowed_outbound_hosts = ["redis://127.0.0.1:*"]
+key_value_stores = ["default"]
+variables = { greet = "{{ greeting }}" }
+[component.mod]
+source = "`+guests+`/c-host.core.wasm"
+allowed_outbound_hosts = ["redis://127.0.0.1:*"]
+key_value_stores = ["default"]
+variables = { greet = "{{ greeting }}" }
+`)
+	out, errOut, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--key-value", "seeded=yes", "--cache-dir", t.TempDir())
+	waitFor(t, "Active Channels", func() bool { return strings.Contains(out.String(), "/in-mod: [mod]") })
+	var url string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if u, ok := strings.CutPrefix(line, "Embedded Redis listening on "); ok {
+			url = u
+		}
+	}
+	client := redis.NewClient(&redis.Options{Addr: strings.TrimPrefix(url, "redis://")})
+	defer client.Close()
+	ctx := context.Background()
+	for _, ch := range []string{"in", "in-mod"} {
+		for _, msg := range []string{
+			"redis2:set:" + url + "|key-" + ch + "|value-" + ch,
+			"var:greet",
+			"kv:get:default|seeded",
+			"redis2:get:redis://192.0.2.1:6379|x",
+		} {
+			if err := client.Publish(ctx, ch, msg).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, "8 handler results", func() bool { return strings.Contains(errOut.String(), "redis2:get: invalid-address") && strings.Count(errOut.String(), "handler failed") == 2 })
+	for _, ch := range []string{"in", "in-mod"} {
+		if v, err := client.Get(ctx, "key-"+ch).Result(); err != nil || v != "value-"+ch {
+			t.Errorf("Redis key-%s = %q, %v", ch, v, err)
+		}
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	e := errOut.String()
+	if strings.Count(e, "hello from a variable\n") != 2 || strings.Count(e, "yes\n") != 2 {
+		t.Errorf("variables or key-value output missing:\n%s", e)
+	}
+	if !strings.Contains(e, `allowed_outbound_hosts = [\"redis://192.0.2.1:6379\"]`) {
+		t.Errorf("the refusal does not name the fix:\n%s", e)
+	}
+	if !strings.Contains(out.String(), `Storing default key-value data to "`) {
+		t.Errorf("no key-value line:\n%s", out)
+	}
+}

@@ -172,7 +172,23 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		fmt.Fprintf(c.stdout, "Logging component stdio to %q\n", displayPath(a.LogDir)+"/")
 	}
 
-	h, err := host.New(ctx, hostComponents(a), host.Options{
+	seed, err := parseKeyValues(f.keyValues)
+	if err != nil {
+		return usageError{err}
+	}
+	imports, kvm, err := spinServices(ctx, a, c.logger)
+	if err != nil {
+		return err
+	}
+	defer kvm.Close()
+	announceKeyValue(c.stdout, a, kvm)
+	if len(seed) > 0 {
+		if err := kvm.Seed(ctx, seed); err != nil {
+			return fmt.Errorf("--key-value: %w", err)
+		}
+	}
+
+	h, err := host.New(ctx, hostComponents(a, imports), host.Options{
 		LogDir:            a.LogDir,
 		Follow:            follow,
 		Stderr:            c.stderr,

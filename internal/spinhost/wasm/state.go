@@ -86,3 +86,12 @@ func stateOf(data any) (*Instance, error) {
 	}
 	return nil, errNoState
 }
+
+// NewStoreData gives the host the per-message state for one store: an
+// [Instance] bound to ctx, and the function that closes it once the store
+// is gone. With LinkComponent and LinkModule it makes *Services a
+// host.Imports.
+func (s *Services) NewStoreData(ctx context.Context) (any, func()) {
+	i := s.NewInstance(ctx)
+	return i, func() { i.Close() }
+}

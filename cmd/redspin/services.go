@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/redspin/redspin/internal/app"
+	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/spinhost/kv"
+	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
+	"github.com/redspin/redspin/internal/template"
+)
+
+// spinServices builds the Spin host interfaces (outbound Redis, variables,
+// key-value) for every component of a, and the app's key-value manager,
+// which the caller closes after the host.
+func spinServices(ctx context.Context, a *app.App, logger *slog.Logger) (map[string]host.Imports, *kv.Manager, error) {
+	cfg := kv.Config{StateDir: a.StateDir, Logger: logger}
+	if a.RuntimeConfig != nil {
+		cfg.Stores = a.RuntimeConfig.KeyValueStores
+	}
+	kvm, err := kv.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	resolve := func(ctx context.Context, expr string) (string, error) {
+		t, err := template.Parse(expr)
+		if err != nil {
+			return "", err
+		}
+		return a.Resolver.ResolveTemplate(ctx, t)
+	}
+	out := map[string]host.Imports{}
+	for _, c := range a.Components {
+		hosts := make([]string, 0, len(c.Spec.AllowedOutboundHosts))
+		for _, h := range c.Spec.AllowedOutboundHosts {
+			r, err := resolve(ctx, h)
+			if err != nil {
+				kvm.Close()
+				return nil, nil, fmt.Errorf("component %q: allowed_outbound_hosts %q: %w", c.ID(), h, err)
+			}
+			hosts = append(hosts, r)
+		}
+		svc, err := spinwasm.NewServices(spinwasm.ComponentConfig{
+			ID:                   c.ID(),
+			AllowedOutboundHosts: hosts,
+			KeyValueStores:       c.Spec.KeyValueStores,
+			Variables:            c.Spec.Variables,
+			KV:                   kvm,
+			Resolve:              resolve,
+			Logger:               logger,
+		})
+		if err != nil {
+			kvm.Close()
+			return nil, nil, err
+		}
+		out[c.ID()] = svc
+	}
+	return out, kvm, nil
+}
+
+// announceKeyValue prints Spin's line about the default store when some
+// component may use it.
+func announceKeyValue(w io.Writer, a *app.App, kvm *kv.Manager) {
+	uses := slices.ContainsFunc(a.Components, func(c *app.Component) bool {
+		return slices.Contains(c.Spec.KeyValueStores, kv.DefaultLabel)
+	})
+	if !uses {
+		return
+	}
+	if p := kvm.DefaultPath(); p != "" {
+		fmt.Fprintf(w, "Storing default key-value data to %q\n", displayPath(p))
+	} else {
+		fmt.Fprintf(w, "Storing default key-value data in %s\n", kvm.Summary(kv.DefaultLabel))
+	}
+}
+
+// parseKeyValues parses --key-value KEY=VALUE arguments.
+func parseKeyValues(args []string) ([]kv.Pair, error) {
+	var pairs []kv.Pair
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--key-value %q: expected KEY=VALUE", a)
+		}
+		pairs = append(pairs, kv.Pair{Key: k, Value: []byte(v)})
+	}
+	return pairs, nil
+}
