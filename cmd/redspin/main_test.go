@@ -328,7 +328,9 @@ variables = { greet = "{{ greeting }}" }
 			}
 		}
 	}
-	waitFor(t, "8 handler results", func() bool { return strings.Contains(errOut.String(), "redis2:get: invalid-address") && strings.Count(errOut.String(), "handler failed") == 2 })
+	waitFor(t, "8 handler results", func() bool {
+		return strings.Contains(errOut.String(), "redis2:get: invalid-address") && strings.Count(errOut.String(), "handler failed") == 2
+	})
 	for _, ch := range []string{"in", "in-mod"} {
 		if v, err := client.Get(ctx, "key-"+ch).Result(); err != nil || v != "value-"+ch {
 			t.Errorf("Redis key-%s = %q, %v", ch, v, err)
