@@ -1,0 +1,84 @@
+// Command profile runs N messages through internal/host for one guest, for
+// `valgrind --tool=callgrind`: run it twice with different -n and subtract
+// the two profiles (bench/callgrind.sh) to get the cost of one message
+// without the setup (engine, compile-cache load, linking).
+//
+//	go build -o /tmp/profile ./bench/profile
+//	valgrind --tool=callgrind /tmp/profile -wasm testdata/guests/c/c.wasm -n 200
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/redspin/redspin/internal/host"
+)
+
+func main() {
+	wasm := flag.String("wasm", "testdata/guests/c/c.wasm", "guest binary (component or core module)")
+	n := flag.Int("n", 200, "messages to handle after the warm-up")
+	warm := flag.Int("warm", 20, "warm-up messages (not timed)")
+	size := flag.Int("payload", 64, "payload size in bytes (a plain message)")
+	text := flag.String("text", "", "send this payload instead (e.g. errsuccess: the guest prints nothing)")
+	cache := flag.String("cache", "", "compiled-artifact cache dir (\"\" = compile)")
+	noPool := flag.Bool("no-pooling", false, "host.Options.DisablePooling")
+	noKeep := flag.Bool("no-keep-resident", false, "pooling without keep-resident memory")
+	keep := flag.Int("keep-resident", -1, "pooling with this many bytes of each freed linear memory kept resident (-1 = host default)")
+	small := flag.Bool("small-pool", false, "pooling with room for 2 instances only (valgrind cannot reserve the default pool's address space)")
+	timeout := flag.Duration("timeout", 60*time.Second, "host.Options.HandlerTimeout (redspin up's default is 60s)")
+	flag.Parse()
+
+	opts := host.Options{Stderr: io.Discard, HandlerTimeout: *timeout, CacheDir: *cache, DisablePooling: *noPool}
+	if *noKeep {
+		p := host.DefaultPooling()
+		p.LinearMemoryKeepResident, p.TableKeepResident = 0, 0
+		opts.Pooling = &p
+	}
+	if *keep >= 0 {
+		p := host.DefaultPooling()
+		p.LinearMemoryKeepResident = uint64(*keep)
+		opts.Pooling = &p
+	}
+	if *small {
+		p := host.DefaultPooling()
+		if opts.Pooling != nil {
+			p = *opts.Pooling
+		}
+		p.TotalComponentInstances, p.TotalCoreInstances, p.TotalMemories, p.TotalTables = 2, 8, 3, 8
+		p.MaxUnusedWarmSlots = 2
+		opts.Pooling = &p
+	}
+	ctx := context.Background()
+	h, err := host.New(ctx, []host.ComponentConfig{{ID: "guest", WasmPath: *wasm}}, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		os.Exit(1)
+	}
+	defer h.Close()
+	payload := make([]byte, *size)
+	for i := range payload {
+		payload[i] = 'm'
+	}
+	if *text != "" {
+		payload = []byte(*text)
+	}
+	for range *warm {
+		if err := h.Handle(ctx, "guest", payload); err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			os.Exit(1)
+		}
+	}
+	start := time.Now()
+	for range *n {
+		if err := h.Handle(ctx, "guest", payload); err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			os.Exit(1)
+		}
+	}
+	el := time.Since(start)
+	fmt.Printf("%d messages in %s: %.1f µs/msg\n", *n, el, float64(el.Microseconds())/float64(max(*n, 1)))
+}
