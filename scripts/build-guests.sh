@@ -111,10 +111,18 @@ build_c() {
 }
 
 build_rust() {
-  local d=$G/rust
+  local d=$G/rust crt
+  # A WASI reactor: link wasi-libc's crt1-reactor.o (shipped with the wasm32-wasi std) and
+  # export its `_initialize`, which runs the constructors once at instantiation. Without it,
+  # lld wraps every export to run them lazily, so the host's first call, cabi_realloc,
+  # would call WASI, which the component model forbids inside realloc. (rustc's
+  # `-Z wasi-exec-model=reactor` does this only for binaries, not for a cdylib.)
+  crt=$(/usr/bin/rustc --print sysroot)/lib/rustlib/wasm32-wasi/lib/self-contained/crt1-reactor.o
+  [ -f "$crt" ] || die "missing $crt (Debian package libstd-rust-dev-wasm32)"
   # Run from the source folder so that panic locations name "lib.rs", not a machine path.
   ( cd "$d" && timed "rustc rust" /usr/bin/rustc --edition 2021 --crate-type cdylib --target wasm32-wasi \
-    -C opt-level=s -C strip=debuginfo -C codegen-units=1 -o "$BUILD/rust.raw.wasm" lib.rs )
+    -C opt-level=s -C strip=debuginfo -C codegen-units=1 -C link-arg="$crt" -C link-arg=--export=_initialize \
+    -o "$BUILD/rust.raw.wasm" lib.rs )
   componentize rust "$d" "$BUILD/rust.raw.wasm" "$d"
   smoke rust "$d/rust.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME ok trap trap
 }

@@ -97,15 +97,11 @@ func fileExists(p string) bool {
 
 // knownBroken are guests whose binaries cannot work by the component
 // model's rules (reported to the guest builders), keyed by id.
-var knownBroken = map[string]string{
-	"rust-component": "calls WASI from cabi_realloc (lld's constructor wrapper): Wasmtime traps 'cannot leave component instance'",
-}
+var knownBroken = map[string]string{}
 
 // knownBrokenBig are guests that cannot take big payloads by the component
 // model's rules.
-var knownBrokenBig = map[string]string{
-	"go-component": "Go's runtime calls WASI inside cabi_realloc when the heap grows (a may_leave violation Wasmtime traps as 'cannot leave component instance')",
-}
+var knownBrokenBig = map[string]string{}
 
 type fixture struct {
 	h      *Host

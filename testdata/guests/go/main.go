@@ -14,6 +14,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -24,6 +25,13 @@ const name = "go"
 // live keeps the buffers handed to the host reachable until the handler takes them
 // over (Go's GC does not move objects, so their addresses stay valid).
 var live = map[uintptr][]byte{}
+
+// gcPercent is the collector's setting (GOGC, default 100) while a handler runs. Outside
+// handlers the collector is off, so that cabi_realloc never starts a collection: a
+// collection reads the clock (WASI), and the component model forbids imported calls
+// inside realloc (Wasmtime traps "cannot leave component instance"). Without this, a
+// payload of about 1 MiB or more, which grows the heap past the collector's goal, traps.
+var gcPercent int
 
 //go:wasmexport cabi_realloc
 func cabiRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
@@ -54,6 +62,8 @@ var retArea [2]byte
 
 //go:wasmexport fermyon:spin/inbound-redis#handle-message
 func handleMessage(ptr, length uint32) uint32 {
+	debug.SetGCPercent(gcPercent)
+	defer debug.SetGCPercent(-1) // waits for a running collection to finish
 	var msg []byte
 	if length > 0 {
 		msg = unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), length)
@@ -153,4 +163,5 @@ func init() {
 	if adapterArena[0] != 'S' {
 		panic("adapter arena magic missing")
 	}
+	gcPercent = debug.SetGCPercent(-1)
 }

@@ -1,6 +1,8 @@
 //! The "rust" guest: a Spin Redis handler in Rust with no crates, the canonical ABI
 //! written by hand. Built with Debian's rustc 1.63 + libstd-rust-dev-wasm32
-//! (target wasm32-wasi, a WASI preview1 reactor) as a cdylib. Protocol: ../README.md.
+//! (target wasm32-wasi) as a cdylib, linked as a WASI preview1 reactor: wasi-libc's
+//! crt1-reactor.o provides `_initialize`, which runs the constructors at instantiation
+//! (see build_rust in scripts/build-guests.sh). Protocol: ../README.md.
 use std::alloc::{alloc, dealloc, realloc, Layout};
 use std::io::Write;
 
