@@ -1,9 +1,10 @@
 package manifest
 
 import (
+	"github.com/redspin/redspin/internal/diag"
+
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Sentinel errors. Every [Error] returned by this package unwraps to one of
@@ -55,67 +56,13 @@ var (
 //
 //	spin.toml:12:3: component "x": unknown field `foo`, expected one of ...
 //
-// with the file path as given to [Load]. Line and Col are 1-based; 0 when
-// unknown (Col is often 0 for semantic errors, whose line is that of the
-// key involved).
-type Error struct {
-	// File is the manifest path as given to Load.
-	File string
-	// Line and Col locate the problem; 0 when unknown.
-	Line, Col int
-	// Key is the context, e.g. `component "x"` or `[[trigger.redis]] #1`.
-	Key string
-	// Err is the cause; it unwraps to a sentinel such as ErrUnknownField.
-	Err error
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-			if e.Col > 0 {
-				fmt.Fprintf(&b, ":%d", e.Col)
-			}
-		}
-		b.WriteString(": ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		b.WriteString(": ")
-	}
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
+// with the file path as given to [Load]; Err unwraps to a sentinel such as
+// [ErrUnknownField].
+type Error = diag.Error
 
 // Warning is a non-fatal finding: a deprecated field, a field redspin parses
 // but does not act on yet, a trigger expression naming an undeclared variable.
-type Warning struct {
-	// File is the manifest path as given to Load.
-	File string
-	// Line is the 1-based line of the key involved; 0 when unknown.
-	Line int
-	// Message describes the finding and, where possible, the fix.
-	Message string
-}
-
-// String renders the warning as "file:line: message".
-func (w Warning) String() string {
-	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Message)
-	}
-	if w.File != "" {
-		return w.File + ": " + w.Message
-	}
-	return w.Message
-}
+type Warning = diag.Warning
 
 // kindErr is an error with a sentinel kind and a human message; its text is
 // the message alone (Spin's wording), while errors.Is matches the kind.

@@ -1,6 +1,8 @@
 package runtimeconfig
 
 import (
+	"github.com/redspin/redspin/internal/diag"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -125,50 +127,12 @@ type KeyValueStore struct {
 func (s KeyValueStore) Supported() bool { return s.Type == StoreSpin || s.Type == StoreRedis }
 
 // Warning is a non-fatal finding, such as a section redspin ignores.
-type Warning struct {
-	File    string
-	Line    int
-	Message string
-}
-
-// String formats the warning as "file:line: message".
-func (w Warning) String() string {
-	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Message)
-	}
-	return fmt.Sprintf("%s: %s", w.File, w.Message)
-}
+type Warning = diag.Warning
 
 // Error is a problem in a runtime-config file. Error() reads
-// "file:line:col: key: reason"; position and key are left out when unknown.
-type Error struct {
-	File      string
-	Line, Col int
-	// Key is the dotted key path, e.g. "variables_provider[1].url".
-	Key string
-	Err error
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-		if e.Col > 0 {
-			fmt.Fprintf(&b, ":%d", e.Col)
-		}
-	}
-	b.WriteString(": ")
-	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
+// "file:line:col: key: reason", Key being the dotted key path, e.g.
+// "variables_provider[1].url"; position and key are left out when unknown.
+type Error = diag.Error
 
 // ErrNotSupported is wrapped by errors for features redspin parses but does
 // not implement (for example building an azure_key_vault provider).
