@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -14,23 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a running up.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a goroutine-safe buffer for captured output.
+type lockedBuffer = syncbuf.Buffer
 
 // runCLI runs the command to completion and returns its exit code and output.
 func runCLI(t *testing.T, ctx context.Context, stdin string, args ...string) (int, string, string) {

@@ -1,7 +1,8 @@
 package host
 
 import (
-	"bytes"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
+
 	"context"
 	"errors"
 	"fmt"
@@ -110,22 +111,8 @@ type fixture struct {
 	guests []testGuest
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a goroutine-safe buffer for captured output.
+type syncBuffer = syncbuf.Buffer
 
 // newFixture loads every protocol guest into one Host.
 func newFixture(t testing.TB, opts Options, env map[string]string, mounts []Mount) *fixture {

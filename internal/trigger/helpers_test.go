@@ -1,7 +1,8 @@
 package trigger
 
 import (
-	"bytes"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
+
 	"context"
 	"io"
 	"log/slog"
@@ -19,23 +20,8 @@ import (
 	"github.com/redspin/redspin/internal/admin"
 )
 
-// syncBuffer is a goroutine-safe bytes.Buffer for captured output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a goroutine-safe buffer for captured output.
+type syncBuffer = syncbuf.Buffer
 
 // handlerFunc adapts a function to Handler.
 type handlerFunc func(ctx context.Context, component string, payload []byte) error
