@@ -201,17 +201,21 @@ build_c_host() {
     -Wl,--strip-debug -DGUEST_NAME='"c-host"' -DGUEST_EXTRA=host_extra \
     -o "$BUILD/c-host.raw.wasm" "$d/c-host.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
   componentize c-host "$d" "$BUILD/c-host.raw.wasm" "$d"
-  # Node stand-ins for the Spin interfaces (tools/spin-stub.mjs) check the hand-written ABI.
+  # Node stand-ins for the Spin interfaces (tools/spin-stub.mjs) and wasi:keyvalue
+  # (c-host/wasi-keyvalue-stub.mjs) check the hand-written ABI.
   local s=$TOOLS/tools/spin-stub.mjs dir=$BUILD/transpiled
   mkdir -p "$dir" && echo '{"type":"module"}' > "$dir/package.json"
   "${JCO[@]}" transpile "$d/c-host.wasm" --name c-host -o "$dir/c-host" >/dev/null \
     --map "fermyon:spin/redis@2.0.0=$s#redis2" --map "fermyon:spin/redis=$s#redis1" \
     --map "fermyon:spin/key-value@2.0.0=$s#kv2" --map "fermyon:spin/key-value=$s#kv1" \
     --map "fermyon:spin/variables@2.0.0=$s#variables" --map "fermyon:spin/config=$s#config" \
-    --map "wasi:config/store@0.2.0-draft-2024-09-27=$s#wasiConfig"
+    --map "wasi:config/store@0.2.0-draft-2024-09-27=$s#wasiConfig" \
+    --map "wasi:keyvalue/store@0.2.0-draft2=$d/wasi-keyvalue-stub.mjs#store"
   smoke c-host "$d/c-host.wasm" "redis2:set:redis://h|k|v" ok "redis2:execute:redis://h|MGET|k|none" ok \
     "redis:incr:redis://h|n" ok var:greeting ok config:answer ok wasiconfig-all ok \
-    "kv:set:default|a|1" ok "kv1:get:default|a" ok "redis2:open:bad-address" err
+    "kv:set:default|a|1" ok "kv1:get:default|a" ok "redis2:open:bad-address" err \
+    "wasikv:set:default|w|2" ok "wasikv:get:default|w" ok "wasikv:exists:default|w" ok "wasikv:keys:default" ok \
+    "wasikv:get:default|none" ok "wasikv:open:secret" err
 }
 
 # The examples' components.

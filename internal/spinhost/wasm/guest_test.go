@@ -94,8 +94,8 @@ func newComponentRunner(t *testing.T, svc *Services) *componentRunner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != 7 {
-		t.Fatalf("LinkComponent defined %q, want the 7 Spin interfaces", done)
+	if len(done) != 8 {
+		t.Fatalf("LinkComponent defined %q, want the 8 Spin interfaces", done)
 	}
 	iface, ok := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
 	if !ok {
@@ -222,6 +222,27 @@ func (r *coreRunner) run(t *testing.T, payload string) runResult {
 	return runResult{ok: ok, stdout: out.String(), stderr: errb.String()}
 }
 
+// guestStep is one message and what the guest must answer.
+type guestStep struct {
+	payload string
+	ok      bool
+	stdout  string // expected stdout (exact), or
+	stderr  string // a substring of stderr
+}
+
+// runSteps sends each step's payload to a fresh instance of r and checks
+// the answer.
+func runSteps(t *testing.T, r guestRunner, steps []guestStep) {
+	t.Helper()
+	for _, s := range steps {
+		res := r.run(t, s.payload)
+		if res.ok != s.ok || res.stdout != s.stdout || !strings.Contains(res.stderr, s.stderr) {
+			t.Errorf("%s:\n got ok=%v stdout=%q stderr=%q\nwant ok=%v stdout=%q stderr~%q",
+				s.payload, res.ok, res.stdout, res.stderr, s.ok, s.stdout, s.stderr)
+		}
+	}
+}
+
 func TestGuestShapes(t *testing.T) {
 	mr := miniredis.RunT(t)
 	addr := "redis://" + mr.Addr()
@@ -247,12 +268,7 @@ func TestGuestShapes(t *testing.T) {
 		t.Run(shape, func(t *testing.T) {
 			r := mk(t)
 			mr.FlushAll()
-			steps := []struct {
-				payload string
-				ok      bool
-				stdout  string // expected stdout (exact), or
-				stderr  string // a substring of stderr
-			}{
+			runSteps(t, r, []guestStep{
 				{"redis2:set:" + addr + "|k|v", true, "redis2:set ok\n", ""},
 				{"redis2:get:" + addr + "|k", true, "v\n", ""},
 				{"redis2:get:" + addr + "|missing", true, "(nil)\n", ""},
@@ -297,14 +313,7 @@ func TestGuestShapes(t *testing.T) {
 				{"wasiconfig:greeting", true, "hello world\n", ""},
 				{"wasiconfig:nope", true, "(none)\n", ""},
 				{"wasiconfig-all", true, "greeting=hello world\n", ""},
-			}
-			for _, s := range steps {
-				res := r.run(t, s.payload)
-				if res.ok != s.ok || (s.stdout != "" && res.stdout != s.stdout) || !strings.Contains(res.stderr, s.stderr) {
-					t.Errorf("%s:\n got ok=%v stdout=%q stderr=%q\nwant ok=%v stdout=%q stderr~%q",
-						s.payload, res.ok, res.stdout, res.stderr, s.ok, s.stdout, s.stderr)
-				}
-			}
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if msg, err := ps.ReceiveMessage(ctx); err != nil || msg.Payload != "hello-"+shape {
@@ -322,26 +331,16 @@ func TestSpin1Module(t *testing.T) {
 	addr := "redis://" + mr.Addr()
 	svc := testServices(t)
 	r := newCoreRunner(t, svc, "spin1/spin1", "canonical_abi_realloc", "handle-redis-message")
-	steps := []struct {
-		payload, stdout, stderr string
-		ok                      bool
-	}{
-		{"set:" + addr + "|k|v", "set ok\n", "", true},
-		{"get:" + addr + "|k", "v\n", "", true},
-		{"get:" + addr + "|none", "\n", "", true},
-		{"incr:" + addr + "|n", "1\n", "", true},
-		{"publish:" + addr + "|ch|m", "publish ok\n", "", true},
-		{"set:redis://denied.example|k|v", "", "set:redis://denied.example: error (enum 1)", false},
-		{"config:greeting", "hello world\n", "", true},
-		{"config:nope", "", `config:nope: error 0: no variable for "guest"."nope"`, false},
-	}
-	for _, s := range steps {
-		res := r.run(t, s.payload)
-		if res.ok != s.ok || res.stdout != s.stdout || !strings.Contains(res.stderr, s.stderr) {
-			t.Errorf("%s:\n got ok=%v stdout=%q stderr=%q\nwant ok=%v stdout=%q stderr~%q",
-				s.payload, res.ok, res.stdout, res.stderr, s.ok, s.stdout, s.stderr)
-		}
-	}
+	runSteps(t, r, []guestStep{
+		{"set:" + addr + "|k|v", true, "set ok\n", ""},
+		{"get:" + addr + "|k", true, "v\n", ""},
+		{"get:" + addr + "|none", true, "\n", ""},
+		{"incr:" + addr + "|n", true, "1\n", ""},
+		{"publish:" + addr + "|ch|m", true, "publish ok\n", ""},
+		{"set:redis://denied.example|k|v", false, "", "set:redis://denied.example: error (enum 1)"},
+		{"config:greeting", true, "hello world\n", ""},
+		{"config:nope", false, "", `config:nope: error 0: no variable for "guest"."nope"`},
+	})
 	if v, _ := mr.Get("k"); v != "v" {
 		t.Fatalf("redis has %q", v)
 	}

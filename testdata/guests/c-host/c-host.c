@@ -17,6 +17,7 @@
 #define R1 "fermyon:spin/redis"
 #define KV1 "fermyon:spin/key-value"
 #define WCFG "wasi:config/store@0.2.0-draft-2024-09-27"
+#define WKV "wasi:keyvalue/store@0.2.0-draft2"
 
 typedef uint8_t *ret_t; /* a return area */
 typedef struct { const char *ptr; size_t len; } str_t; /* string, list<u8> or a list element */
@@ -59,6 +60,16 @@ IMPORT(KV2, "[method]store.delete") void kv2_delete(int32_t, const char *, size_
 IMPORT(KV2, "[method]store.exists") void kv2_exists(int32_t, const char *, size_t, ret_t);
 IMPORT(KV2, "[method]store.get-keys") void kv2_get_keys(int32_t, ret_t);
 IMPORT(KV2, "[resource-drop]store") void kv2_drop(int32_t);
+
+/* wasi:keyvalue/store@0.2.0-draft2 (bucket resource) */
+IMPORT(WKV, "open") void wkv_open(const char *, size_t, ret_t);
+IMPORT(WKV, "[method]bucket.get") void wkv_get(int32_t, const char *, size_t, ret_t);
+IMPORT(WKV, "[method]bucket.set") void wkv_set(int32_t, const char *, size_t, const char *, size_t, ret_t);
+IMPORT(WKV, "[method]bucket.delete") void wkv_delete(int32_t, const char *, size_t, ret_t);
+IMPORT(WKV, "[method]bucket.exists") void wkv_exists(int32_t, const char *, size_t, ret_t);
+/* list-keys(cursor: option<string>) flattens the option to (case, ptr, len). */
+IMPORT(WKV, "[method]bucket.list-keys") void wkv_list_keys(int32_t, int32_t, const char *, size_t, ret_t);
+IMPORT(WKV, "[resource-drop]bucket") void wkv_drop(int32_t);
 
 /* fermyon:spin/key-value (unversioned: u32 store handles) */
 IMPORT(KV1, "open") void kv1_open(const char *, size_t, ret_t);
@@ -154,6 +165,7 @@ static int fail_variant(const char *what, const char *const *names, size_t nname
 
 static const char *const REDIS2_ERR[] = {"invalid-address", "too-many-connections", "type-error", "other"};
 static const char *const KV2_ERR[] = {"store-table-full", "no-such-store", "access-denied", "other"};
+static const char *const WKV_ERR[] = {"no-such-store", "access-denied", "other"};
 static const char *const KV1_ERR[] = {"store-table-full", "no-such-store", "access-denied", "invalid-store", "no-such-key", "io"};
 static const char *const VAR_ERR[] = {"invalid-name", "undefined", "provider", "other"};
 static const char *const CONFIG_ERR[] = {"provider", "invalid-key", "invalid-schema", "other"};
@@ -304,44 +316,85 @@ static int cmd_redis1(char *arg) {
 }
 
 /* ------------------------------------------------------------------ key-value */
-/* kv:<op>:<store>|<key>|<value> with op = set|get|delete|exists|keys|open */
-static int cmd_kv2(char *arg) {
+/* A key-value interface whose stores are resources: fermyon:spin/key-value@2.0.0's
+ * store or wasi:keyvalue/store's bucket. Their get/set/delete/exists lower alike;
+ * keys() prints the store's keys (or the error) and returns the guest result. */
+typedef struct {
+    const char *cmd;
+    const char *const *errs;
+    size_t nerrs;
+    void (*open)(const char *, size_t, ret_t);
+    void (*get)(int32_t, const char *, size_t, ret_t);
+    void (*set)(int32_t, const char *, size_t, const char *, size_t, ret_t);
+    void (*del)(int32_t, const char *, size_t, ret_t);
+    void (*exists)(int32_t, const char *, size_t, ret_t);
+    int (*keys)(int32_t, const char *what);
+    void (*drop)(int32_t);
+} kv_res_t;
+
+static int kv2_keys(int32_t s, const char *what) {
+    kv2_get_keys(s, ret);
+    if (U8(0)) return fail_variant(what, KV2_ERR, N(KV2_ERR), 4);
+    print_strings(STR(4));
+    return GUEST_OK;
+}
+
+/* list-keys(none): result<key-response { keys, cursor: option<string> }, error>; the
+ * keys are at 4, the cursor's case at 12 and its string at 16. */
+static int wkv_keys(int32_t b, const char *what) {
+    wkv_list_keys(b, 0, NULL, 0, ret);
+    if (U8(0)) return fail_variant(what, WKV_ERR, N(WKV_ERR), 4);
+    bool more = U8(12);
+    str_t cursor = STR(16);
+    print_strings(STR(4));
+    if (more) {
+        printf("(cursor %.*s)\n", (int)cursor.len, cursor.ptr);
+        fflush(stdout);
+        free_str(cursor);
+    }
+    return GUEST_OK;
+}
+
+static const kv_res_t KV2_RES = {"kv", KV2_ERR, N(KV2_ERR), kv2_open, kv2_get, kv2_set, kv2_delete, kv2_exists, kv2_keys, kv2_drop};
+static const kv_res_t WASIKV_RES = {"wasikv", WKV_ERR, N(WKV_ERR), wkv_open, wkv_get, wkv_set, wkv_delete, wkv_exists, wkv_keys, wkv_drop};
+
+/* kv:<op>:<store>|<key>|<value> (key-value@2.0.0) and wasikv:<op>:... (wasi:keyvalue)
+ * with op = set|get|delete|exists|keys|open */
+static int cmd_kv_res(const kv_res_t *kv, char *arg) {
     char *op = arg, *rest = strchr(arg, ':');
-    if (!rest) return guest_unsupported("kv");
+    if (!rest) return guest_unsupported(kv->cmd);
     *rest++ = 0;
     char *f[3] = {"", "", ""};
     split(rest, f, 3);
     char what[64];
-    snprintf(what, sizeof what, "kv:%s", op);
-    kv2_open(f[0], strlen(f[0]), ret);
-    if (U8(0)) return fail_variant(what, KV2_ERR, N(KV2_ERR), 4);
+    snprintf(what, sizeof what, "%s:%s", kv->cmd, op);
+    kv->open(f[0], strlen(f[0]), ret);
+    if (U8(0)) return fail_variant(what, kv->errs, kv->nerrs, 4);
     int32_t s = (int32_t)U32(4);
     int r = GUEST_OK;
     if (!strcmp(op, "open")) {
         r = ok_line(what);
     } else if (!strcmp(op, "set")) {
-        kv2_set(s, f[1], strlen(f[1]), f[2], strlen(f[2]), ret);
-        r = U8(0) ? fail_variant(what, KV2_ERR, N(KV2_ERR), 4) : ok_line(what);
+        kv->set(s, f[1], strlen(f[1]), f[2], strlen(f[2]), ret);
+        r = U8(0) ? fail_variant(what, kv->errs, kv->nerrs, 4) : ok_line(what);
     } else if (!strcmp(op, "get")) {
-        kv2_get(s, f[1], strlen(f[1]), ret);
-        if (U8(0)) r = fail_variant(what, KV2_ERR, N(KV2_ERR), 4);
+        kv->get(s, f[1], strlen(f[1]), ret);
+        if (U8(0)) r = fail_variant(what, kv->errs, kv->nerrs, 4);
         else if (!U8(4)) puts("(none)"), fflush(stdout);
         else print_free(STR(8));
     } else if (!strcmp(op, "delete")) {
-        kv2_delete(s, f[1], strlen(f[1]), ret);
-        r = U8(0) ? fail_variant(what, KV2_ERR, N(KV2_ERR), 4) : ok_line(what);
+        kv->del(s, f[1], strlen(f[1]), ret);
+        r = U8(0) ? fail_variant(what, kv->errs, kv->nerrs, 4) : ok_line(what);
     } else if (!strcmp(op, "exists")) {
-        kv2_exists(s, f[1], strlen(f[1]), ret);
-        if (U8(0)) r = fail_variant(what, KV2_ERR, N(KV2_ERR), 4);
+        kv->exists(s, f[1], strlen(f[1]), ret);
+        if (U8(0)) r = fail_variant(what, kv->errs, kv->nerrs, 4);
         else puts(U8(4) ? "true" : "false"), fflush(stdout);
     } else if (!strcmp(op, "keys")) {
-        kv2_get_keys(s, ret);
-        if (U8(0)) r = fail_variant(what, KV2_ERR, N(KV2_ERR), 4);
-        else print_strings(STR(4));
+        r = kv->keys(s, what);
     } else {
         r = guest_unsupported(what);
     }
-    kv2_drop(s);
+    kv->drop(s);
     return r;
 }
 
@@ -401,7 +454,8 @@ int host_extra(const char *cmd, const char *carg) {
     snprintf(what, sizeof what, "%s:%.280s", cmd, arg);
     if (!strcmp(cmd, "redis2")) return cmd_redis2(arg);
     if (!strcmp(cmd, "redis")) return cmd_redis1(arg);
-    if (!strcmp(cmd, "kv")) return cmd_kv2(arg);
+    if (!strcmp(cmd, "kv")) return cmd_kv_res(&KV2_RES, arg);
+    if (!strcmp(cmd, "wasikv")) return cmd_kv_res(&WASIKV_RES, arg);
     if (!strcmp(cmd, "kv1")) return cmd_kv1(arg);
     if (!strcmp(cmd, "var")) {
         var_get(arg, strlen(arg), ret);
