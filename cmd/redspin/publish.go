@@ -32,7 +32,7 @@ running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.`,
 				return err
 			}
 			if address == "" {
-				address, err = defaultAddress(cmd.Context(), from)
+				address, err = defaultAddress(cmd.Context(), from, args[0])
 				if err != nil {
 					return err
 				}
@@ -67,8 +67,9 @@ func readMessage(stdin io.Reader, args []string) ([]byte, error) {
 }
 
 // defaultAddress finds the address to publish to when -a is not given: the
-// embedded Redis URL a running `up` wrote, else the app's first server.
-func defaultAddress(ctx context.Context, from string) (string, error) {
+// embedded Redis URL a running `up` wrote, else the server that subscribes
+// channel (the app's first server when none does).
+func defaultAddress(ctx context.Context, from, channel string) (string, error) {
 	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, EmbeddedRedisURL: "redis://embedded.invalid:6379"})
 	defer a.Close()
 	if a != nil && a.StateDir != "" {
@@ -79,10 +80,14 @@ func defaultAddress(ctx context.Context, from string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
 	}
-	if len(a.Servers) == 0 || a.Servers[0].URL.Host == "embedded.invalid" {
+	srv, ok := a.ServerFor(channel)
+	if !ok && len(a.Servers) > 0 {
+		srv = a.Servers[0]
+	}
+	if srv.URL == nil || srv.URL.Host == "embedded.invalid" {
 		return "", errors.New("no -a/--address given, the app has no address, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
 	}
-	return a.Servers[0].Address, nil
+	return srv.Address, nil
 }
 
 func publishTo(ctx context.Context, opts *redis.Options, channel string, payload []byte) error {

@@ -287,7 +287,12 @@ func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.A
 	}
 	for _, m := range msgs {
 		channel, payload, _ := strings.Cut(m, "=")
-		if err := publishTo(ctx, a.Servers[0].URL.Options(), channel, []byte(payload)); err != nil {
+		srv, ok := a.ServerFor(channel)
+		if !ok {
+			c.logger.Warn("--publish: no trigger subscribes to this channel", "channel", channel)
+			continue
+		}
+		if err := publishTo(ctx, srv.URL.Options(), channel, []byte(payload)); err != nil {
 			c.logger.Warn("--publish failed", "channel", channel, "err", err)
 			continue
 		}

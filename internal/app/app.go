@@ -137,6 +137,18 @@ func (a *App) ComponentIDs() []string {
 	return ids
 }
 
+// ServerFor returns the first server on which channel is subscribed.
+func (a *App) ServerFor(channel string) (Server, bool) {
+	for _, s := range a.Servers {
+		for _, c := range s.Channels {
+			if c.Name == channel {
+				return s, true
+			}
+		}
+	}
+	return Server{}, false
+}
+
 // Load resolves the application described by opts.
 //
 // # Errors

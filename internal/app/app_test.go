@@ -231,3 +231,20 @@ exclude_files = ["static/secret.txt"]`, 1))
 		t.Errorf("Close left the staging dir: %v", err)
 	}
 }
+
+func TestServerFor(t *testing.T) {
+	dir := writeApp(t, twoServers)
+	a, err := Load(context.Background(), Options{From: dir, Getenv: env(map[string]string{"SPIN_VARIABLE_OTHER": "redis://second:6380"}), Cwd: dir, SkipComponents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := a.ServerFor("alpha"); !ok || s.Display != "second:6380" {
+		t.Errorf("alpha → %+v, %v", s, ok)
+	}
+	if s, ok := a.ServerFor("news"); !ok || s.Display != "default-host:6379" {
+		t.Errorf("news → %+v, %v", s, ok)
+	}
+	if _, ok := a.ServerFor("none"); ok {
+		t.Error("an unsubscribed channel found a server")
+	}
+}

@@ -1,0 +1,6 @@
+//go:build unix && !race
+
+package e2e
+
+// raceEnabled builds the redspin binary with -race too.
+const raceEnabled = false

@@ -1,0 +1,14 @@
+//go:build unix && !linux
+
+package e2e
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup starts cmd in its own process group, so a signal sent to
+// the test's group never reaches it.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
