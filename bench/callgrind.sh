@@ -15,8 +15,10 @@
 # overrides them, e.g. ENV="RUST_BACKTRACE=1".
 #
 # Notes: valgrind cannot reserve the default pooling allocator's address
-# space (~8 TiB), so runs use -small-pool (same settings, room for 2
-# instances). Ir counts a `rep stosb` memset once per byte: the teardown's
+# space (~4 TiB; the host would then fall back to on-demand allocation and
+# profile the wrong thing), so runs use -small-pool (same settings, room for
+# 2 instances). Add -follow=false to a case's FLAGS to profile with guest
+# output discarded (redspin up -q -L ""). Ir counts a `rep stosb` memset once per byte: the teardown's
 # keep-resident memset (131 k Ir for 128 KiB) costs far less time than its
 # Ir share suggests. Kernel work (mmap, madvise, page faults) is not counted.
 set -euo pipefail

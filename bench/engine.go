@@ -38,6 +38,13 @@ var engineVariants = map[string]engineVariant{
 		p.LinearMemoryKeepResident = 32 << 10
 		o.Pooling = &p
 	}},
+	// Pooling keeping 128 KiB of each freed memory resident (the default
+	// before the first performance pass).
+	"keep-resident-128k": {"keep-resident-128k", func(o *host.Options) {
+		p := host.DefaultPooling()
+		p.LinearMemoryKeepResident = 128 << 10
+		o.Pooling = &p
+	}},
 	// Pooling keeping 4 MiB of each freed memory resident: guests that touch
 	// more than 128 KiB per message (Go) stop paying page faults for it.
 	"keep-resident-4m": {"keep-resident-4m", func(o *host.Options) {
@@ -45,6 +52,10 @@ var engineVariants = map[string]engineVariant{
 		p.LinearMemoryKeepResident = 4 << 20
 		o.Pooling = &p
 	}},
+	// Guest output kept (echoed to io.Discard, as `redspin up -L ""` without
+	// -q echoes it to stderr): the cost of a configured stdout/stderr stream,
+	// measured with the plain payload, which the guest answers with a line.
+	"echo-output": {"echo-output", func(o *host.Options) { o.Follow = nil }},
 	// No handler timeout: no epoch deadline callback armed per message.
 	"no-timeout": {"no-timeout", func(o *host.Options) { o.HandlerTimeout = 0 }},
 }

@@ -69,7 +69,7 @@ func parseFlags() (*config, error) {
 		budget    = flag.Duration("budget", 5*time.Minute, "stop starting new figures after this long")
 		skip      = flag.String("skip", "", "figures to skip: transport,engine,e2e,latency,startup")
 		ablations = flag.String("ablations", "c", "guests whose engine limit is also measured with each host optimisation switched off")
-		variants  = flag.String("variants", "no-pooling,no-keep-resident,keep-resident-32k,keep-resident-4m,no-timeout", "the ablation variants (see engineVariants)")
+		variants  = flag.String("variants", "echo-output,no-pooling,no-keep-resident,keep-resident-128k,no-timeout", "the ablation variants (see engineVariants)")
 		out       = flag.String("out", "bench/results", "directory for the JSON results; \"\" = none")
 		redspin   = flag.String("redspin", "", "use this redspin binary instead of building ./cmd/redspin")
 		rustBT    = flag.Bool("rust-backtrace", false, "keep RUST_BACKTRACE's effect on library errors (default: RUST_LIB_BACKTRACE=0, as in production)")
@@ -421,7 +421,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 			return
 		}
 		var loads []load
-		if vn == "default" {
+		if vn == "default" || vn == "echo-output" {
 			loads = plain()
 		}
 		if ablate {
@@ -586,7 +586,24 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 			rss.SmallKiB = p.PeakRSS()
 		}
 	}
+	rss.PeakKiB = p.PeakRSS()
+	b.res.RSS = append(b.res.RSS, rss)
 	if !b.cfg.skip["latency"] && !failedAll {
+		// Latency is read from the guest's output line, which `-q -L ""`
+		// discards: measure it with a second process that echoes guest
+		// output to its stderr (`-L ""`, every component followed).
+		p.Stop()
+		lp, err := startRedspin(ctx, b.bin, manifest, filepath.Join(dir, "cache"), slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-q" })...)
+		if err != nil {
+			b.res.note("latency %s: %v", label, err)
+			return
+		}
+		defer lp.Stop()
+		if err := lp.WaitReady(ctx, 30*time.Second); err != nil {
+			b.res.note("latency %s: %v", label, err)
+			return
+		}
+		p = lp
 		for _, size := range b.cfg.payloads {
 			if b.overBudget(fmt.Sprintf("latency %s %d B", label, size)) {
 				break
@@ -602,8 +619,6 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 				g.Guest, g.Shape, mode, size, lr.P50us, lr.P99us, lr.MaxUs, lr.Method, lr.RatePS, lr.Samples)
 		}
 	}
-	rss.PeakKiB = p.PeakRSS()
-	b.res.RSS = append(b.res.RSS, rss)
 }
 
 // latencyPlan picks a fixed rate well below saturation (a quarter of the

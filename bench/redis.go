@@ -46,7 +46,12 @@ func startRedis(ctx context.Context) (*redisServer, error) {
 			return nil, err
 		}
 		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
+			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+			// The end-to-end runs publish up to ~1.3 GB of 64 KiB messages as
+			// fast as Redis accepts them; with the default 32 MiB pub/sub
+			// output-buffer limit, Redis drops redspin's subscription as soon
+			// as its reader falls behind for a moment on a busy 2-core box.
+			"--client-output-buffer-limit", "pubsub 2gb 2gb 0")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start redis-server: %w", err)

@@ -13,6 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redspin/redspin/internal/host"
@@ -30,9 +34,26 @@ func main() {
 	keep := flag.Int("keep-resident", -1, "pooling with this many bytes of each freed linear memory kept resident (-1 = host default)")
 	small := flag.Bool("small-pool", false, "pooling with room for 2 instances only (valgrind cannot reserve the default pool's address space)")
 	timeout := flag.Duration("timeout", 60*time.Second, "host.Options.HandlerTimeout (redspin up's default is 60s)")
+	logDir := flag.String("log-dir", "", "host.Options.LogDir: guest output appended to files there")
+	follow := flag.Bool("follow", true, "echo guest output (to -echo); false with -log-dir \"\" discards it (redspin up -q -L \"\")")
+	workers := flag.Int("workers", 1, "goroutines sending messages concurrently")
+	warmSlots := flag.Int("warm-slots", -1, "pooling with this MaxUnusedWarmSlots (-1 = host default)")
+	echo := flag.String("echo", "", "file to echo guest output to (\"\" = io.Discard)")
 	flag.Parse()
 
-	opts := host.Options{Stderr: io.Discard, HandlerTimeout: *timeout, CacheDir: *cache, DisablePooling: *noPool}
+	opts := host.Options{Stderr: io.Discard, HandlerTimeout: *timeout, CacheDir: *cache, DisablePooling: *noPool, LogDir: *logDir}
+	if !*follow {
+		opts.Follow = func(string) bool { return false }
+	}
+	if *echo != "" {
+		f, err := os.OpenFile(*echo, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		opts.Stderr = f
+	}
 	if *noKeep {
 		p := host.DefaultPooling()
 		p.LinearMemoryKeepResident, p.TableKeepResident = 0, 0
@@ -41,6 +62,14 @@ func main() {
 	if *keep >= 0 {
 		p := host.DefaultPooling()
 		p.LinearMemoryKeepResident = uint64(*keep)
+		opts.Pooling = &p
+	}
+	if *warmSlots >= 0 {
+		p := host.DefaultPooling()
+		if opts.Pooling != nil {
+			p = *opts.Pooling
+		}
+		p.MaxUnusedWarmSlots = uint32(*warmSlots)
 		opts.Pooling = &p
 	}
 	if *small {
@@ -72,13 +101,46 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	cpu0 := cpuTime()
 	start := time.Now()
-	for range *n {
-		if err := h.Handle(ctx, "guest", payload); err != nil {
-			fmt.Fprintln(os.Stderr, "profile:", err)
-			os.Exit(1)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range max(*workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(*n) {
+				if err := h.Handle(ctx, "guest", payload); err != nil {
+					fmt.Fprintln(os.Stderr, "profile:", err)
+					os.Exit(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	cpu := cpuTime() - cpu0
+	fmt.Printf("%d messages in %s: %.1f µs/msg, %.1f CPU-µs/msg, %s\n", *n, el,
+		float64(el.Microseconds())/float64(max(*n, 1)), float64(cpu.Microseconds())/float64(max(*n, 1)), rss())
+}
+
+// rss reports the process's resident memory now and at its peak.
+func rss() string {
+	b, _ := os.ReadFile("/proc/self/status")
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") || strings.HasPrefix(l, "VmHWM:") {
+			out = append(out, strings.Join(strings.Fields(l), " "))
 		}
 	}
-	el := time.Since(start)
-	fmt.Printf("%d messages in %s: %.1f µs/msg\n", *n, el, float64(el.Microseconds())/float64(max(*n, 1)))
+	return strings.Join(out, ", ")
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

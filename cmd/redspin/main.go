@@ -16,5 +16,19 @@ import (
 )
 
 func main() {
+	quietLibraryBacktraces()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// quietLibraryBacktraces sets RUST_LIB_BACKTRACE=0 unless the user set it.
+// With RUST_BACKTRACE=1 in the environment, Wasmtime would otherwise capture
+// a backtrace for every error it creates internally, including the routine
+// ones a guest's WASI calls produce (+21 % instructions per message for a
+// small C module). Panics still get backtraces: RUST_BACKTRACE governs them.
+// Rust reads the variable once, at the first error, so this must run before
+// any engine exists.
+func quietLibraryBacktraces() {
+	if _, set := os.LookupEnv("RUST_LIB_BACKTRACE"); !set {
+		os.Setenv("RUST_LIB_BACKTRACE", "0")
+	}
 }

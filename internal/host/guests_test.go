@@ -493,15 +493,18 @@ func TestNoLogDirFollow(t *testing.T) {
 	if path == "" {
 		t.Skip("no c component")
 	}
-	// No log dir: output always goes to Stderr, even when not followed.
+	// No log dir: followed components go to Stderr, the others are discarded
+	// (redspin up -q -L "").
 	var buf syncBuffer
-	h, err := New(context.Background(), []ComponentConfig{{ID: "a", WasmPath: path}}, Options{Stderr: &buf, Follow: func(string) bool { return false }, CacheDir: testCacheDir})
+	h, err := New(context.Background(), []ComponentConfig{{ID: "a", WasmPath: path}, {ID: "b", WasmPath: path}},
+		Options{Stderr: &buf, Follow: func(id string) bool { return id == "b" }, CacheDir: testCacheDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Handle(context.Background(), "a", []byte("print:no-log-dir"))
+	h.Handle(context.Background(), "a", []byte("print:no-log-dir-a"))
+	h.Handle(context.Background(), "b", []byte("print:no-log-dir-b"))
 	h.Close()
-	if !strings.Contains(buf.String(), "no-log-dir\n") {
+	if strings.Contains(buf.String(), "no-log-dir-a") || !strings.Contains(buf.String(), "no-log-dir-b\n") {
 		t.Errorf("stderr = %q", buf.String())
 	}
 	// With a log dir, only followed components are echoed.

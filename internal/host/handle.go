@@ -94,6 +94,9 @@ func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush
 				return nil, nil, nil, err
 			}
 		}
+		// A stream that goes nowhere stays unset, so Wasmtime discards it:
+		// a configured stream costs a hand-off to one of Wasmtime's threads
+		// per guest write, and some even when the guest writes nothing.
 		var out, errw *lineWriter
 		if g.stdout.enabled() {
 			out = &lineWriter{sink: g.stdout}

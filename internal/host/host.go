@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -57,11 +58,11 @@ var ErrPayloadTooLarge = errors.New("payload too large")
 
 // Options configure a Host. Zero values are the defaults.
 type Options struct {
-	// LogDir receives <id>_stdout.txt and <id>_stderr.txt. "" = no files;
-	// guest output then goes to Stderr.
+	// LogDir receives <id>_stdout.txt and <id>_stderr.txt. "" = no files.
 	LogDir string
 	// Follow reports whether a component's output is echoed to Stderr
-	// (nil = all).
+	// (nil = all). Output of a component that is not followed, with no
+	// LogDir, is discarded.
 	Follow func(componentID string) bool
 	// Stderr receives echoed guest output and notices. default: os.Stderr.
 	Stderr io.Writer
@@ -89,9 +90,22 @@ type Options struct {
 }
 
 // DefaultPooling returns the pooling allocator settings used when
-// Options.Pooling is nil: room for 500 concurrent component instances (1000
-// linear memories; each reserves 4 GiB of address space, not memory), and
-// the first 128 KiB of each freed memory kept resident for reuse.
+// Options.Pooling is nil.
+//
+//   - Room for 500 concurrent component instances (1000 linear memories).
+//     Running out fails messages, so there is headroom for many channels at
+//     a high --max-concurrency. It costs address space, not memory: each
+//     linear memory reserves 4 GiB (~4 TiB in all, of 128 TiB on x86-64
+//     Linux); where that cannot be reserved (ulimit -v, valgrind), New falls
+//     back to on-demand allocation with a warning.
+//   - The first 4 MiB of each freed linear memory is kept resident and reset
+//     in place for the next instance, instead of being returned to the
+//     kernel and faulted back in: it halves the cost of a guest that touches
+//     megabytes per message (TinyGo: ~1.1 ms → ~0.55 ms of CPU) and costs the
+//     small C and Rust guests nothing measurable.
+//   - At most max(8, 4 × cores) freed slots stay warm, which bounds the
+//     memory kept resident for idle slots at 4 MiB each (32 MiB on 2 cores);
+//     more concurrent instances than that work, their slots just start cold.
 func DefaultPooling() wasmtime.PoolingConfig {
 	return wasmtime.PoolingConfig{
 		TotalComponentInstances:  500,
@@ -101,8 +115,8 @@ func DefaultPooling() wasmtime.PoolingConfig {
 		MaxComponentInstanceSize: 8 << 20,
 		MaxCoreInstanceSize:      8 << 20,
 		TableElements:            100_000,
-		MaxUnusedWarmSlots:       100,
-		LinearMemoryKeepResident: 128 << 10,
+		MaxUnusedWarmSlots:       uint32(max(8, 4*runtime.NumCPU())),
+		LinearMemoryKeepResident: 4 << 20,
 		TableKeepResident:        16 << 10,
 	}
 }

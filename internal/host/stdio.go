@@ -104,8 +104,16 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 	follow := opts.Follow == nil || opts.Follow(id)
 	stdout, stderr = &sink{}, &sink{}
 	if opts.LogDir == "" {
-		// Spin: without a log dir, output always goes to the host's stderr.
-		stdout.echo, stderr.echo = opts.Stderr, opts.Stderr
+		// Without a log dir, followed components echo to Stderr and the
+		// output of the others goes nowhere: their streams stay unset and
+		// Wasmtime discards what the guest writes, which makes a message
+		// several times cheaper (a stream costs a hand-off to one of
+		// Wasmtime's threads per write). Spin echoes every component when
+		// there is no log dir, whatever --quiet says; redspin up -q -L ""
+		// discards guest output instead (a deliberate difference).
+		if follow {
+			stdout.echo, stderr.echo = opts.Stderr, opts.Stderr
+		}
 		return stdout, stderr, nil
 	}
 	if err := os.MkdirAll(opts.LogDir, 0o755); err != nil {

@@ -67,8 +67,51 @@ type Engine struct {
 	cfg  EngineConfig
 }
 
+// Wasmtime 39's pooling allocator reserves, for each of TotalMemories, the
+// larger of the memory reservation (4 GiB on 64-bit hosts) and the maximum
+// memory size, plus a guard region (32 MiB): 1000 memories take ~4 TiB of
+// address space (not memory). poolMemorySlot rounds the guard up.
+const (
+	poolMemoryReservation = 4 << 30
+	poolMemoryGuard       = 64 << 20
+	// Wasmtime's defaults for fields left zero.
+	poolDefaultMemories      = 1000
+	poolDefaultTables        = 1000
+	poolDefaultTableElements = 20_000
+)
+
+// PoolReservation estimates the address space (bytes) the pooling
+// allocator with p reserves when the engine is created. It errs on the
+// large side: the linear-memory slots, the table slots and the instance
+// metadata.
+func PoolReservation(p PoolingConfig) uint64 {
+	or := func(v, def uint64) uint64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	slot := max(p.MaxMemorySize, poolMemoryReservation) + poolMemoryGuard
+	n := or(uint64(p.TotalMemories), poolDefaultMemories) * slot
+	n += or(uint64(p.TotalTables), poolDefaultTables) * or(p.TableElements, poolDefaultTableElements) * 16
+	n += uint64(p.TotalCoreInstances)*p.MaxCoreInstanceSize + uint64(p.TotalComponentInstances)*p.MaxComponentInstanceSize
+	return n
+}
+
 // NewEngine creates an engine with cfg.
+//
+// With cfg.Pooling, NewEngine first checks that the pool's address space
+// (PoolReservation) can be reserved, and returns an error if not (a
+// `ulimit -v`, valgrind, strict overcommit): Wasmtime's C API aborts the
+// process when that reservation fails inside engine creation.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
+	if p := cfg.Pooling; p != nil {
+		n := PoolReservation(*p)
+		if err := reserveAddressSpace(n); err != nil {
+			return nil, fmt.Errorf("wasmtime: pooling allocator: cannot reserve %d GiB of address space (fewer total memories need less): %w",
+				(n+(1<<30)-1)>>30, err)
+		}
+	}
 	c := C.wasm_config_new()
 	C.wasmtime_config_wasm_component_model_set(c, true)
 	C.wasmtime_config_epoch_interruption_set(c, C.bool(cfg.EpochInterruption))
