@@ -67,7 +67,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.StringVarP(&f.logDir, "log-dir", "L", "", `directory for component stdout/stderr files; "" disables them [env: SPIN_LOG_DIR] (default: .spin/logs next to spin.toml)`)
 	fs.BoolVar(&f.truncateLogs, "truncate-logs", false, "truncate the component log files at start")
 	fs.StringArrayVar(&f.follow, "follow", nil, "echo only this component's output to stderr (repeatable; default: all)")
-	fs.BoolVarP(&f.quiet, "quiet", "q", false, "echo no component output to stderr")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "echo no component output to stderr (with -L \"\" the output is discarded)")
 	fs.BoolVar(&f.quiet, "sh", false, "alias of --quiet")
 	fs.BoolVar(&f.quiet, "shush", false, "alias of --quiet")
 	_ = fs.MarkHidden("sh")
