@@ -336,3 +336,56 @@ variables = { greet = "{{ greeting }}" }
 		t.Errorf("no key-value line:\n%s", out)
 	}
 }
+
+// TestUpVariablesReachGuest resolves one component variable from each
+// provider (--variable, runtime-config static and env providers,
+// SPIN_VARIABLE_*, the declared default) and reads them all from the guest.
+func TestUpVariablesReachGuest(t *testing.T) {
+	guests := mustAbs(t, "../../testdata/guests/c-host")
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "vars"
+[variables]
+from_flag = { required = true }
+from_static = { required = true }
+from_rc_env = { required = true }
+from_env = { required = true }
+from_default = { default = "default-value" }
+secret_one = { required = true, secret = true }
+[[trigger.redis]]
+channel = "in"
+component = "comp"
+[component.comp]
+source = "`+guests+`/c-host.wasm"
+variables = { a = "{{ from_flag }}", b = "{{ from_static }}", c = "{{ from_rc_env }}", d = "{{ from_env }}", e = "[{{ from_default }}]", s = "{{ secret_one }}" }
+`)
+	rc := filepath.Join(dir, "runtime-config.toml")
+	os.WriteFile(rc, []byte(`[[variables_provider]]
+type = "static"
+values = { from_static = "static-value", from_flag = "loses-to-the-flag" }
+[[variables_provider]]
+type = "env"
+prefix = "RSTEST"
+`), 0o644)
+	t.Setenv("RSTEST_FROM_RC_ENV", "rc-env-value")
+	t.Setenv("SPIN_VARIABLE_FROM_ENV", "env-value")
+	t.Setenv("SPIN_VARIABLE_SECRET_ONE", "hunter2")
+	out, errOut, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--runtime-config-file", rc,
+		"--variable", "from_flag=flag-value", "--cache-dir", t.TempDir(),
+		"--publish", "in=var:a", "--publish", "in=var:b", "--publish", "in=var:c", "--publish", "in=var:d", "--publish", "in=var:e")
+	want := []string{"flag-value\n", "static-value\n", "rc-env-value\n", "env-value\n", "[default-value]\n"}
+	waitFor(t, "five variables", func() bool {
+		for _, w := range want {
+			if !strings.Contains(errOut.String(), w) {
+				return false
+			}
+		}
+		return true
+	})
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+	}
+	if strings.Contains(out.String()+errOut.String(), "hunter2") {
+		t.Error("a secret value appears in redspin's output")
+	}
+}
