@@ -301,29 +301,22 @@ func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.A
 }
 
 // loadWithEmbedded loads the app, first starting the embedded Redis when
-// --embedded-redis asks for it. The embedded server lives as long as ctx:
-// the caller closes it after the trigger has stopped.
+// --embedded-redis asks for it; the caller closes it after the trigger has
+// stopped. The URL file goes into the app's state dir, known once loaded.
 func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options) (*app.App, *embedredis.Server, error) {
 	if !f.embedded {
 		a, err := app.Load(ctx, opts)
 		return a, nil, err
 	}
-	// The state dir (where the URL file goes) is known only after loading,
-	// so load once to find it, then start the server and load for real.
-	probe := opts
-	probe.SkipComponents = true
-	probe.EmbeddedRedisURL = "redis://127.0.0.1:6379"
-	pa, err := app.Load(ctx, probe)
-	pa.Close()
-	if err != nil {
-		return pa, nil, err
-	}
-	srv, err := embedredis.Start(pa.StateDir)
+	srv, err := embedredis.Start("")
 	if err != nil {
 		return nil, nil, fmt.Errorf("--embedded-redis: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "Embedded Redis listening on %s\n", srv.URL())
 	opts.EmbeddedRedisURL = srv.URL()
 	a, err := app.Load(ctx, opts)
+	if err == nil {
+		err = srv.WriteURLFile(a.StateDir)
+	}
 	return a, srv, err
 }

@@ -43,14 +43,26 @@ func start(addr, stateDir string) (*Server, error) {
 		}
 	}
 	s := &Server{mr: mr, url: "redis://" + mr.Addr()}
-	if stateDir != "" {
-		if err := writeURL(stateDir, s.url); err != nil {
-			mr.Close()
-			return nil, err
-		}
-		s.urlFile = filepath.Join(stateDir, URLFile)
+	if err := s.WriteURLFile(stateDir); err != nil {
+		mr.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// WriteURLFile writes the server's URL to <stateDir>/redis-url (creating
+// the directory), for callers that learn the state directory only after
+// starting the server; Close removes the file. An empty stateDir writes
+// nothing.
+func (s *Server) WriteURLFile(stateDir string) error {
+	if stateDir == "" {
+		return nil
+	}
+	if err := writeURL(stateDir, s.url); err != nil {
+		return err
+	}
+	s.urlFile = filepath.Join(stateDir, URLFile)
+	return nil
 }
 
 func writeURL(stateDir, url string) error {
