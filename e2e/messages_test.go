@@ -61,14 +61,16 @@ source = "@RUSTCORE@"
 		}
 		return true
 	})
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
 	// Echoed to stderr too: each line three times (once per component).
+	// The echo and the log file are written separately, so this is checked
+	// after exit, when shutdown has flushed both.
 	for i := range n {
 		if got := countLines(p.stderr.String(), fmt.Sprintf("fan-%d", i)); got != 3 {
 			t.Errorf("stderr has %q %d times, want 3\n%s", fmt.Sprintf("fan-%d", i), got, p.stderr)
 		}
-	}
-	if code := p.stop(syscall.SIGTERM); code != 0 {
-		t.Fatalf("exit %d\n%s", code, p.output())
 	}
 	if s := exitSummary(t, p.stderr.String()); s != (summary{received: n, handled: 3 * n}) {
 		t.Errorf("summary %+v, want %d received, %d handled", s, n, 3*n)
