@@ -13,6 +13,8 @@
 //   - [github.com/redspin/redspin/internal/spinhost/vars]: component
 //     variables (fermyon:spin/variables@2.0.0, fermyon:spin/config,
 //     wasi:config/store).
+//   - [github.com/redspin/redspin/internal/spinhost/hosterr]: reads the kind
+//     and message of those packages' classified errors for the adapters.
 //
 // Adapters for each guest shape (components, canonical-ABI core modules,
 // Spin 1.x core modules) translate Wasm values to and from these Go calls;

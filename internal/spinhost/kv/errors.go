@@ -3,6 +3,8 @@ package kv
 import (
 	"errors"
 	"fmt"
+
+	"github.com/redspin/redspin/internal/spinhost/hosterr"
 )
 
 // Kind classifies a key-value error. The first four are
@@ -58,6 +60,19 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// HostErrorKind is e's Kind (see package hosterr).
+func (e *Error) HostErrorKind() Kind { return e.Kind }
+
+// HostErrorMessage is e's Message (see package hosterr).
+func (e *Error) HostErrorMessage() string { return e.Message }
+
+// KindOf returns the Kind of the first *Error in err's chain, or KindOther.
+func KindOf(err error) Kind { return hosterr.KindOf(err, KindOther) }
+
+// MessageOf returns the payload for err's string case: the *Error's
+// Message, or err's text.
+func MessageOf(err error) string { return hosterr.MessageOf[Kind](err) }
+
 func kindErr(k Kind, format string, args ...any) *Error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...)}
 }
@@ -71,27 +86,6 @@ func otherErr(err error) error {
 		return err
 	}
 	return &Error{Kind: KindOther, Message: err.Error(), Err: err}
-}
-
-// KindOf returns err's Kind (KindOther for errors that are not *Error).
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return KindOther
-}
-
-// MessageOf returns the payload for other(string) or io(string).
-func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Message != "" {
-		return e.Message
-	}
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // Cases of the unversioned key-value error variant, in WIT order.

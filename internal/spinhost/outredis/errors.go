@@ -3,6 +3,8 @@ package outredis
 import (
 	"errors"
 	"strings"
+
+	"github.com/redspin/redspin/internal/spinhost/hosterr"
 )
 
 // Kind is the case of fermyon:spin/redis@2.0.0's error variant.
@@ -70,27 +72,18 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// KindOf returns the Kind of err: its *Error's Kind, or KindOther.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return KindOther
-}
+// HostErrorKind is e's Kind (see package hosterr).
+func (e *Error) HostErrorKind() Kind { return e.Kind }
 
-// MessageOf returns the payload for other(string): the *Error's Message, or
-// err's text.
-func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Message != "" {
-		return e.Message
-	}
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+// HostErrorMessage is e's Message (see package hosterr).
+func (e *Error) HostErrorMessage() string { return e.Message }
+
+// KindOf returns the Kind of the first *Error in err's chain, or KindOther.
+func KindOf(err error) Kind { return hosterr.KindOf(err, KindOther) }
+
+// MessageOf returns the payload for err's string case: the *Error's
+// Message, or err's text.
+func MessageOf(err error) string { return hosterr.MessageOf[Kind](err) }
 
 func serverError(text []byte) error {
 	msg := string(text)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/redspin/redspin/internal/spinhost/hosterr"
 	"github.com/redspin/redspin/internal/template"
 )
 
@@ -48,26 +49,18 @@ func (e *Error) Error() string { return "variables: " + e.Kind.String() + ": " +
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// KindOf returns err's Kind (KindOther for errors that are not *Error).
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Kind
-	}
-	return KindOther
-}
+// HostErrorKind is e's Kind (see package hosterr).
+func (e *Error) HostErrorKind() Kind { return e.Kind }
 
-// MessageOf returns err's payload text.
-func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+// HostErrorMessage is e's Message (see package hosterr).
+func (e *Error) HostErrorMessage() string { return e.Message }
+
+// KindOf returns the Kind of the first *Error in err's chain, or KindOther.
+func KindOf(err error) Kind { return hosterr.KindOf(err, KindOther) }
+
+// MessageOf returns the payload for err's string case: the *Error's
+// Message, or err's text.
+func MessageOf(err error) string { return hosterr.MessageOf[Kind](err) }
 
 // Component is one component's variables: immutable and safe for
 // concurrent use, shared by all its instances.
