@@ -91,12 +91,11 @@ func TestQuickStart(t *testing.T) {
 	p := startRedspin(t, runOpts{dir: root},
 		"up", "-f", "examples/hello-redis", "--embedded-redis", "--publish", "messages=hello", "--cache-dir", cacheDir)
 	p.waitStderr("Got message: hello\n")
-	out := p.stdout.String()
+	// stdout is a separate pipe: wait for its lines rather than assume they
+	// arrived before the handler's stderr line.
 	for _, want := range []string{"Embedded Redis listening on redis://127.0.0.1:", "Active Channels on 127.0.0.1:", "/messages: [hello]\n",
 		`Logging component stdio to "examples/hello-redis/.spin/logs/"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, out)
-		}
+		p.waitStdout(want)
 	}
 	// README: `redspin publish CHANNEL MESSAGE` in the app's directory finds
 	// the embedded Redis of the running `up`.

@@ -160,12 +160,6 @@ func TestSlowHandlerFastPublisher(t *testing.T) {
 	if id := subscriberID(t, rs, control.LocalAddr().String()); id != subID {
 		t.Errorf("redspin's subscriber connection changed (%s → %s)", subID, id)
 	}
-	if strings.Contains(p.stderr.String(), "lost connection") {
-		t.Errorf("redspin lost its connection:\n%s", p.stderr)
-	}
-	if !strings.Contains(p.stderr.String(), "queue full: dropped messages") {
-		t.Errorf("no drop line:\n%s", p.stderr)
-	}
 	// The control was disconnected by Redis for its output buffer, and
 	// redspin was not.
 	waitUntil(t, "Redis to close the control connection", func() bool {
@@ -178,6 +172,13 @@ func TestSlowHandlerFastPublisher(t *testing.T) {
 	}
 	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+	// Checked after exit, when every log line has reached the pipe.
+	if strings.Contains(p.stderr.String(), "lost connection") {
+		t.Errorf("redspin lost its connection:\n%s", p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "queue full: dropped messages") {
+		t.Errorf("no drop line:\n%s", p.stderr)
 	}
 	s := exitSummary(t, p.stderr.String())
 	if s.received != n || s.handled+s.dropped != n || s.dropped != int(dropped) {
