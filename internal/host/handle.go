@@ -32,6 +32,7 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 		return fmt.Errorf("component %q: %w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)",
 			componentID, ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
 	}
+	defer h.started()()
 	if err := h.run(ctx, g, payload); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}

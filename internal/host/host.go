@@ -179,6 +179,11 @@ type Host struct {
 	stats  Stats
 	stop   chan struct{}
 	tickWG sync.WaitGroup
+	// running counts messages in flight; the epoch ticker runs only while
+	// it is above zero, so an idle host does not wake up every tick.
+	running atomic.Int64
+	// wake (buffer 1) tells a paused ticker that a message has started.
+	wake chan struct{}
 	// mu is held shared by each Handle and exclusively by Close, so Close
 	// waits for messages in flight.
 	mu     sync.RWMutex
@@ -244,6 +249,7 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 		arts:   make(map[string]*artifact),
 		logger: opts.Logger,
 		stop:   make(chan struct{}),
+		wake:   make(chan struct{}, 1),
 		maxPay: opts.MaxPayload,
 		tick:   opts.EpochTick,
 	}
@@ -317,11 +323,26 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	return h, nil
 }
 
+// ticker advances the engine's epoch every tick while a message is in
+// flight, and sleeps while none is (an idle host costs no CPU). Pausing is
+// safe because deadlines are wall-clock times: a store sets its epoch
+// deadline when its message starts, and the deadline callback compares the
+// clock, not the tick count.
 func (h *Host) ticker() {
 	defer h.tickWG.Done()
 	t := time.NewTicker(h.tick)
 	defer t.Stop()
 	for {
+		if h.running.Load() == 0 {
+			t.Stop()
+			select {
+			case <-h.stop:
+				return
+			case <-h.wake:
+			}
+			t.Reset(h.tick)
+			continue
+		}
 		select {
 		case <-h.stop:
 			return
@@ -329,6 +350,18 @@ func (h *Host) ticker() {
 			h.engine.IncrementEpoch()
 		}
 	}
+}
+
+// started records a message in flight, waking the ticker for the first;
+// the returned function records its end.
+func (h *Host) started() (done func()) {
+	if h.running.Add(1) == 1 {
+		select {
+		case h.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+	return func() { h.running.Add(-1) }
 }
 
 // Stats reports how many binaries New compiled and loaded from the cache.
