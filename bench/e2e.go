@@ -9,22 +9,42 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// pollEvery is how often /metrics is scraped while waiting for a run to
-// finish; it bounds the error of the end time.
-const pollEvery = 5 * time.Millisecond
+// A run's end is found by scraping /metrics, which costs redspin about a
+// millisecond of CPU per scrape (mostly the process collector reading
+// /proc): scraping every few milliseconds would tax a slow guest's run by
+// a fifth. So the wait between scrapes is half the time the run still
+// needs at its rate so far, within [minPoll, maxPoll]: few scrapes while
+// most messages are pending, and an end time within minPoll.
+const (
+	minPoll = time.Millisecond
+	maxPoll = 50 * time.Millisecond
+)
+
+// nextPoll is the wait before the next scrape, given how many of n
+// messages were done after elapsed.
+func nextPoll(done float64, n int, elapsed time.Duration) time.Duration {
+	if done <= 0 {
+		return minPoll * 5
+	}
+	remaining := time.Duration(float64(elapsed) * (float64(n) - done) / done)
+	return min(max(remaining/2, minPoll), maxPoll)
+}
 
 // e2eRun publishes n messages as fast as Redis accepts them and waits until
 // redspin has finished all of them (handled, failed, timed out or dropped),
 // polling /metrics. It returns messages per second from the first publish
-// to the poll that saw the last completion, and the counters' deltas.
-func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, payload []byte, n int, stall time.Duration) (float64, counters, error) {
+// to the poll that saw the last completion, the counters' deltas, and
+// redspin's CPU time per message over the run in µs (which includes serving
+// the scrapes).
+func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, payload []byte, n int, stall time.Duration) (float64, counters, float64, error) {
 	base, err := p.Metrics()
 	if err != nil {
-		return 0, counters{}, err
+		return 0, counters{}, 0, err
 	}
+	cpu0 := p.CPUTime()
 	first, err := publishN(ctx, pub, benchChannel, payload, n)
 	if err != nil {
-		return 0, counters{}, err
+		return 0, counters{}, 0, err
 	}
 	last := base
 	lastMove := time.Now()
@@ -32,23 +52,24 @@ func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, payload []by
 		c, err := p.Metrics()
 		now := time.Now()
 		if err != nil {
-			return 0, counters{}, err
+			return 0, counters{}, 0, err
 		}
 		if c.finished()-base.finished() >= float64(n) {
 			d := counters{c.handled - base.handled, c.failed - base.failed, c.timedOut - base.timedOut, c.dropped - base.dropped}
-			return float64(n) / now.Sub(first).Seconds(), d, nil
+			cpu := float64((p.CPUTime() - cpu0).Microseconds()) / float64(n)
+			return float64(n) / now.Sub(first).Seconds(), d, cpu, nil
 		}
 		if c.finished() != last.finished() {
 			last, lastMove = c, now
 		} else if now.Sub(lastMove) > stall {
-			return 0, counters{}, fmt.Errorf("%w for %s: %.0f of %d finished", errStalled, stall, c.finished()-base.finished(), n)
+			return 0, counters{}, 0, fmt.Errorf("%w for %s: %.0f of %d finished", errStalled, stall, c.finished()-base.finished(), n)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, counters{}, ctx.Err()
+			return 0, counters{}, 0, ctx.Err()
 		case <-p.done:
-			return 0, counters{}, fmt.Errorf("redspin exited:\n%s", p.output())
-		case <-time.After(pollEvery):
+			return 0, counters{}, 0, fmt.Errorf("redspin exited:\n%s", p.output())
+		case <-time.After(nextPoll(c.finished()-base.finished(), n, now.Sub(first))):
 		}
 	}
 }

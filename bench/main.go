@@ -556,15 +556,19 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 			n = min(n, 20000) // ≤ 1.3 GB queued at worst
 		}
 		// Warm-up: the first messages fault in code and pool slots.
-		if _, _, err := e2eRun(ctx, p, pub, payload, min(n, 200), 15*time.Second); err != nil {
+		if _, _, _, err := e2eRun(ctx, p, pub, payload, min(n, 200), 15*time.Second); err != nil {
 			b.res.note("redspin %s %d B warm-up: %v", label, size, err)
 			continue
 		}
 		var lost counters
+		var cpus []float64
 		s, err := b.repeat(ctx, 7*time.Second, func() (float64, error) {
-			rate, c, err := e2eRun(ctx, p, pub, payload, n, 15*time.Second)
+			rate, c, cpu, err := e2eRun(ctx, p, pub, payload, n, 15*time.Second)
 			lost.failed += c.failed + c.timedOut
 			lost.dropped += c.dropped
+			if err == nil {
+				cpus = append(cpus, cpu)
+			}
 			return rate, err
 		})
 		if err != nil {
@@ -578,9 +582,9 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 		}
 		if len(s.Runs) > 0 {
 			b.res.E2E = append(b.res.E2E, E2EResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, Payload: size,
-				N: n, MsgsPerS: s, Failed: int(lost.failed), Dropped: int(lost.dropped)})
-			logf("redspin %-4s %-9s %-10s %6d B: %8.0f msg/s (n=%d, failed %d, dropped %d)",
-				g.Guest, g.Shape, mode, size, s.Median, n, int(lost.failed), int(lost.dropped))
+				N: n, MsgsPerS: s, CPUUsPerMsg: summarize(cpus), Failed: int(lost.failed), Dropped: int(lost.dropped)})
+			logf("redspin %-4s %-9s %-10s %6d B: %8.0f msg/s (%.1f CPU-µs/msg; n=%d, failed %d, dropped %d)",
+				g.Guest, g.Shape, mode, size, s.Median, summarize(cpus).Median, n, int(lost.failed), int(lost.dropped))
 		}
 		if size <= 1024 {
 			rss.SmallKiB = p.PeakRSS()

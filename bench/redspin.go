@@ -267,6 +267,36 @@ func (p *redspinProc) Metrics() (counters, error) {
 	return parseMetrics(string(b)), nil
 }
 
+// CPUTime is the process's user+system CPU time so far, all threads
+// (from /proc/<pid>/stat, in clock ticks of 10 ms; 0 if unreadable).
+func (p *redspinProc) CPUTime() time.Duration { return procCPUTime(p.cmd.Process.Pid) }
+
+// clockTick is Linux's USER_HZ, the unit of /proc/<pid>/stat's times.
+const clockTick = 10 * time.Millisecond
+
+func procCPUTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count from after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * clockTick
+}
+
 // PeakRSS reads VmHWM (peak resident set) of the process, in KiB.
 func (p *redspinProc) PeakRSS() int64 { return peakRSS(p.cmd.Process.Pid) }
 

@@ -72,8 +72,13 @@ type E2EResult struct {
 	Payload  int     `json:"payload"`
 	N        int     `json:"n"`
 	MsgsPerS Summary `json:"msgs_per_s"`
-	Failed   int     `json:"failed"`
-	Dropped  int     `json:"dropped"`
+	// CPUUsPerMsg is redspin's process CPU time (user+system, all threads,
+	// 10 ms resolution) per message over a run, serving the benchmark's
+	// /metrics scrapes included: set against the engine limit's CPU per
+	// message, it splits a gap into extra work and waiting.
+	CPUUsPerMsg Summary `json:"cpu_us_per_msg"`
+	Failed      int     `json:"failed"`
+	Dropped     int     `json:"dropped"`
 }
 
 // LatencyEntry is one latency measurement.
@@ -231,6 +236,14 @@ func rng(s Summary, scale float64) string {
 	return fmt.Sprintf("%.0f (%.0f–%.0f)", s.Median*scale, s.Min*scale, s.Max*scale)
 }
 
+// median is s's median with no decimals, or NA.
+func median(s Summary) string {
+	if len(s.Runs) == 0 {
+		return "NA"
+	}
+	return fmt.Sprintf("%.0f", s.Median)
+}
+
 func rng1(s Summary) string {
 	if len(s.Runs) == 0 {
 		return "NA"
@@ -256,7 +269,7 @@ func printTable(w io.Writer, r *Results) {
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nThroughput, msgs/s: median (min–max)")
-	fmt.Fprintln(tw, "guest\tshape\tmode\tpayload\tredspin\ttransport limit\tengine limit\tof limit\tp50 µs\tp99 µs\tmax µs\t")
+	fmt.Fprintln(tw, "guest\tshape\tmode\tpayload\tredspin\ttransport limit\tengine limit\tof limit\tCPU µs/msg redspin / engine\tp50 µs\tp99 µs\tmax µs\t")
 	for _, l := range r.Results {
 		lim := l.Transport
 		if l.Engine > 0 && (lim == 0 || l.Engine < lim) {
@@ -266,15 +279,15 @@ func printTable(w io.Writer, r *Results) {
 		if lim > 0 && l.MsgsPerS > 0 {
 			of = fmt.Sprintf("%.0f%%", 100*l.MsgsPerS/lim)
 		}
-		var e2e, eng, tr Summary
+		var e2e, eng, tr, e2eCPU, engCPU Summary
 		for _, x := range r.E2E {
 			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == l.Mode && x.Payload == l.Payload {
-				e2e = x.MsgsPerS
+				e2e, e2eCPU = x.MsgsPerS, x.CPUUsPerMsg
 			}
 		}
 		for _, x := range r.Engine {
 			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == l.Mode && x.Payload == l.Payload && x.Variant == "default" && x.PayloadKind == "plain" {
-				eng = x.MsgsPerS
+				eng, engCPU = x.MsgsPerS, x.CPUUsPerMsg
 			}
 		}
 		for _, x := range r.Transport {
@@ -283,8 +296,8 @@ func printTable(w io.Writer, r *Results) {
 			}
 		}
 		lat, _ := r.latency(l.Guest, l.Shape, l.Mode, l.Payload)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", l.Guest, l.Shape, l.Mode, sizeName(l.Payload),
-			rng(e2e, 1), rng(tr, 1), rng(eng, 1), of, num(lat.P50us), num(lat.P99us), num(lat.MaxUs))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t\n", l.Guest, l.Shape, l.Mode, sizeName(l.Payload),
+			rng(e2e, 1), rng(tr, 1), rng(eng, 1), of, median(e2eCPU), median(engCPU), num(lat.P50us), num(lat.P99us), num(lat.MaxUs))
 	}
 	tw.Flush()
 

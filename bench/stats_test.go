@@ -60,3 +60,22 @@ go_goroutines 12
 		t.Fatalf("parseMetrics = %+v", m)
 	}
 }
+
+func TestNextPoll(t *testing.T) {
+	for _, tc := range []struct {
+		done    float64
+		n       int
+		elapsed time.Duration
+		want    time.Duration
+	}{
+		{0, 1000, 0, 5 * time.Millisecond},                        // nothing done yet: a short first wait
+		{100, 1000, 100 * time.Millisecond, maxPoll},              // 900 ms to go: capped
+		{900, 1000, 900 * time.Millisecond, maxPoll},              // 100 ms to go: half is 50 ms
+		{990, 1000, 990 * time.Millisecond, 5 * time.Millisecond}, // 10 ms to go
+		{1000, 1000, time.Second, minPoll},                        // done (the caller stops first)
+	} {
+		if got := nextPoll(tc.done, tc.n, tc.elapsed); got != tc.want {
+			t.Errorf("nextPoll(%v, %d, %v) = %v, want %v", tc.done, tc.n, tc.elapsed, got, tc.want)
+		}
+	}
+}
