@@ -42,6 +42,7 @@ type results struct {
 		Guest, Shape, Mode string
 		Payload            int
 		MsgsPerS           summary `json:"msgs_per_s"`
+		CPU                summary `json:"cpu_us_per_msg"`
 	} `json:"e2e"`
 	Latency []struct {
 		Guest, Shape, Mode, Method string
@@ -153,18 +154,18 @@ func mib(k int64) string {
 
 // markdown prints the tables of docs/performance.md.
 func markdown(w io.Writer, r *results) {
-	fmt.Fprintln(w, "| guest | shape | mode | payload | redspin msgs/s | transport limit | engine limit | redspin / lower limit | latency p50 / p99 / max µs |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| guest | shape | mode | payload | redspin msgs/s | transport limit | engine limit | redspin / lower limit | CPU µs/msg redspin / engine | latency p50 / p99 / max µs |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, x := range r.Results {
-		var e2e, eng, tr summary
+		var e2e, eng, tr, e2eCPU, engCPU summary
 		for _, y := range r.E2E {
 			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload {
-				e2e = y.MsgsPerS
+				e2e, e2eCPU = y.MsgsPerS, y.CPU
 			}
 		}
 		for _, y := range r.Engine {
 			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload && y.Variant == "default" && y.PayloadKind != "errsuccess" {
-				eng = y.MsgsPerS
+				eng, engCPU = y.MsgsPerS, y.CPU
 			}
 		}
 		for _, y := range r.Transport {
@@ -189,7 +190,11 @@ func markdown(w io.Writer, r *results) {
 				}
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.Guest, x.Shape, x.Mode, sizeName(x.Payload), e2e, tr, eng, ratio, lat)
+		cpu := "–"
+		if len(e2eCPU.Runs) > 0 && len(engCPU.Runs) > 0 {
+			cpu = fmt.Sprintf("%.0f / %.0f", e2eCPU.Median, engCPU.Median)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.Guest, x.Shape, x.Mode, sizeName(x.Payload), e2e, tr, eng, ratio, cpu, lat)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| guest | shape | mode | payload | variant | engine msgs/s | CPU µs/msg | default msgs/s | default CPU µs/msg |")
