@@ -173,6 +173,17 @@ func argBytes(args []wasmtime.Val, i int) ([]byte, error) {
 	return []byte{}, nil
 }
 
+// argStrBytes lifts a (string, list<u8>) pair of arguments, such as a key
+// and its value, at i and i+1.
+func argStrBytes(args []wasmtime.Val, i int) (string, []byte, error) {
+	s, err := argStr(args, i)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := argBytes(args, i+1)
+	return s, b, err
+}
+
 func argStrs(args []wasmtime.Val, i int) ([]string, error) {
 	if i >= len(args) || args[i].Kind != wasmtime.CList {
 		return nil, errArgs
@@ -334,37 +345,53 @@ func redisMethod(body redisBody) compFunc {
 type redisBody func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error)
 
 func redisPublish(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
-	ch, err := argStr(args, 1)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	payload, err := argBytes(args, 2)
+	ch, payload, err := argStrBytes(args, 1)
 	if err != nil {
 		return wasmtime.Val{}, err
 	}
 	return okV(nil), st.redis.Publish(st.ctx, h, ch, payload)
 }
 
-func redisGet(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
-	key, err := argStr(args, 1)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	v, ok, err := st.redis.Get(st.ctx, h, key)
-	return okV(ptr(optBytesV(v, ok))), err
+// byteStore is the get and set that a Redis connection and a key-value
+// store share (by handle, a string key, bytes).
+type byteStore interface {
+	Get(ctx context.Context, h uint32, key string) ([]byte, bool, error)
+	Set(ctx context.Context, h uint32, key string, val []byte) error
 }
 
-func redisSet(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
-	key, err := argStr(args, 1)
-	if err != nil {
-		return wasmtime.Val{}, err
+// storeGet is get(key) -> option<list<u8>> on the store of picks.
+func storeGet(pick func(*Instance) byteStore) redisBody {
+	return func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+		key, err := argStr(args, 1)
+		if err != nil {
+			return wasmtime.Val{}, err
+		}
+		v, ok, err := pick(st).Get(st.ctx, h, key)
+		return okV(ptr(optBytesV(v, ok))), err
 	}
-	val, err := argBytes(args, 2)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	return okV(nil), st.redis.Set(st.ctx, h, key, val)
 }
+
+// storeSet is set(key, value) on the store pick returns.
+func storeSet(pick func(*Instance) byteStore) redisBody {
+	return func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+		key, val, err := argStrBytes(args, 1)
+		if err != nil {
+			return wasmtime.Val{}, err
+		}
+		return okV(nil), pick(st).Set(st.ctx, h, key, val)
+	}
+}
+
+func redisOf(st *Instance) byteStore { return st.redis }
+
+func kvOf(st *Instance) byteStore { return st.kv }
+
+var (
+	redisGet = storeGet(redisOf)
+	redisSet = storeSet(redisOf)
+	kvGet    = storeGet(kvOf)
+	kvSet    = storeSet(kvOf)
+)
 
 func redisIncr(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
 	key, err := argStr(args, 1)
@@ -618,27 +645,6 @@ func kvOpen(ty uint32, names []string, lower func(error) (errCase, error)) compF
 		results[0] = okV(&res)
 		return nil
 	}
-}
-
-func kvGet(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
-	key, err := argStr(args, 1)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	v, ok, err := st.kv.Get(st.ctx, h, key)
-	return okV(ptr(optBytesV(v, ok))), err
-}
-
-func kvSet(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
-	key, err := argStr(args, 1)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	val, err := argBytes(args, 2)
-	if err != nil {
-		return wasmtime.Val{}, err
-	}
-	return okV(nil), st.kv.Set(st.ctx, h, key, val)
 }
 
 func kvDelete(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {

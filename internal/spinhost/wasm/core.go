@@ -44,6 +44,17 @@ func (c *coreCall) str(n int) (string, error) { return c.g.str(c.u(n), c.u(n+1))
 
 func (c *coreCall) bytes(n int) ([]byte, error) { return c.g.bytes(c.u(n), c.u(n+1)) }
 
+// strBytes lifts a (string, list<u8>) pair, such as a key and its value,
+// from the four parameters at n.
+func (c *coreCall) strBytes(n int) (string, []byte, error) {
+	s, err := c.str(n)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := c.bytes(n + 2)
+	return s, b, err
+}
+
 func (c *coreCall) strs(n int) ([]string, error) { return c.g.strList(c.u(n), c.u(n+1)) }
 
 // ok writes a result's ok tag.
@@ -366,11 +377,7 @@ func (op redisOp) legacy() coreImport {
 
 var (
 	redisPublishOp = redisOp{6, 1, func(c *coreCall, p redisABI) error {
-		ch, err := c.str(1)
-		if err != nil {
-			return err
-		}
-		payload, err := c.bytes(3)
+		ch, payload, err := c.strBytes(1)
 		if err != nil {
 			return err
 		}
@@ -392,11 +399,7 @@ var (
 		return okOptionBytes(c, ret, v, found)
 	}}
 	redisSetOp = redisOp{6, 1, func(c *coreCall, p redisABI) error {
-		key, err := c.str(1)
-		if err != nil {
-			return err
-		}
-		val, err := c.bytes(3)
+		key, val, err := c.strBytes(1)
 		if err != nil {
 			return err
 		}
@@ -593,11 +596,7 @@ func coreKVGet(lower kvLower) coreImport {
 
 func coreKVSet(lower kvLower) coreImport {
 	return coreImport{6, func(c *coreCall) error {
-		key, err := c.str(1)
-		if err != nil {
-			return err
-		}
-		val, err := c.bytes(3)
+		key, val, err := c.strBytes(1)
 		if err != nil {
 			return err
 		}
