@@ -56,6 +56,9 @@ var engineVariants = map[string]engineVariant{
 	// -q echoes it to stderr): the cost of a configured stdout/stderr stream,
 	// measured with the plain payload, which the guest answers with a line.
 	"echo-output": {"echo-output", func(o *host.Options) { o.Follow = nil }},
+	// The same through Wasmtime's stream callbacks instead of pipes (the
+	// way output was kept before the third pass).
+	"echo-output-callbacks": {"echo-output-callbacks", func(o *host.Options) { o.Follow, o.OutputCallbacks = nil, true }},
 	// No handler timeout: no epoch deadline callback armed per message.
 	"no-timeout": {"no-timeout", func(o *host.Options) { o.HandlerTimeout = 0 }},
 }

@@ -39,9 +39,10 @@ func main() {
 	workers := flag.Int("workers", 1, "goroutines sending messages concurrently")
 	warmSlots := flag.Int("warm-slots", -1, "pooling with this MaxUnusedWarmSlots (-1 = host default)")
 	echo := flag.String("echo", "", "file to echo guest output to (\"\" = io.Discard)")
+	callbacks := flag.Bool("output-callbacks", false, "host.Options.OutputCallbacks: kept output through Wasmtime's stream callbacks instead of pipes")
 	flag.Parse()
 
-	opts := host.Options{Stderr: io.Discard, HandlerTimeout: *timeout, CacheDir: *cache, DisablePooling: *noPool, LogDir: *logDir}
+	opts := host.Options{Stderr: io.Discard, HandlerTimeout: *timeout, CacheDir: *cache, DisablePooling: *noPool, LogDir: *logDir, OutputCallbacks: *callbacks}
 	if !*follow {
 		opts.Follow = func(string) bool { return false }
 	}

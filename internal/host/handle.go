@@ -49,8 +49,10 @@ func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
 	}
 	defer ph.done(h.phases)
 	defer end()
-	defer s.Close()
+	// Output is flushed once the store is gone, when the guest can no longer
+	// write.
 	defer flush()
+	defer s.Close()
 	if g.clinker != nil {
 		return h.callComponent(s, g, payload, &ph)
 	}
@@ -95,28 +97,30 @@ func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush
 				return nil, nil, nil, err
 			}
 		}
-		// A stream that goes nowhere stays unset, so Wasmtime discards it:
-		// a configured stream costs a hand-off to one of Wasmtime's threads
-		// per guest write, and some even when the guest writes nothing.
-		var out, errw *lineWriter
-		if g.stdout.enabled() {
-			out = &lineWriter{sink: g.stdout}
-			w.SetStdout(out)
+		// A stream that goes nowhere stays unset, so Wasmtime discards it;
+		// a kept one goes through a pipe (or a callback, see Options).
+		var out stdioOut
+		if err := out.set(h.pipes, w, g.stdout, (*wasmtime.WASIConfig).SetStdout, (*wasmtime.WASIConfig).SetStdoutFile); err != nil {
+			out.finish()
+			w.Close()
+			s.Close()
+			return nil, nil, nil, fmt.Errorf("stdout: %w", err)
 		}
-		if g.stderr.enabled() {
-			errw = &lineWriter{sink: g.stderr}
-			w.SetStderr(errw)
+		var errOut stdioOut
+		if err := errOut.set(h.pipes, w, g.stderr, (*wasmtime.WASIConfig).SetStderr, (*wasmtime.WASIConfig).SetStderrFile); err != nil {
+			out.finish()
+			errOut.finish()
+			w.Close()
+			s.Close()
+			return nil, nil, nil, fmt.Errorf("stderr: %w", err)
 		}
 		flush = func() {
-			if out != nil {
-				out.Flush()
-			}
-			if errw != nil {
-				errw.Flush()
-			}
+			out.finish()
+			errOut.finish()
 		}
 		if err := s.SetWASI(w); err != nil {
 			s.Close()
+			flush()
 			return nil, nil, nil, fmt.Errorf("WASI: %w", err)
 		}
 	}

@@ -83,6 +83,12 @@ type Options struct {
 	// Logger receives diagnostics. nil = discard.
 	Logger *slog.Logger
 
+	// OutputCallbacks passes kept guest output through Wasmtime's custom
+	// stream callbacks instead of pooled OS pipes: slower (a hand-off to a
+	// Wasmtime thread per write), for comparison. Without /proc/self/fd
+	// (where Wasmtime cannot open a pipe by path) callbacks are used anyway.
+	OutputCallbacks bool
+
 	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).
 	Pooling *wasmtime.PoolingConfig
 	// EpochTick is the timeout resolution. default: 10ms.
@@ -184,6 +190,8 @@ type Host struct {
 	running atomic.Int64
 	// wake (buffer 1) tells a paused ticker that a message has started.
 	wake chan struct{}
+	// pipes carry kept guest output (nil: callback streams).
+	pipes *pipePool
 	// mu is held shared by each Handle and exclusively by Close, so Close
 	// waits for messages in flight.
 	mu     sync.RWMutex
@@ -293,6 +301,12 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	}()
 	h.tickWG.Add(1)
 	go h.ticker()
+	if !opts.OutputCallbacks {
+		if h.pipes, err = probePipes(); err != nil {
+			h.logger.Debug("guest output through callback streams: cannot open a pipe by path", "err", err)
+			h.pipes, err = nil, nil
+		}
+	}
 
 	cache := &artifactCache{}
 	if !opts.DisableCache {
@@ -833,6 +847,9 @@ func (h *Host) Close() error {
 	}
 	close(h.stop)
 	h.tickWG.Wait()
+	if h.pipes != nil {
+		h.pipes.close()
+	}
 	for _, g := range h.guests {
 		g.close()
 	}

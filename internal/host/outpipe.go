@@ -1,0 +1,288 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redspin/redspin/internal/wasmtime"
+)
+
+// Guest output that is kept (a log file or an echo) reaches its sink
+// through an OS pipe: Wasmtime writes each guest write straight into the
+// pipe (wasi_config_set_stdout_file on /proc/self/fd/N of its write end),
+// and the host reads the other end, cuts the bytes into whole lines and
+// writes them to the component's sink. Wasmtime's other way, a custom
+// stream with a callback, hands every guest write to one of Wasmtime's own
+// threads, which costs more than the rest of a small guest's message
+// (docs/performance.md).
+//
+// The read ends are not in Go's network poller on purpose: an epoll
+// registration wakes a thread on every guest write, which cost as much as
+// the write itself. Instead:
+//
+//   - At the end of a message the host takes the pipe's lock and reads it
+//     empty. Guest writes are synchronous (write(2) on the pipe), so once
+//     the guest has returned every byte it wrote is in the pipe or already
+//     passed on: when Handle returns, the message's output, its partial
+//     last line included, has reached the sink, and nothing of it can mix
+//     with the next message's.
+//   - While messages run, one pump goroutine per host reads the pipes in
+//     use every pumpEvery, so a long handler's lines show up while it runs,
+//     and a guest that writes more than the pipe holds (1 MiB where the
+//     kernel allows it) waits at most that long. The pump sleeps while no
+//     message is running.
+//
+// Pipes are pooled: a message takes one per kept stream and gives it back
+// at its end.
+
+// pumpEvery is how often output of running messages is passed on.
+const pumpEvery = 20 * time.Millisecond
+
+// pipeSize is the capacity asked for each pipe (F_SETPIPE_SZ; best effort,
+// the kernel's default is 64 KiB). Pages are only used as data is written.
+const pipeSize = 1 << 20
+
+// outPipe is one pooled pipe.
+type outPipe struct {
+	rfd  int      // read end, non-blocking, not in Go's poller
+	w    *os.File // write end, kept open while the pipe lives
+	path string   // opens the write end again (Wasmtime creates and truncates; a pipe ignores both)
+
+	mu  sync.Mutex
+	lw  *lineWriter // the current message's writer; nil between messages
+	buf []byte
+}
+
+// pipePool holds the pipes of one Host and their pump.
+type pipePool struct {
+	wake chan struct{} // buffer 1: a pipe went into use
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	mu     sync.Mutex
+	free   []*outPipe
+	all    []*outPipe
+	active []*outPipe
+}
+
+func newPipePool() *pipePool {
+	pp := &pipePool{wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	pp.wg.Add(1)
+	go pp.pump()
+	return pp
+}
+
+// probePipes returns a pipe pool if Wasmtime can open a pipe's write end
+// by path on this system.
+func probePipes() (*pipePool, error) {
+	pp := newPipePool()
+	p, err := pp.get()
+	if err != nil {
+		pp.close()
+		return nil, err
+	}
+	w := wasmtime.NewWASIConfig()
+	err = w.SetStdoutFile(p.path)
+	w.Close()
+	if err != nil {
+		pp.close()
+		return nil, err
+	}
+	pp.put(p)
+	return pp, nil
+}
+
+// get takes a pipe from the pool, or makes one.
+func (pp *pipePool) get() (*outPipe, error) {
+	pp.mu.Lock()
+	if n := len(pp.free); n > 0 {
+		p := pp.free[n-1]
+		pp.free = pp.free[:n-1]
+		pp.mu.Unlock()
+		return p, nil
+	}
+	pp.mu.Unlock()
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("pipe for guest output: %w", err)
+	}
+	if err := syscall.SetNonblock(fds[0], true); err != nil {
+		syscall.Close(fds[0])
+		syscall.Close(fds[1])
+		return nil, fmt.Errorf("pipe for guest output: %w", err)
+	}
+	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[1]), fSetPipeSize, pipeSize)
+	p := &outPipe{
+		rfd:  fds[0],
+		w:    os.NewFile(uintptr(fds[1]), "guest-output-pipe"),
+		path: fmt.Sprintf("/proc/self/fd/%d", fds[1]),
+		buf:  make([]byte, 64<<10),
+	}
+	pp.mu.Lock()
+	pp.all = append(pp.all, p)
+	pp.mu.Unlock()
+	return p, nil
+}
+
+// fSetPipeSize is F_SETPIPE_SZ (Linux), missing from package syscall.
+const fSetPipeSize = 1031
+
+// put returns a pipe to the pool.
+func (pp *pipePool) put(p *outPipe) {
+	pp.mu.Lock()
+	pp.free = append(pp.free, p)
+	pp.mu.Unlock()
+}
+
+// begin starts a message's use of p: its output goes to lw.
+func (pp *pipePool) begin(p *outPipe, lw *lineWriter) {
+	p.mu.Lock()
+	p.lw = lw
+	p.mu.Unlock()
+	pp.mu.Lock()
+	pp.active = append(pp.active, p)
+	first := len(pp.active) == 1
+	pp.mu.Unlock()
+	if first {
+		select {
+		case pp.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// end reads what remains in p, writes the partial last line, and detaches
+// the message. Call it once the guest can no longer write.
+func (pp *pipePool) end(p *outPipe) {
+	pp.mu.Lock()
+	for i, a := range pp.active {
+		if a == p {
+			pp.active[i] = pp.active[len(pp.active)-1]
+			pp.active = pp.active[:len(pp.active)-1]
+			break
+		}
+	}
+	pp.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.readOnce() {
+	}
+	p.lw.Flush()
+	p.lw = nil
+}
+
+// readOnce reads from the pipe once and passes the bytes on; it reports
+// whether there may be more. p.mu must be held.
+func (p *outPipe) readOnce() bool {
+	n, err := syscall.Read(p.rfd, p.buf)
+	if err == syscall.EINTR {
+		return true
+	}
+	if n <= 0 || err != nil {
+		return false // EAGAIN: empty
+	}
+	if p.lw != nil {
+		p.lw.Write(p.buf[:n])
+	}
+	return true
+}
+
+// pump passes on the output of running messages every pumpEvery, and
+// sleeps while no pipe is in use.
+func (pp *pipePool) pump() {
+	defer pp.wg.Done()
+	t := time.NewTicker(pumpEvery)
+	defer t.Stop()
+	var busy []*outPipe
+	for {
+		pp.mu.Lock()
+		busy = append(busy[:0], pp.active...)
+		pp.mu.Unlock()
+		if len(busy) == 0 {
+			t.Stop()
+			select {
+			case <-pp.quit:
+				return
+			case <-pp.wake:
+			}
+			t.Reset(pumpEvery)
+			continue
+		}
+		select {
+		case <-pp.quit:
+			return
+		case <-t.C:
+		}
+		for _, p := range busy {
+			// A pipe being ended is read empty by end itself.
+			if p.mu.TryLock() {
+				for p.readOnce() {
+				}
+				p.mu.Unlock()
+			}
+		}
+	}
+}
+
+// close stops the pump and closes the pipes. No message may be using a
+// pipe.
+func (pp *pipePool) close() error {
+	close(pp.quit)
+	pp.wg.Wait()
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	var errs []error
+	for _, p := range pp.all {
+		errs = append(errs, syscall.Close(p.rfd), p.w.Close())
+	}
+	pp.all, pp.free, pp.active = nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// stdioOut is one kept output stream of one message: its line writer and,
+// when it goes through a pipe, the pipe.
+type stdioOut struct {
+	lw    *lineWriter
+	pipes *pipePool
+	pipe  *outPipe
+}
+
+// set configures one WASI output stream for sink: nothing when the sink
+// goes nowhere, else a pipe from pipes (nil: a callback with setWriter).
+func (o *stdioOut) set(pipes *pipePool, w *wasmtime.WASIConfig, sink *sink,
+	setWriter func(*wasmtime.WASIConfig, io.Writer), setFile func(*wasmtime.WASIConfig, string) error) error {
+	if !sink.enabled() {
+		return nil
+	}
+	o.lw = &lineWriter{sink: sink}
+	if pipes == nil {
+		setWriter(w, o.lw)
+		return nil
+	}
+	p, err := pipes.get()
+	if err != nil {
+		return err
+	}
+	pipes.begin(p, o.lw)
+	o.pipes, o.pipe = pipes, p
+	return setFile(w, p.path)
+}
+
+// finish writes what remains of the message's output to the sink and
+// returns the pipe to the pool. Call it when the guest can no longer write.
+func (o *stdioOut) finish() {
+	switch {
+	case o.pipe != nil:
+		o.pipes.end(o.pipe)
+		o.pipes.put(o.pipe)
+		o.pipe = nil
+	case o.lw != nil:
+		o.lw.Flush()
+	}
+	o.lw = nil
+}
