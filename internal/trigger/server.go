@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -147,7 +150,7 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 		if !started {
 			attempts++
 			if s.t.cfg.ConnectRetry < 0 || time.Since(begin)+retry > s.t.cfg.ConnectRetry {
-				startup <- fmt.Errorf("Redis trigger failed to connect to %s: %w", s.cfg.Display, s.redact(err))
+				startup <- fmt.Errorf("Redis trigger failed to connect to %s: %w%s", s.cfg.Display, s.redact(err), s.tlsHint(err))
 				return
 			}
 			log.Warn("could not connect to Redis; retrying", "attempt", attempts,
@@ -181,6 +184,23 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 			return
 		}
 	}
+}
+
+// tlsHint suggests the other scheme when a connection failed the way a
+// TLS/plain-text mismatch fails: a TLS client waits for a handshake a
+// plain-text Redis never sends (a timeout), and a TLS server drops a
+// plain-text client (end of file or reset).
+func (s *server) tlsHint(err error) string {
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+	closed := errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+	switch {
+	case s.opts.TLSConfig != nil && timeout:
+		return " (no TLS handshake in time: if this port serves plain-text Redis, use redis:// instead of rediss://)"
+	case s.opts.TLSConfig == nil && closed:
+		return " (the server closed the connection: if this port serves TLS, use rediss://)"
+	}
+	return ""
 }
 
 // session opens one pub/sub connection, subscribes every channel and reads
