@@ -63,6 +63,10 @@ type proc struct {
 type runOpts struct {
 	dir string   // working directory ("" = a new temp dir)
 	env []string // extra environment, KEY=VALUE
+	// ignoreSIGINT starts redspin with SIGINT ignored, as a background job
+	// of a non-interactive shell is (through sh's trap and exec: the pid
+	// is redspin's).
+	ignoreSIGINT bool
 }
 
 // startRedspin starts the binary with args. The process is in its own
@@ -70,6 +74,9 @@ type runOpts struct {
 func startRedspin(t testing.TB, o runOpts, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
+	if o.ignoreSIGINT {
+		cmd = exec.Command("sh", append([]string{"-c", `trap "" INT; exec "$0" "$@"`, binary}, args...)...)
+	}
 	cmd.Dir = o.dir
 	if cmd.Dir == "" {
 		cmd.Dir = t.TempDir()

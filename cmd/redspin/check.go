@@ -26,7 +26,7 @@ each component, and every warning. It exits 0 when the app is valid.`,
 			opts := f.options()
 			opts.SkipComponents = noComponents
 			if f.embedded {
-				opts.EmbeddedRedisURL = "redis://127.0.0.1:6379"
+				opts.EmbeddedRedisURL = embeddedPlaceholder
 			}
 			a, err := app.Load(cmd.Context(), opts)
 			defer a.Close()
@@ -40,9 +40,15 @@ each component, and every warning. It exits 0 when the app is valid.`,
 			}
 			fmt.Fprintf(c.stdout, "App %q (%s)\n", a.Manifest.Name, a.Manifest.File)
 			for _, s := range a.Servers {
-				fmt.Fprintf(c.stdout, "Redis %s:\n", s.Display)
+				display := s.Display
+				if s.Address == embeddedPlaceholder {
+					display = "embedded"
+					fmt.Fprintln(c.stdout, "Redis embedded (up --embedded-redis starts it on 127.0.0.1:6379, or a free port if that is taken):")
+				} else {
+					fmt.Fprintf(c.stdout, "Redis %s:\n", display)
+				}
 				for _, ch := range s.Channels {
-					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Name, strings.Join(ch.Components, ","))
+					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", display, ch.Name, strings.Join(ch.Components, ","))
 				}
 			}
 			if !noComponents {

@@ -23,7 +23,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.from, "from", "f", "", "the application: a spin.toml file or a directory holding one (default: spin.toml, searching upward)")
 	fs.StringArrayVar(&f.variables, "variable", nil, "set an application variable: KEY=VALUE, KEY=@file, @file.json or @file.toml (repeatable; last wins)")
 	fs.StringVar(&f.runtimeConfig, "runtime-config-file", os.Getenv("RUNTIME_CONFIG_FILE"), "runtime config TOML file [env: RUNTIME_CONFIG_FILE]")
-	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache for downloaded and compiled components (default: the user cache dir)/redspin")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache for downloaded and compiled components (default: redspin/ in the user cache dir, e.g. ~/.cache/redspin)")
 	fs.BoolVar(&f.embedded, "embedded-redis", false, "serve every trigger that has no address from an in-memory Redis on 127.0.0.1")
 }
 

@@ -13,10 +13,16 @@ package main
 import (
 	"context"
 	"os"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	quietLibraryBacktraces()
+	// go-redis prints its own lines ("redis: <date> pool.go:...: failed to
+	// dial ...") to stderr; every error it reports also reaches redspin,
+	// which logs it once, with the server and what it was doing.
+	redis.SetLogger(silentRedisLog{})
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -32,3 +38,8 @@ func quietLibraryBacktraces() {
 		os.Setenv("RUST_LIB_BACKTRACE", "0")
 	}
 }
+
+// silentRedisLog drops go-redis's internal log lines.
+type silentRedisLog struct{}
+
+func (silentRedisLog) Printf(context.Context, string, ...any) {}

@@ -4,6 +4,7 @@ import (
 	"github.com/redspin/redspin/internal/testutil/syncbuf"
 
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,7 +103,8 @@ func TestCheckExample(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{`App "hello-redis"`, "\t127.0.0.1:6379/messages: [hello]", "hello: component exporting fermyon:spin/inbound-redis", "OK"} {
+	for _, want := range []string{`App "hello-redis"`, "Redis embedded (up --embedded-redis starts it on 127.0.0.1:6379, or a free port if that is taken):\n",
+		"\tembedded/messages: [hello]", "hello: component exporting fermyon:spin/inbound-redis", "OK"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -156,7 +158,12 @@ func TestUpUsageErrors(t *testing.T) {
 		{[]string{"up", "-f", dir, "--quiet", "--follow", "hello"}, exitUsage, "cannot be used together"},
 		{[]string{"up", "-f", dir, "--drop", "sideways"}, exitUsage, "--drop"},
 		{[]string{"up", "-f", dir, "--embedded-redis", "--follow", "nope"}, exitUsage, `--follow "nope": no such component; valid ids: hello`},
-		{[]string{"up", "-f", dir, "-c", "nope"}, exitFailure, "valid ids: hello"},
+		{[]string{"up", "-f", dir, "-c", "nope"}, exitUsage, `-c/--component-id "nope": no such component; valid ids: hello`},
+		{[]string{"up", "-f", dir, "--queue-size", "0"}, exitUsage, "--queue-size 0: must be at least 1"},
+		{[]string{"up", "-f", dir, "--queue-bytes", "-5"}, exitUsage, "--queue-bytes -5: must be at least 1"},
+		{[]string{"up", "-f", dir, "--handler-timeout", "-1s"}, exitUsage, "--handler-timeout -1s: must not be negative"},
+		{[]string{"up", "-f", dir, "--shutdown-timeout", "-1s"}, exitUsage, "--shutdown-timeout -1s: must not be negative"},
+		{[]string{"up", "-f", dir, "--publish", "messages"}, exitUsage, `--publish "messages": want CHANNEL=MESSAGE`},
 		{[]string{"up", "--no-such-flag"}, exitUsage, "unknown flag"},
 		{[]string{"up", "-f", filepath.Join(dir, "hello.wasm")}, exitFailure, "not supported"},
 	}
@@ -260,6 +267,45 @@ func TestPublish(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", "redis:/bad", "ch", "x"); code != exitUsage || !strings.Contains(errOut, "-a/--address") {
 		t.Fatalf("bad URL: exit %d: %s", code, errOut)
+	}
+}
+
+// With --embedded-redis, an app whose triggers all have an address starts
+// no embedded Redis, and `publish` in the app's directory goes to the
+// app's own server (not to a stale .spin/redis-url) and says how many
+// subscribers got the message.
+func TestEmbeddedOnlyWhenNeeded(t *testing.T) {
+	mr := miniredis.RunT(t)
+	dir := writeManifest(t, fmt.Sprintf(`spin_manifest_version = 2
+[application]
+name = "own-redis"
+[[trigger.redis]]
+address = "redis://%s"
+channel = "ch"
+component = "hello"
+[component.hello]
+source = %q
+`, mr.Addr(), mustAbs(t, "../../examples/hello-redis/hello.wasm")))
+	// A stale URL file from an earlier embedded run.
+	os.MkdirAll(filepath.Join(dir, ".spin"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".spin", "redis-url"), []byte("redis://127.0.0.1:1\n"), 0o644)
+	out, errOut, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--cache-dir", t.TempDir())
+	waitFor(t, "Active Channels", func() bool { return strings.Contains(out.String(), "Active Channels on "+mr.Addr()) })
+	if strings.Contains(out.String(), "Embedded Redis listening") {
+		t.Errorf("an embedded Redis was started for an app with its own address:\n%s", out)
+	}
+	code, pubOut, pubErr := runCLI(t, context.Background(), "", "publish", "-f", dir, "ch", "to-own")
+	if code != exitOK || !strings.Contains(pubOut, "Published 6 bytes to "+mr.Addr()+"/ch: 1 subscriber\n") {
+		t.Errorf("publish: exit %d\nstdout:\n%s\nstderr:\n%s", code, pubOut, pubErr)
+	}
+	waitFor(t, "the component's output", func() bool { return strings.Contains(errOut.String(), "Got message: to-own\n") })
+	// Nobody on this channel: published, with a warning.
+	code, pubOut, pubErr = runCLI(t, context.Background(), "", "publish", "-a", "redis://"+mr.Addr(), "nobody", "x")
+	if code != exitOK || pubOut != "" || !strings.Contains(pubErr, "nobody is subscribed") {
+		t.Errorf("publish to no subscriber: exit %d\nstdout:\n%s\nstderr:\n%s", code, pubOut, pubErr)
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -22,17 +23,20 @@ func (c *cli) publishCommand() *cobra.Command {
 		Use:   "publish [-a URL] CHANNEL [MESSAGE | @file | -]",
 		Short: "Publish a test message to a Redis channel",
 		Long: `publish sends one message. The message is the argument, the contents of @file,
-or standard input when it is "-" or missing. Without -a it uses the address of
-the app in the current directory (or -f), or the URL the embedded Redis of a
-running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.`,
+or standard input when it is "-" or missing. Without -a it publishes where the
+app in the current directory (or -f) listens: the address of the trigger that
+subscribes CHANNEL, or, for triggers without an address, the URL the embedded
+Redis of a running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.
+It prints how many subscribers received the message, and warns when none did.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			payload, err := readMessage(c.stdin, args[1:])
 			if err != nil {
 				return err
 			}
+			hint := ""
 			if address == "" {
-				address, err = defaultAddress(cmd.Context(), from, args[0])
+				address, hint, err = defaultAddress(cmd.Context(), from, args[0])
 				if err != nil {
 					return err
 				}
@@ -41,8 +45,18 @@ running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.`,
 			if err != nil {
 				return usageError{fmt.Errorf("-a/--address: %w", err)}
 			}
-			if err := publishTo(cmd.Context(), u.Options(), args[0], payload); err != nil {
-				return fmt.Errorf("publish to %s: %w", u.Display(), err)
+			n, err := publishTo(cmd.Context(), u.Options(), args[0], payload)
+			if err != nil {
+				return fmt.Errorf("publish to %s%s: %w", u.Display(), hint, err)
+			}
+			where := u.Display() + "/" + args[0]
+			switch n {
+			case 0:
+				c.logger.Warn("published, but nobody is subscribed to the channel on that server: the message is lost", "to", where)
+			case 1:
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: 1 subscriber\n", len(payload), where)
+			default:
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: %d subscribers\n", len(payload), where, n)
 			}
 			return nil
 		},
@@ -66,32 +80,46 @@ func readMessage(stdin io.Reader, args []string) ([]byte, error) {
 	return []byte(args[0]), nil
 }
 
+// embeddedPlaceholder is the address that triggers without one resolve to
+// when the app is loaded for --embedded-redis (or by publish) before the
+// embedded server's real URL is known.
+const embeddedPlaceholder = "redis://embedded.invalid:6379"
+
 // defaultAddress finds the address to publish to when -a is not given: the
-// embedded Redis URL a running `up` wrote, else the server that subscribes
-// channel (the app's first server when none does).
-func defaultAddress(ctx context.Context, from, channel string) (string, error) {
-	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, EmbeddedRedisURL: "redis://embedded.invalid:6379"})
+// address of the trigger that subscribes channel, when it has one; else the
+// embedded Redis URL a running `up` wrote; else the app's first address.
+// hint says where an embedded URL came from, for errors.
+func defaultAddress(ctx context.Context, from, channel string) (address, hint string, err error) {
+	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, EmbeddedRedisURL: embeddedPlaceholder})
 	defer a.Close()
-	if a != nil && a.StateDir != "" {
+	if err != nil {
+		return "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
+	}
+	isEmbedded := func(s app.Server) bool { return s.Address == embeddedPlaceholder }
+	srv, subscribed := a.ServerFor(channel)
+	if subscribed && !isEmbedded(srv) {
+		return srv.Address, "", nil
+	}
+	if a.StateDir != "" {
 		if u, err := embedredis.ReadURL(a.StateDir); err == nil {
-			return u, nil
+			return u, " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
 		}
 	}
-	if err != nil {
-		return "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
+	if !subscribed {
+		for _, s := range a.Servers {
+			if !isEmbedded(s) {
+				return s.Address, "", nil
+			}
+		}
 	}
-	srv, ok := a.ServerFor(channel)
-	if !ok && len(a.Servers) > 0 {
-		srv = a.Servers[0]
-	}
-	if srv.URL == nil || srv.URL.Host == "embedded.invalid" {
-		return "", errors.New("no -a/--address given, the app has no address, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
-	}
-	return srv.Address, nil
+	return "", "", errors.New("no -a/--address given, the app has no address for this channel, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
 }
 
-func publishTo(ctx context.Context, opts *redis.Options, channel string, payload []byte) error {
+// publishTo publishes payload once and returns how many subscribers
+// received it. It tries to connect once: publish is a one-shot command.
+func publishTo(ctx context.Context, opts *redis.Options, channel string, payload []byte) (int64, error) {
+	opts.MaxRetries = -1
 	client := redis.NewClient(opts)
 	defer client.Close()
-	return client.Publish(ctx, channel, payload).Err()
+	return client.Publish(ctx, channel, payload).Result()
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,6 +45,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Long: `redspin runs Spin applications whose components are triggered by Redis pub/sub
 messages: it reads spin.toml, subscribes to every [[trigger.redis]] channel and
 runs each message through the components, as Spin's Redis trigger does.`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -80,6 +83,35 @@ runs each message through the components, as Spin's Redis trigger does.`,
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// version describes this build: the module version (or "(devel)"), the
+// commit when the build recorded one, and the toolchain and engine.
+func version() string {
+	v := "(devel)"
+	var commit, modified string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = "+dirty"
+				}
+			}
+		}
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if commit != "" {
+		v += " (commit " + commit + modified + ")"
+	}
+	return v + ", Wasmtime 39, " + runtime.Version()
 }
 
 // exitCodeError carries an explicit exit code; err may be nil when the

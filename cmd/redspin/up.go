@@ -84,7 +84,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
 	fs.Int64Var(&f.queueBytes, "queue-bytes", 64<<20, "payload bytes queued per channel before --drop applies")
 	fs.StringVar(&f.drop, "drop", "newest", "what to drop from a full channel queue: newest or oldest")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish before they are cancelled; 0 = cancel at once")
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
 	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
 	return cmd
@@ -103,6 +103,23 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	if f.maxConcurrency < 1 {
 		return usageError{fmt.Errorf("--max-concurrency %d: must be at least 1", f.maxConcurrency)}
 	}
+	if f.queueSize < 1 {
+		return usageError{fmt.Errorf("--queue-size %d: must be at least 1", f.queueSize)}
+	}
+	if f.queueBytes < 1 {
+		return usageError{fmt.Errorf("--queue-bytes %d: must be at least 1", f.queueBytes)}
+	}
+	if f.handlerTimeout < 0 {
+		return usageError{fmt.Errorf("--handler-timeout %s: must not be negative (0 = no limit)", f.handlerTimeout)}
+	}
+	if f.shutdownTimeout < 0 {
+		return usageError{fmt.Errorf("--shutdown-timeout %s: must not be negative (0 = cancel in-flight handlers at once)", f.shutdownTimeout)}
+	}
+	for _, m := range f.publish {
+		if ch, _, ok := strings.Cut(m, "="); !ok || ch == "" {
+			return usageError{fmt.Errorf("--publish %q: want CHANNEL=MESSAGE", m)}
+		}
+	}
 	var maxMem uint64
 	if f.maxInstanceMemory != "" {
 		n, err := strconv.ParseUint(f.maxInstanceMemory, 10, 64)
@@ -112,12 +129,11 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		maxMem = n
 	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal now gets the default action: exit at once
-	}()
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	finished := make(chan struct{})
+	defer close(finished)
+	c.handleSignals(cancel, finished)
 
 	opts := f.options()
 	opts.Env = f.env
@@ -137,6 +153,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		defer embedded.Close()
 	}
 	defer a.Close()
+	if errors.Is(err, app.ErrUnknownComponentID) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -210,7 +229,8 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		QueueSize:       f.queueSize,
 		QueueBytes:      f.queueBytes,
 		Drop:            f.drop,
-		ShutdownTimeout: f.shutdownTimeout,
+		// The trigger reads 0 as its default; the flag's 0 means no grace.
+		ShutdownTimeout: max(f.shutdownTimeout, time.Nanosecond),
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Metrics:         metrics,
@@ -274,6 +294,36 @@ func displayPath(p string) string {
 	return rel
 }
 
+// handleSignals makes SIGINT and SIGTERM start a graceful shutdown (cancel)
+// and a second one exit at once, with the shell's code for a death by that
+// signal (130, 143). The signals are handled explicitly, not left to their
+// default action, because a process started in the background of a
+// non-interactive shell begins with SIGINT ignored. It stops when finished
+// is closed.
+func (c *cli) handleSignals(cancel context.CancelFunc, finished <-chan struct{}) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sigs)
+		select {
+		case <-sigs:
+			cancel()
+		case <-finished:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			c.logger.Warn("second signal: exiting without waiting for handlers", "signal", sig.String())
+			code := 1
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			os.Exit(code)
+		case <-finished:
+		}
+	}()
+}
+
 // publishWhenReady sends the --publish messages once every channel is subscribed.
 func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.App, msgs []string) {
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -292,31 +342,40 @@ func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.A
 			c.logger.Warn("--publish: no trigger subscribes to this channel", "channel", channel)
 			continue
 		}
-		if err := publishTo(ctx, srv.URL.Options(), channel, []byte(payload)); err != nil {
+		n, err := publishTo(ctx, srv.URL.Options(), channel, []byte(payload))
+		if err != nil {
 			c.logger.Warn("--publish failed", "channel", channel, "err", err)
 			continue
 		}
-		c.logger.Info("published", "channel", channel, "bytes", len(payload))
+		c.logger.Info("published", "channel", channel, "bytes", len(payload), "subscribers", n)
 	}
 }
 
-// loadWithEmbedded loads the app, first starting the embedded Redis when
-// --embedded-redis asks for it; the caller closes it after the trigger has
-// stopped. The URL file goes into the app's state dir, known once loaded.
+// loadWithEmbedded loads the app and, when --embedded-redis asks for it and
+// some trigger has no address, starts the embedded Redis for those
+// triggers; the caller closes it after the trigger has stopped. The URL
+// file goes into the app's state dir.
 func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options) (*app.App, *embedredis.Server, error) {
 	if !f.embedded {
 		a, err := app.Load(ctx, opts)
 		return a, nil, err
 	}
+	opts.EmbeddedRedisURL = embeddedPlaceholder
+	a, err := app.Load(ctx, opts)
+	if err != nil {
+		return a, nil, err
+	}
+	if !slices.ContainsFunc(a.Servers, func(s app.Server) bool { return s.Address == embeddedPlaceholder }) {
+		c.logger.Info("--embedded-redis: every trigger has an address, so no embedded Redis is started")
+		return a, nil, nil
+	}
 	srv, err := embedredis.Start("")
 	if err != nil {
-		return nil, nil, fmt.Errorf("--embedded-redis: %w", err)
+		return a, nil, fmt.Errorf("--embedded-redis: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "Embedded Redis listening on %s\n", srv.URL())
-	opts.EmbeddedRedisURL = srv.URL()
-	a, err := app.Load(ctx, opts)
-	if err == nil {
-		err = srv.WriteURLFile(a.StateDir)
+	if _, err := a.RetargetServer(embeddedPlaceholder, srv.URL()); err != nil {
+		return a, srv, err
 	}
-	return a, srv, err
+	return a, srv, srv.WriteURLFile(a.StateDir)
 }

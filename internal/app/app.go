@@ -24,6 +24,10 @@ var ErrNoRedisTriggers = errors.New("the app has no Redis triggers: redspin runs
 // embedded Redis serves it.
 var ErrNoAddress = errors.New("no Redis address")
 
+// ErrUnknownComponentID is wrapped by Load's error when Options.ComponentIDs
+// names a component the manifest does not have.
+var ErrUnknownComponentID = errors.New("no such component")
+
 // Options are the inputs of [Load] that come from the command line and the
 // process environment. The zero value loads spin.toml from the working directory.
 type Options struct {
@@ -147,6 +151,23 @@ func (a *App) ServerFor(channel string) (Server, bool) {
 		}
 	}
 	return Server{}, false
+}
+
+// RetargetServer points the server whose resolved address is from at the
+// Redis at to, keeping its channels: how `up --embedded-redis` serves the
+// triggers that were resolved to a placeholder before the embedded server
+// was started. It reports whether such a server exists.
+func (a *App) RetargetServer(from, to string) (bool, error) {
+	i := slices.IndexFunc(a.Servers, func(s Server) bool { return s.Address == from })
+	if i < 0 {
+		return false, nil
+	}
+	u, err := redisurl.Parse(to)
+	if err != nil {
+		return true, err
+	}
+	a.Servers[i].Address, a.Servers[i].URL, a.Servers[i].Display = to, u, u.Display()
+	return true, nil
 }
 
 // Load resolves the application described by opts.
@@ -275,7 +296,7 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 	}
 	for _, id := range only {
 		if _, ok := m.Components[id]; !ok {
-			return nil, fmt.Errorf("-c/--component-id %q: no such component; valid ids: %s", id, strings.Join(m.ComponentIDs, ", "))
+			return nil, fmt.Errorf("-c/--component-id %q: %w; valid ids: %s", id, ErrUnknownComponentID, strings.Join(m.ComponentIDs, ", "))
 		}
 	}
 	var out []manifest.RedisTrigger
