@@ -69,7 +69,7 @@ func parseFlags() (*config, error) {
 		budget    = flag.Duration("budget", 5*time.Minute, "stop starting new figures after this long")
 		skip      = flag.String("skip", "", "figures to skip: transport,engine,e2e,latency,startup")
 		ablations = flag.String("ablations", "c", "guests whose engine limit is also measured with each host optimisation switched off")
-		variants  = flag.String("variants", "echo-output,no-pooling,no-keep-resident,keep-resident-128k,no-timeout", "the ablation variants (see engineVariants)")
+		variants  = flag.String("variants", "echo-output,echo-output-callbacks,no-pooling,no-keep-resident,keep-resident-128k,no-timeout", "the ablation variants (see engineVariants)")
 		out       = flag.String("out", "bench/results", "directory for the JSON results; \"\" = none")
 		redspin   = flag.String("redspin", "", "use this redspin binary instead of building ./cmd/redspin")
 		rustBT    = flag.Bool("rust-backtrace", false, "keep RUST_BACKTRACE's effect on library errors (default: RUST_LIB_BACKTRACE=0, as in production)")
