@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -250,6 +249,23 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// waitSteady is waitUntil for a condition on counters that redspin updates
+// one after another (received before queued, queued before popped): it
+// must hold on three polls in a row, so that a moment between two updates
+// does not count.
+func waitSteady(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	n := 0
+	waitUntil(t, what, func() bool {
+		if !cond() {
+			n = 0
+			return false
+		}
+		n++
+		return n == 3
+	})
+}
+
 var httpClient = &http.Client{Timeout: 5 * time.Second}
 
 // probe GETs an admin path and returns the status code and body (0 on a
@@ -370,17 +386,6 @@ func countLines(text, s string) int {
 	return n
 }
 
-// freePort returns a loopback port that nothing listens on (it was free a
-// moment ago).
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // summaryRe matches the exit summary line.
 var summaryRe = regexp.MustCompile(`redspin: (\d+) received, (\d+) handled, (\d+) failed, (\d+) timed out, (\d+) dropped, (\d+) reconnects`)

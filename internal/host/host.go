@@ -107,7 +107,7 @@ type Options struct {
 //   - The first 4 MiB of each freed linear memory is kept resident and reset
 //     in place for the next instance, instead of being returned to the
 //     kernel and faulted back in: it halves the cost of a guest that touches
-//     megabytes per message (TinyGo: ~1.1 ms → ~0.55 ms of CPU) and costs the
+//     megabytes per message (the Go guest: ~1.1 ms → ~0.55 ms of CPU) and costs the
 //     small C and Rust guests nothing measurable.
 //   - At most max(8, 4 × cores) freed slots stay warm, which bounds the
 //     memory kept resident for idle slots at 4 MiB each (32 MiB on 2 cores);

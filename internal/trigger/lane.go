@@ -91,10 +91,12 @@ func (l *lane) push(p []byte) (dropped int) {
 	l.buf[(l.head+l.n)%l.maxLen] = p
 	l.n++
 	l.bytes += size
-	depth := l.n
+	// The gauge is set under the lock: set after it, a push descheduled
+	// between the two could overwrite a later pop's value and leave the
+	// gauge wrong until the next message.
+	l.metrics.SetQueueDepth(l.n)
 	l.cond.Signal()
 	l.mu.Unlock()
-	l.metrics.SetQueueDepth(depth)
 	if dropped > 0 {
 		l.dropped(admin.DropQueueFull, dropped)
 		l.maybeLogDrops()
@@ -117,9 +119,8 @@ func (l *lane) pop() (p []byte, ok bool) {
 	l.head = (l.head + 1) % l.maxLen
 	l.n--
 	l.bytes -= int64(len(p))
-	depth := l.n
+	l.metrics.SetQueueDepth(l.n)
 	l.mu.Unlock()
-	l.metrics.SetQueueDepth(depth)
 	return p, true
 }
 
@@ -137,9 +138,9 @@ func (l *lane) close() int {
 		l.buf[(l.head+i)%l.maxLen] = nil
 	}
 	l.n, l.head, l.bytes = 0, 0, 0
+	l.metrics.SetQueueDepth(0)
 	l.cond.Broadcast()
 	l.mu.Unlock()
-	l.metrics.SetQueueDepth(0)
 	l.dropped(admin.DropShutdown, discarded)
 	return discarded
 }

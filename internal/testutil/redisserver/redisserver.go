@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,12 +155,19 @@ func (s *Server) start() error {
 	c := redis.NewClient(s.plainOptions())
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
+	want := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
 	for {
+		// Ready when this process answers: a PING alone could be answered
+		// by another test's server that took the port first (then this one
+		// fails to bind and exits, and the caller picks other ports).
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
-		if err == nil {
+		if err == nil && strings.Contains(info, want) {
 			return nil
+		}
+		if err == nil {
+			err = errors.New("another process answers on the port")
 		}
 		select {
 		case <-exit:
