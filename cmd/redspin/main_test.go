@@ -309,6 +309,31 @@ source = %q
 	}
 }
 
+// A component with `dependencies`: one warning (with its line) in check,
+// an error in up.
+func TestDependencies(t *testing.T) {
+	dir := writeManifest(t, fmt.Sprintf(`spin_manifest_version = 2
+[application]
+name = "deps"
+[[trigger.redis]]
+address = "redis://127.0.0.1:1"
+channel = "ch"
+component = "hello"
+[component.hello]
+source = %q
+[component.hello.dependencies]
+"a:b/c" = { path = "dep.wasm" }
+`, mustAbs(t, "../../examples/hello-redis/hello.wasm")))
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--no-components")
+	if code != exitOK || strings.Count(out+errOut, "dependencies") != 1 || !strings.Contains(out+errOut, "spin.toml:10") {
+		t.Errorf("check: exit %d, want 0 and one warning naming the line\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, context.Background(), "", "up", "-f", dir, "--cache-dir", t.TempDir())
+	if code != exitFailure || !strings.Contains(errOut, `component "hello" has `+"`dependencies`") {
+		t.Errorf("up: exit %d, want 1 and the dependencies error\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
 // TestUpHostInterfaces runs the host-interfaces guest, as a component and as
 // a core module, against the embedded Redis: outbound Redis writes land in
 // Redis, variables and the seeded default key-value store reach the guest,

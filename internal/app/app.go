@@ -408,12 +408,10 @@ func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTr
 			continue
 		}
 		spec := a.Manifest.Components[id]
-		if spec.HasDependencies {
-			msg := fmt.Sprintf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
-			if opts.Strict {
-				return errors.New(msg)
-			}
-			a.Warnings = append(a.Warnings, msg)
+		// Without Strict, the manifest's own warning (with its position) is
+		// the only one.
+		if spec.HasDependencies && opts.Strict {
+			return fmt.Errorf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
 		}
 		c := &Component{Spec: spec, Env: map[string]string{}}
 		for k, v := range spec.Environment {
