@@ -386,7 +386,6 @@ func countLines(text, s string) int {
 	return n
 }
 
-
 // summaryRe matches the exit summary line.
 var summaryRe = regexp.MustCompile(`redspin: (\d+) received, (\d+) handled, (\d+) failed, (\d+) timed out, (\d+) dropped, (\d+) reconnects`)
 

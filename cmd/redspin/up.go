@@ -225,10 +225,10 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 
 	metrics := admin.NewMetrics()
 	cfg := trigger.Config{
-		MaxConcurrency:  f.maxConcurrency,
-		QueueSize:       f.queueSize,
-		QueueBytes:      f.queueBytes,
-		Drop:            f.drop,
+		MaxConcurrency: f.maxConcurrency,
+		QueueSize:      f.queueSize,
+		QueueBytes:     f.queueBytes,
+		Drop:           f.drop,
 		// The trigger reads 0 as its default; the flag's 0 means no grace.
 		ShutdownTimeout: max(f.shutdownTimeout, time.Nanosecond),
 		Stdout:          c.stdout,
