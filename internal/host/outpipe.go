@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -31,11 +32,12 @@ import (
 //     passed on: when Handle returns, the message's output, its partial
 //     last line included, has reached the sink, and nothing of it can mix
 //     with the next message's.
-//   - While messages run, one pump goroutine per host reads the pipes in
-//     use every pumpEvery, so a long handler's lines show up while it runs,
-//     and a guest that writes more than the pipe holds (1 MiB where the
-//     kernel allows it) waits at most that long. The pump sleeps while no
-//     message is running.
+//   - While messages run, a pump reads the pipes in use every pumpEvery, so
+//     a long handler's lines show up while it runs, and a guest that writes
+//     more than the pipe holds (1 MiB where the kernel allows it) waits at
+//     most that long. The pump is a timer armed by the first message after
+//     a quiet spell and re-armed while messages run: at most one wake-up per
+//     pumpEvery however many messages pass, none while idle.
 //
 // Pipes are pooled: a message takes one per kept stream and gives it back
 // at its end.
@@ -60,22 +62,19 @@ type outPipe struct {
 
 // pipePool holds the pipes of one Host and their pump.
 type pipePool struct {
-	wake chan struct{} // buffer 1: a pipe went into use
-	quit chan struct{}
-	wg   sync.WaitGroup
+	// pumping is held while the pump reads, so that close can wait for it.
+	pumping sync.Mutex
 
 	mu     sync.Mutex
 	free   []*outPipe
 	all    []*outPipe
 	active []*outPipe
+	timer  *time.Timer // the pump; armed while a message runs
+	armed  bool
+	closed bool
 }
 
-func newPipePool() *pipePool {
-	pp := &pipePool{wake: make(chan struct{}, 1), quit: make(chan struct{})}
-	pp.wg.Add(1)
-	go pp.pump()
-	return pp
-}
+func newPipePool() *pipePool { return &pipePool{} }
 
 // probePipes returns a pipe pool if Wasmtime can open a pipe's write end
 // by path on this system.
@@ -146,14 +145,15 @@ func (pp *pipePool) begin(p *outPipe, lw *lineWriter) {
 	p.mu.Unlock()
 	pp.mu.Lock()
 	pp.active = append(pp.active, p)
-	first := len(pp.active) == 1
-	pp.mu.Unlock()
-	if first {
-		select {
-		case pp.wake <- struct{}{}:
-		default: // a wake-up is already pending
+	if !pp.armed && !pp.closed {
+		pp.armed = true
+		if pp.timer == nil {
+			pp.timer = time.AfterFunc(pumpEvery, pp.pump)
+		} else {
+			pp.timer.Reset(pumpEvery)
 		}
 	}
+	pp.mu.Unlock()
 }
 
 // end reads what remains in p, writes the partial last line, and detaches
@@ -192,48 +192,46 @@ func (p *outPipe) readOnce() bool {
 	return true
 }
 
-// pump passes on the output of running messages every pumpEvery, and
-// sleeps while no pipe is in use.
+// pump passes on the output of the running messages, and re-arms itself
+// while there are any.
 func (pp *pipePool) pump() {
-	defer pp.wg.Done()
-	t := time.NewTicker(pumpEvery)
-	defer t.Stop()
-	var busy []*outPipe
-	for {
-		pp.mu.Lock()
-		busy = append(busy[:0], pp.active...)
+	pp.pumping.Lock()
+	defer pp.pumping.Unlock()
+	pp.mu.Lock()
+	if pp.closed {
 		pp.mu.Unlock()
-		if len(busy) == 0 {
-			t.Stop()
-			select {
-			case <-pp.quit:
-				return
-			case <-pp.wake:
+		return
+	}
+	busy := slices.Clone(pp.active)
+	pp.mu.Unlock()
+	for _, p := range busy {
+		// A pipe being ended is read empty by end itself.
+		if p.mu.TryLock() {
+			for p.readOnce() {
 			}
-			t.Reset(pumpEvery)
-			continue
-		}
-		select {
-		case <-pp.quit:
-			return
-		case <-t.C:
-		}
-		for _, p := range busy {
-			// A pipe being ended is read empty by end itself.
-			if p.mu.TryLock() {
-				for p.readOnce() {
-				}
-				p.mu.Unlock()
-			}
+			p.mu.Unlock()
 		}
 	}
+	pp.mu.Lock()
+	if len(pp.active) > 0 && !pp.closed {
+		pp.timer.Reset(pumpEvery)
+	} else {
+		pp.armed = false
+	}
+	pp.mu.Unlock()
 }
 
 // close stops the pump and closes the pipes. No message may be using a
 // pipe.
 func (pp *pipePool) close() error {
-	close(pp.quit)
-	pp.wg.Wait()
+	pp.mu.Lock()
+	pp.closed = true
+	if pp.timer != nil {
+		pp.timer.Stop()
+	}
+	pp.mu.Unlock()
+	pp.pumping.Lock() // a pump that already started has finished
+	defer pp.pumping.Unlock()
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
 	var errs []error
