@@ -74,12 +74,10 @@ type pipePool struct {
 	closed bool
 }
 
-func newPipePool() *pipePool { return &pipePool{} }
-
 // probePipes returns a pipe pool if Wasmtime can open a pipe's write end
 // by path on this system.
 func probePipes() (*pipePool, error) {
-	pp := newPipePool()
+	pp := &pipePool{}
 	p, err := pp.get()
 	if err != nil {
 		pp.close()

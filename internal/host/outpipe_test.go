@@ -12,7 +12,7 @@ import (
 // of it, the partial last line included, by the time end returns; nothing
 // is left for the next message.
 func TestPipeOutput(t *testing.T) {
-	pp := newPipePool()
+	pp := &pipePool{}
 	defer pp.close()
 	buf := &syncBuffer{}
 	s := &sink{echo: buf}
