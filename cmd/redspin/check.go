@@ -25,9 +25,7 @@ each component, and every warning. It exits 0 when the app is valid.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := f.options()
 			opts.SkipComponents = noComponents
-			if f.embedded {
-				opts.EmbeddedRedisURL = embeddedPlaceholder
-			}
+			opts.Embedded = f.embedded
 			a, err := app.Load(cmd.Context(), opts)
 			defer a.Close()
 			if errors.Is(err, app.ErrNoRedisTriggers) {
@@ -40,15 +38,13 @@ each component, and every warning. It exits 0 when the app is valid.`,
 			}
 			fmt.Fprintf(c.stdout, "App %q (%s)\n", a.Manifest.Name, a.Manifest.File)
 			for _, s := range a.Servers {
-				display := s.Display
-				if s.Address == embeddedPlaceholder {
-					display = "embedded"
+				if s.Embedded {
 					fmt.Fprintln(c.stdout, "Redis embedded (up --embedded-redis starts it on 127.0.0.1:6379, or a free port if that is taken):")
 				} else {
-					fmt.Fprintf(c.stdout, "Redis %s:\n", display)
+					fmt.Fprintf(c.stdout, "Redis %s:\n", s.Display)
 				}
 				for _, ch := range s.Channels {
-					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", display, ch.Name, strings.Join(ch.Components, ","))
+					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Name, strings.Join(ch.Components, ","))
 				}
 			}
 			if !noComponents {

@@ -80,24 +80,18 @@ func readMessage(stdin io.Reader, args []string) ([]byte, error) {
 	return []byte(args[0]), nil
 }
 
-// embeddedPlaceholder is the address that triggers without one resolve to
-// when the app is loaded for --embedded-redis (or by publish) before the
-// embedded server's real URL is known.
-const embeddedPlaceholder = "redis://embedded.invalid:6379"
-
 // defaultAddress finds the address to publish to when -a is not given: the
 // address of the trigger that subscribes channel, when it has one; else the
 // embedded Redis URL a running `up` wrote; else the app's first address.
 // hint says where an embedded URL came from, for errors.
 func defaultAddress(ctx context.Context, from, channel string) (address, hint string, err error) {
-	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, EmbeddedRedisURL: embeddedPlaceholder})
+	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, Embedded: true})
 	defer a.Close()
 	if err != nil {
 		return "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
 	}
-	isEmbedded := func(s app.Server) bool { return s.Address == embeddedPlaceholder }
 	srv, subscribed := a.ServerFor(channel)
-	if subscribed && !isEmbedded(srv) {
+	if subscribed && !srv.Embedded {
 		return srv.Address, "", nil
 	}
 	if a.StateDir != "" {
@@ -107,7 +101,7 @@ func defaultAddress(ctx context.Context, from, channel string) (address, hint st
 	}
 	if !subscribed {
 		for _, s := range a.Servers {
-			if !isEmbedded(s) {
+			if !s.Embedded {
 				return s.Address, "", nil
 			}
 		}

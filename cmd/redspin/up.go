@@ -360,12 +360,12 @@ func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options
 		a, err := app.Load(ctx, opts)
 		return a, nil, err
 	}
-	opts.EmbeddedRedisURL = embeddedPlaceholder
+	opts.Embedded = true
 	a, err := app.Load(ctx, opts)
 	if err != nil {
 		return a, nil, err
 	}
-	if !slices.ContainsFunc(a.Servers, func(s app.Server) bool { return s.Address == embeddedPlaceholder }) {
+	if !a.HasEmbedded() {
 		c.logger.Info("--embedded-redis: every trigger has an address, so no embedded Redis is started")
 		return a, nil, nil
 	}
@@ -374,7 +374,7 @@ func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options
 		return a, nil, fmt.Errorf("--embedded-redis: %w", err)
 	}
 	fmt.Fprintf(c.stdout, "Embedded Redis listening on %s\n", srv.URL())
-	if _, err := a.RetargetServer(embeddedPlaceholder, srv.URL()); err != nil {
+	if err := a.ServeEmbedded(srv.URL()); err != nil {
 		return a, srv, err
 	}
 	return a, srv, srv.WriteURLFile(a.StateDir)

@@ -41,8 +41,10 @@ type Options struct {
 	Env []string
 	// ComponentIDs is -c/--component-id: run only these components.
 	ComponentIDs []string
-	// EmbeddedRedisURL serves every trigger that has no address; "" means none.
-	EmbeddedRedisURL string
+	// Embedded groups the triggers that have no address under one server
+	// for an embedded Redis (Server.Embedded), to be pointed at it with
+	// ServeEmbedded once it runs; false makes a missing address an error.
+	Embedded bool
 	// StateDir and LogDir are --state-dir and -L/--log-dir; nil means not given
 	// and "" means explicitly unset.
 	StateDir, LogDir *string
@@ -96,7 +98,15 @@ type Server struct {
 	Display string
 	// Channels are sorted by name.
 	Channels []Channel
+	// Embedded marks the server of the triggers without an address
+	// (Options.Embedded). Until ServeEmbedded, its Address is EmbeddedAddress
+	// and its Display is "embedded".
+	Embedded bool
 }
+
+// EmbeddedAddress is the address of the embedded server before
+// ServeEmbedded gives it the real one.
+const EmbeddedAddress = "redis://embedded.invalid:6379"
 
 // Channel is one subscribed channel and the components each message runs.
 type Channel struct {
@@ -153,21 +163,23 @@ func (a *App) ServerFor(channel string) (Server, bool) {
 	return Server{}, false
 }
 
-// RetargetServer points the server whose resolved address is from at the
-// Redis at to, keeping its channels: how `up --embedded-redis` serves the
-// triggers that were resolved to a placeholder before the embedded server
-// was started. It reports whether such a server exists.
-func (a *App) RetargetServer(from, to string) (bool, error) {
-	i := slices.IndexFunc(a.Servers, func(s Server) bool { return s.Address == from })
-	if i < 0 {
-		return false, nil
-	}
-	u, err := redisurl.Parse(to)
+// HasEmbedded reports whether some trigger needs the embedded Redis.
+func (a *App) HasEmbedded() bool {
+	return slices.ContainsFunc(a.Servers, func(s Server) bool { return s.Embedded })
+}
+
+// ServeEmbedded points the embedded server's triggers at the Redis at url.
+func (a *App) ServeEmbedded(url string) error {
+	u, err := redisurl.Parse(url)
 	if err != nil {
-		return true, err
+		return fmt.Errorf("embedded Redis URL: %w", err)
 	}
-	a.Servers[i].Address, a.Servers[i].URL, a.Servers[i].Display = to, u, u.Display()
-	return true, nil
+	for i := range a.Servers {
+		if a.Servers[i].Embedded {
+			a.Servers[i].Address, a.Servers[i].URL, a.Servers[i].Display = url, u, u.Display()
+		}
+	}
+	return nil
 }
 
 // Load resolves the application described by opts.
@@ -238,7 +250,7 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if len(triggers) == 0 {
 		return a, ErrNoRedisTriggers
 	}
-	if err := a.resolveServers(ctx, triggers, opts.EmbeddedRedisURL); err != nil {
+	if err := a.resolveServers(ctx, triggers, opts.Embedded); err != nil {
 		return a, err
 	}
 	if err := a.Resolver.CheckRequired(ctx); err != nil {
@@ -308,7 +320,7 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 	return out, nil
 }
 
-func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, embedded string) error {
+func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, embedded bool) error {
 	def := ""
 	if a.Manifest.RedisAddress != "" {
 		s, err := a.render(ctx, a.Manifest.RedisAddress)
@@ -335,10 +347,10 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 			addr = s
 		}
 		if addr == "" {
-			if embedded == "" {
+			if !embedded {
 				return fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
 			}
-			addr = embedded
+			addr = EmbeddedAddress
 		}
 		channel, err := a.render(ctx, t.Channel)
 		if err != nil {
@@ -354,6 +366,9 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 		srv := byServer[addr]
 		if srv == nil {
 			srv = &Server{Address: addr, URL: u, Display: u.Display()}
+			if addr == EmbeddedAddress {
+				srv.Embedded, srv.Display = true, "embedded"
+			}
 			byServer[addr] = srv
 			order = append(order, addr)
 		}

@@ -163,12 +163,18 @@ func TestLoadNoAddress(t *testing.T) {
 	if !errors.Is(err, ErrNoAddress) || !strings.Contains(err.Error(), "--embedded-redis") {
 		t.Fatalf("err = %v", err)
 	}
-	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, EmbeddedRedisURL: "redis://127.0.0.1:7777"})
+	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, Embedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Servers[0].Display != "127.0.0.1:7777" {
+	if !a.HasEmbedded() || !a.Servers[0].Embedded || a.Servers[0].Display != "embedded" {
 		t.Fatalf("server = %+v", a.Servers[0])
+	}
+	if err := a.ServeEmbedded("redis://127.0.0.1:7777"); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.Servers[0]; s.Display != "127.0.0.1:7777" || s.Address != "redis://127.0.0.1:7777" || len(s.Channels) != 1 {
+		t.Fatalf("server after ServeEmbedded = %+v", s)
 	}
 }
 
@@ -208,7 +214,7 @@ exclude_files = ["static/secret.txt"]`, 1))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte(body), 0o644)
 	}
-	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, EmbeddedRedisURL: "redis://127.0.0.1:1"})
+	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, Embedded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
