@@ -99,21 +99,9 @@ func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush
 		}
 		// A stream that goes nowhere stays unset, so Wasmtime discards it;
 		// a kept one goes through a pipe (or a callback, see Options).
-		var out stdioOut
-		if err := out.set(h.pipes, w, g.stdout, (*wasmtime.WASIConfig).SetStdout, (*wasmtime.WASIConfig).SetStdoutFile); err != nil {
-			out.finish()
-			w.Close()
-			s.Close()
-			return nil, nil, nil, fmt.Errorf("stdout: %w", err)
-		}
-		var errOut stdioOut
-		if err := errOut.set(h.pipes, w, g.stderr, (*wasmtime.WASIConfig).SetStderr, (*wasmtime.WASIConfig).SetStderrFile); err != nil {
-			out.finish()
-			errOut.finish()
-			w.Close()
-			s.Close()
-			return nil, nil, nil, fmt.Errorf("stderr: %w", err)
-		}
+		var out, errOut stdioOut
+		out.set(h.pipes, w, g.stdout, (*wasmtime.WASIConfig).SetStdout, (*wasmtime.WASIConfig).SetStdoutFile)
+		errOut.set(h.pipes, w, g.stderr, (*wasmtime.WASIConfig).SetStderr, (*wasmtime.WASIConfig).SetStderrFile)
 		flush = func() {
 			out.finish()
 			errOut.finish()

@@ -97,6 +97,10 @@ func probePipes() (*pipePool, error) {
 // get takes a pipe from the pool, or makes one.
 func (pp *pipePool) get() (*outPipe, error) {
 	pp.mu.Lock()
+	if pp.closed {
+		pp.mu.Unlock()
+		return nil, errors.New("pipe pool closed")
+	}
 	if n := len(pp.free); n > 0 {
 		p := pp.free[n-1]
 		pp.free = pp.free[:n-1]
@@ -249,24 +253,27 @@ type stdioOut struct {
 }
 
 // set configures one WASI output stream for sink: nothing when the sink
-// goes nowhere, else a pipe from pipes (nil: a callback with setWriter).
+// goes nowhere, else a pipe from pipes, else (no pipes, or no pipe to be
+// had: out of file descriptors) a callback with setWriter. Output plumbing
+// never fails a message.
 func (o *stdioOut) set(pipes *pipePool, w *wasmtime.WASIConfig, sink *sink,
-	setWriter func(*wasmtime.WASIConfig, io.Writer), setFile func(*wasmtime.WASIConfig, string) error) error {
+	setWriter func(*wasmtime.WASIConfig, io.Writer), setFile func(*wasmtime.WASIConfig, string) error) {
 	if !sink.enabled() {
-		return nil
+		return
 	}
 	o.lw = &lineWriter{sink: sink}
-	if pipes == nil {
-		setWriter(w, o.lw)
-		return nil
+	if pipes != nil {
+		if p, err := pipes.get(); err == nil {
+			pipes.begin(p, o.lw)
+			if setFile(w, p.path) == nil {
+				o.pipes, o.pipe = pipes, p
+				return
+			}
+			pipes.end(p)
+			pipes.put(p)
+		}
 	}
-	p, err := pipes.get()
-	if err != nil {
-		return err
-	}
-	pipes.begin(p, o.lw)
-	o.pipes, o.pipe = pipes, p
-	return setFile(w, p.path)
+	setWriter(w, o.lw)
 }
 
 // finish writes what remains of the message's output to the sink and

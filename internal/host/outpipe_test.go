@@ -100,3 +100,22 @@ func TestOutputPipesAndCallbacks(t *testing.T) {
 		}
 	}
 }
+
+// Without a pipe to be had (here: the pool closed, as when the process is
+// out of file descriptors), output falls back to the callback stream and
+// the message still succeeds with its output.
+func TestOutputFallsBackToCallbacks(t *testing.T) {
+	f := newFixture(t, Options{}, nil, nil)
+	if f.h.pipes == nil {
+		t.Skip("no pipes on this system: callbacks are the only path")
+	}
+	f.h.pipes.close()
+	for _, g := range f.guests {
+		if err := f.h.Handle(context.Background(), g.id(), []byte("print:fallback")); err != nil {
+			t.Fatalf("%s: %v", g.id(), err)
+		}
+		if got := f.stdout(t, g.id()); got != "fallback\n" {
+			t.Errorf("%s: stdout file %q", g.id(), got)
+		}
+	}
+}
