@@ -55,15 +55,18 @@ type outPipe struct {
 	w    *os.File // write end, kept open while the pipe lives
 	path string   // opens the write end again (Wasmtime creates and truncates; a pipe ignores both)
 
-	mu  sync.Mutex
-	lw  *lineWriter // the current message's writer; nil between messages
-	buf []byte
+	mu sync.Mutex
+	lw *lineWriter // the current message's writer; nil between messages
 }
 
 // pipePool holds the pipes of one Host and their pump.
 type pipePool struct {
 	// pumping is held while the pump reads, so that close can wait for it.
 	pumping sync.Mutex
+	// bufs are the buffers pipes are read into: one per read in progress,
+	// not one per pipe, since a burst of concurrency leaves many pipes
+	// pooled.
+	bufs sync.Pool
 
 	mu     sync.Mutex
 	free   []*outPipe
@@ -122,7 +125,6 @@ func (pp *pipePool) get() (*outPipe, error) {
 		rfd:  fds[0],
 		w:    os.NewFile(uintptr(fds[1]), "guest-output-pipe"),
 		path: fmt.Sprintf("/proc/self/fd/%d", fds[1]),
-		buf:  make([]byte, 64<<10),
 	}
 	pp.mu.Lock()
 	pp.all = append(pp.all, p)
@@ -172,26 +174,31 @@ func (pp *pipePool) end(p *outPipe) {
 	pp.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.readOnce() {
-	}
+	pp.drain(p)
 	p.lw.Flush()
 	p.lw = nil
 }
 
-// readOnce reads from the pipe once and passes the bytes on; it reports
-// whether there may be more. p.mu must be held.
-func (p *outPipe) readOnce() bool {
-	n, err := syscall.Read(p.rfd, p.buf)
-	if err == syscall.EINTR {
-		return true
+// drain reads p until it is empty and passes the bytes on. p.mu must be
+// held.
+func (pp *pipePool) drain(p *outPipe) {
+	buf, _ := pp.bufs.Get().(*[64 << 10]byte)
+	if buf == nil {
+		buf = new([64 << 10]byte)
 	}
-	if n <= 0 || err != nil {
-		return false // EAGAIN: empty
+	defer pp.bufs.Put(buf)
+	for {
+		n, err := syscall.Read(p.rfd, buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if n <= 0 || err != nil {
+			return // EAGAIN: empty
+		}
+		if p.lw != nil {
+			p.lw.Write(buf[:n])
+		}
 	}
-	if p.lw != nil {
-		p.lw.Write(p.buf[:n])
-	}
-	return true
 }
 
 // pump passes on the output of the running messages, and re-arms itself
@@ -209,8 +216,7 @@ func (pp *pipePool) pump() {
 	for _, p := range busy {
 		// A pipe being ended is read empty by end itself.
 		if p.mu.TryLock() {
-			for p.readOnce() {
-			}
+			pp.drain(p)
 			p.mu.Unlock()
 		}
 	}
