@@ -24,7 +24,8 @@ var (
 type binInfo struct {
 	kind    binKind
 	exports []string
-	// imports of a core module, as "module#name".
+	// imports of a core module, as "module#name"; of a component, the
+	// top-level import names (e.g. "wasi:cli/stdout@0.2.12").
 	imports []string
 }
 
@@ -114,6 +115,8 @@ func readBinary(b []byte) (*binInfo, error) {
 			err = readModuleImports(s, info)
 		case info.kind == binModule && id == 7:
 			err = readModuleExports(s, info)
+		case info.kind == binComponent && id == 10:
+			err = readComponentImports(s, info)
 		case info.kind == binComponent && id == 11:
 			err = readComponentExports(s, info)
 		}
@@ -274,6 +277,24 @@ func readExternDesc(r *reader) error {
 		return fmt.Errorf("unknown externdesc 0x%02x", k)
 	}
 	return err
+}
+
+func readComponentImports(r *reader, info *binInfo) error {
+	n, err := r.uleb()
+	if err != nil {
+		return err
+	}
+	for k := uint64(0); k < n; k++ {
+		name, err := readExternName(r)
+		if err != nil {
+			return err
+		}
+		if err := readExternDesc(r); err != nil {
+			return err
+		}
+		info.imports = append(info.imports, name)
+	}
+	return nil
 }
 
 func readComponentExports(r *reader, info *binInfo) error {
