@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -90,11 +91,19 @@ func defaultAddress(ctx context.Context, from, channel string) (address, hint st
 	if err != nil {
 		return "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
 	}
-	srv, subscribed := a.ServerFor(channel)
-	if subscribed && !srv.Embedded {
-		return srv.Address, "", nil
+	// An explicit server that subscribes the channel wins over the embedded
+	// one (both may), which wins over any other explicit server.
+	subscribed := false
+	for _, s := range a.Servers {
+		if !slices.ContainsFunc(s.Channels, func(c app.Channel) bool { return c.Name == channel }) {
+			continue
+		}
+		if !s.Embedded {
+			return s.Address, "", nil
+		}
+		subscribed = true
 	}
-	if a.StateDir != "" {
+	if a.HasEmbedded() && a.StateDir != "" {
 		if u, err := embedredis.ReadURL(a.StateDir); err == nil {
 			return u, " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
 		}

@@ -169,16 +169,41 @@ func (a *App) HasEmbedded() bool {
 }
 
 // ServeEmbedded points the embedded server's triggers at the Redis at url.
+// When a trigger names that same address explicitly, the two servers become
+// one (one connection; a (channel, component) pair on both runs once).
 func (a *App) ServeEmbedded(url string) error {
 	u, err := redisurl.Parse(url)
 	if err != nil {
 		return fmt.Errorf("embedded Redis URL: %w", err)
 	}
-	for i := range a.Servers {
-		if a.Servers[i].Embedded {
-			a.Servers[i].Address, a.Servers[i].URL, a.Servers[i].Display = url, u, u.Display()
+	i := slices.IndexFunc(a.Servers, func(s Server) bool { return s.Embedded })
+	if i < 0 {
+		return nil
+	}
+	emb := a.Servers[i]
+	emb.Address, emb.URL, emb.Display, emb.Embedded = url, u, u.Display(), false
+	a.Servers = slices.Delete(a.Servers, i, i+1)
+	j := slices.IndexFunc(a.Servers, func(s Server) bool { return s.Address == url })
+	if j < 0 {
+		a.Servers = slices.Insert(a.Servers, i, emb)
+		return nil
+	}
+	into := &a.Servers[j]
+	for _, ch := range emb.Channels {
+		k := slices.IndexFunc(into.Channels, func(c Channel) bool { return c.Name == ch.Name })
+		if k < 0 {
+			into.Channels = append(into.Channels, ch)
+			continue
+		}
+		for _, comp := range ch.Components {
+			if slices.Contains(into.Channels[k].Components, comp) {
+				a.Warnings = append(a.Warnings, fmt.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Name, into.Display))
+				continue
+			}
+			into.Channels[k].Components = append(into.Channels[k].Components, comp)
 		}
 	}
+	slices.SortFunc(into.Channels, func(x, y Channel) int { return strings.Compare(x.Name, y.Name) })
 	return nil
 }
 

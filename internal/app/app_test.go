@@ -173,8 +173,56 @@ func TestLoadNoAddress(t *testing.T) {
 	if err := a.ServeEmbedded("redis://127.0.0.1:7777"); err != nil {
 		t.Fatal(err)
 	}
-	if s := a.Servers[0]; s.Display != "127.0.0.1:7777" || s.Address != "redis://127.0.0.1:7777" || len(s.Channels) != 1 {
+	if s := a.Servers[0]; s.Display != "127.0.0.1:7777" || s.Address != "redis://127.0.0.1:7777" || len(s.Channels) != 1 || s.Embedded {
 		t.Fatalf("server after ServeEmbedded = %+v", s)
+	}
+}
+
+// A trigger that names the embedded Redis's address explicitly shares its
+// server: one connection, each (channel, component) once.
+func TestServeEmbeddedMergesSameAddress(t *testing.T) {
+	dir := writeApp(t, `spin_manifest_version = 2
+[application]
+name = "mixed"
+[[trigger.redis]]
+channel = "a"
+component = "hello"
+[[trigger.redis]]
+channel = "b"
+component = "hello"
+[[trigger.redis]]
+address = "redis://127.0.0.1:7777"
+channel = "a"
+component = "hello"
+[[trigger.redis]]
+address = "redis://127.0.0.1:7777"
+channel = "c"
+component = "hello"
+[component.hello]
+source = "hello.wasm"
+`)
+	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, Embedded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Servers) != 2 {
+		t.Fatalf("servers before = %+v", a.Servers)
+	}
+	if err := a.ServeEmbedded("redis://127.0.0.1:7777"); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Servers) != 1 || a.HasEmbedded() {
+		t.Fatalf("servers after = %+v", a.Servers)
+	}
+	var got []string
+	for _, c := range a.Servers[0].Channels {
+		got = append(got, c.Name+"="+strings.Join(c.Components, ","))
+	}
+	if want := []string{"a=hello", "b=hello", "c=hello"}; !slices.Equal(got, want) {
+		t.Errorf("channels = %q, want %q", got, want)
+	}
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, "both explicitly and through the embedded Redis") }) {
+		t.Errorf("no warning for the pair listed both ways: %q", a.Warnings)
 	}
 }
 

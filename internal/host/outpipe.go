@@ -34,20 +34,23 @@ import (
 //     with the next message's.
 //   - While messages run, a pump reads the pipes in use every pumpEvery, so
 //     a long handler's lines show up while it runs, and a guest that writes
-//     more than the pipe holds (1 MiB where the kernel allows it) waits at
-//     most that long. The pump is a timer armed by the first message after
+//     more than the pipe holds (64 KiB: pipes keep the kernel's default
+//     size, since enlarged ones count against a per-user limit shared with
+//     every other process of the user) waits at most that long. The pump is a timer armed by the first message after
 //     a quiet spell and re-armed while messages run: at most one wake-up per
 //     pumpEvery however many messages pass, none while idle.
 //
 // Pipes are pooled: a message takes one per kept stream and gives it back
 // at its end.
 
-// pumpEvery is how often output of running messages is passed on.
-const pumpEvery = 20 * time.Millisecond
-
-// pipeSize is the capacity asked for each pipe (F_SETPIPE_SZ; best effort,
-// the kernel's default is 64 KiB). Pages are only used as data is written.
-const pipeSize = 1 << 20
+// pumpEvery is how often output of running messages is passed on,
+// pumpReads how many reads (of up to 64 KiB) each pipe gets per round, and
+// pumpSoon the delay of the next round when a pipe still had more.
+const (
+	pumpEvery = 20 * time.Millisecond
+	pumpReads = 4
+	pumpSoon  = time.Millisecond
+)
 
 // outPipe is one pooled pipe.
 type outPipe struct {
@@ -120,7 +123,6 @@ func (pp *pipePool) get() (*outPipe, error) {
 		syscall.Close(fds[1])
 		return nil, fmt.Errorf("pipe for guest output: %w", err)
 	}
-	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[1]), fSetPipeSize, pipeSize)
 	p := &outPipe{
 		rfd:  fds[0],
 		w:    os.NewFile(uintptr(fds[1]), "guest-output-pipe"),
@@ -131,9 +133,6 @@ func (pp *pipePool) get() (*outPipe, error) {
 	pp.mu.Unlock()
 	return p, nil
 }
-
-// fSetPipeSize is F_SETPIPE_SZ (Linux), missing from package syscall.
-const fSetPipeSize = 1031
 
 // put returns a pipe to the pool.
 func (pp *pipePool) put(p *outPipe) {
@@ -174,31 +173,33 @@ func (pp *pipePool) end(p *outPipe) {
 	pp.mu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pp.drain(p)
+	pp.drain(p, -1)
 	p.lw.Flush()
 	p.lw = nil
 }
 
-// drain reads p until it is empty and passes the bytes on. p.mu must be
-// held.
-func (pp *pipePool) drain(p *outPipe) {
+// drain reads p until it is empty, or at most reads times (negative: no
+// limit), and passes the bytes on; it reports whether it stopped at the
+// limit (more may be waiting). p.mu must be held.
+func (pp *pipePool) drain(p *outPipe, reads int) (more bool) {
 	buf, _ := pp.bufs.Get().(*[64 << 10]byte)
 	if buf == nil {
 		buf = new([64 << 10]byte)
 	}
 	defer pp.bufs.Put(buf)
-	for {
+	for ; reads != 0; reads-- {
 		n, err := syscall.Read(p.rfd, buf[:])
 		if err == syscall.EINTR {
 			continue
 		}
 		if n <= 0 || err != nil {
-			return // EAGAIN: empty
+			return false // EAGAIN: empty
 		}
 		if p.lw != nil {
 			p.lw.Write(buf[:n])
 		}
 	}
+	return true
 }
 
 // pump passes on the output of the running messages, and re-arms itself
@@ -213,16 +214,22 @@ func (pp *pipePool) pump() {
 	}
 	busy := slices.Clone(pp.active)
 	pp.mu.Unlock()
+	next := pumpEvery
 	for _, p := range busy {
-		// A pipe being ended is read empty by end itself.
+		// A pipe being ended is read empty by end itself. Each pipe gets a
+		// bounded share per round, so that a guest writing without pause
+		// cannot keep the pump from the other pipes; such a guest gets the
+		// next round sooner instead.
 		if p.mu.TryLock() {
-			pp.drain(p)
+			if pp.drain(p, pumpReads) {
+				next = pumpSoon
+			}
 			p.mu.Unlock()
 		}
 	}
 	pp.mu.Lock()
 	if len(pp.active) > 0 && !pp.closed {
-		pp.timer.Reset(pumpEvery)
+		pp.timer.Reset(next)
 	} else {
 		pp.armed = false
 	}

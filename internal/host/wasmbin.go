@@ -116,7 +116,12 @@ func readBinary(b []byte) (*binInfo, error) {
 		case info.kind == binModule && id == 7:
 			err = readModuleExports(s, info)
 		case info.kind == binComponent && id == 10:
-			err = readComponentImports(s, info)
+			// Import names are informational (Wasmtime reads the imports
+			// that matter): a section this reader does not follow must not
+			// refuse a component Wasmtime would load.
+			if readComponentImports(s, info) != nil {
+				info.imports = nil
+			}
 		case info.kind == binComponent && id == 11:
 			err = readComponentExports(s, info)
 		}
