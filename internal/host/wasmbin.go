@@ -82,6 +82,20 @@ func (r *reader) name() (string, error) {
 
 // readBinary identifies a module or component and reads its top-level
 // export names (and a module's imports).
+// vec reads a vector: its length, then each entry with entry.
+func (r *reader) vec(entry func() error) error {
+	n, err := r.uleb()
+	if err != nil {
+		return err
+	}
+	for k := uint64(0); k < n; k++ {
+		if err := entry(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func readBinary(b []byte) (*binInfo, error) {
 	if len(b) < 8 || !bytes.Equal(b[:4], wasmMagic) {
 		return nil, errors.New("not a WebAssembly binary (bad magic number)")
@@ -133,11 +147,7 @@ func readBinary(b []byte) (*binInfo, error) {
 }
 
 func readModuleExports(r *reader, info *binInfo) error {
-	n, err := r.uleb()
-	if err != nil {
-		return err
-	}
-	for k := uint64(0); k < n; k++ {
+	return r.vec(func() error {
 		name, err := r.name()
 		if err != nil {
 			return err
@@ -149,8 +159,8 @@ func readModuleExports(r *reader, info *binInfo) error {
 			return err
 		}
 		info.exports = append(info.exports, name)
-	}
-	return nil
+		return nil
+	})
 }
 
 func readLimits(r *reader) error {
@@ -186,11 +196,7 @@ func readRefType(r *reader) error {
 }
 
 func readModuleImports(r *reader, info *binInfo) error {
-	n, err := r.uleb()
-	if err != nil {
-		return err
-	}
-	for k := uint64(0); k < n; k++ {
+	return r.vec(func() error {
 		mod, err := r.name()
 		if err != nil {
 			return err
@@ -227,8 +233,8 @@ func readModuleImports(r *reader, info *binInfo) error {
 			return err
 		}
 		info.imports = append(info.imports, mod+"#"+name)
-	}
-	return nil
+		return nil
+	})
 }
 
 // readExternName reads a component import/export name (importname' /
@@ -285,11 +291,7 @@ func readExternDesc(r *reader) error {
 }
 
 func readComponentImports(r *reader, info *binInfo) error {
-	n, err := r.uleb()
-	if err != nil {
-		return err
-	}
-	for k := uint64(0); k < n; k++ {
+	return r.vec(func() error {
 		name, err := readExternName(r)
 		if err != nil {
 			return err
@@ -298,16 +300,12 @@ func readComponentImports(r *reader, info *binInfo) error {
 			return err
 		}
 		info.imports = append(info.imports, name)
-	}
-	return nil
+		return nil
+	})
 }
 
 func readComponentExports(r *reader, info *binInfo) error {
-	n, err := r.uleb()
-	if err != nil {
-		return err
-	}
-	for k := uint64(0); k < n; k++ {
+	return r.vec(func() error {
 		name, err := readExternName(r)
 		if err != nil {
 			return err
@@ -334,6 +332,6 @@ func readComponentExports(r *reader, info *binInfo) error {
 			}
 		}
 		info.exports = append(info.exports, name)
-	}
-	return nil
+		return nil
+	})
 }
