@@ -15,6 +15,8 @@
 //     wasi:config/store).
 //   - [github.com/redspin/redspin/internal/spinhost/hosterr]: reads the kind
 //     and message of those packages' classified errors for the adapters.
+//   - [github.com/redspin/redspin/internal/spinhost/handles]: hands out the
+//     guest-visible handles of per-instance resource tables.
 //
 // Adapters for each guest shape (components, canonical-ABI core modules,
 // Spin 1.x core modules) translate Wasm values to and from these Go calls;

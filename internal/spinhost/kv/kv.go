@@ -15,6 +15,7 @@ import (
 
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/runtimeconfig"
+	"github.com/redspin/redspin/internal/spinhost/handles"
 )
 
 // DefaultLabel is the store every app has without configuration.
@@ -346,17 +347,9 @@ func (i *Instance) Open(ctx context.Context, label string) (uint32, error) {
 	if len(i.stores) >= i.a.m.cfg.TableCapacity {
 		return 0, kindErr(KindStoreTableFull, "an instance may hold at most %d open stores", i.a.m.cfg.TableCapacity)
 	}
-	for {
-		i.next++
-		if i.next == 0 {
-			i.next = 1
-		}
-		if _, used := i.stores[i.next]; !used {
-			break
-		}
-	}
-	i.stores[i.next] = s
-	return i.next, nil
+	h := handles.Next(i.stores, &i.next)
+	i.stores[h] = s
+	return h, nil
 }
 
 func (i *Instance) store(h uint32) (Store, error) {

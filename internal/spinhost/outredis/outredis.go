@@ -13,6 +13,7 @@ import (
 
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/spinhost/handles"
 )
 
 // Defaults for [Config].
@@ -186,17 +187,9 @@ func (i *Instance) insert(cn *conn) (uint32, error) {
 		cn.close()
 		return 0, otherErr(errClosed.Error(), errClosed)
 	}
-	for {
-		i.next++
-		if i.next == 0 {
-			i.next = 1
-		}
-		if _, used := i.conns[i.next]; !used {
-			break
-		}
-	}
-	i.conns[i.next] = cn
-	return i.next, nil
+	h := handles.Next(i.conns, &i.next)
+	i.conns[h] = cn
+	return h, nil
 }
 
 func (i *Instance) conn(h uint32) (*conn, error) {

@@ -1,0 +1,19 @@
+// Package handles hands out the handles of a per-instance resource table
+// (open key-value stores, outbound Redis connections): non-zero uint32s, as
+// the guest sees them, never one that is still in use.
+package handles
+
+// Next returns the first handle after *last that table does not use,
+// skipping 0, and records it in *last. The table must have a free handle
+// (callers bound it far below 2^32).
+func Next[V any](table map[uint32]V, last *uint32) uint32 {
+	for {
+		*last++
+		if *last == 0 {
+			*last = 1
+		}
+		if _, used := table[*last]; !used {
+			return *last
+		}
+	}
+}
