@@ -322,22 +322,7 @@ var compInterfaces = map[string]compInterface{
 // redisMethod makes a 2.0.0 connection method: the handle is the first
 // argument and errors are the 2.0.0 variant.
 func redisMethod(body redisBody) compFunc {
-	return func(c caller, st *Instance, args, results []wasmtime.Val) error {
-		h, err := argHandle(c, args, 0, resConnection)
-		if err != nil {
-			return err
-		}
-		v, err := body(st, h, args)
-		if errors.Is(err, errArgs) {
-			return err
-		}
-		if err != nil {
-			results[0] = errV(redisCaseNames, redisErr(err))
-			return nil
-		}
-		results[0] = v
-		return nil
-	}
+	return resourceMethod(resConnection, redisCaseNames, noTrap(redisErr), body)
 }
 
 // redisBody is a connection method after the handle: it returns the ok
@@ -595,9 +580,10 @@ var wasiConfigFuncs = map[string]compFunc{
 	},
 }
 
-// kvMethod wraps a method of a key-value resource of type ty, lowering
-// errors with lower (names for the variant's cases).
-func kvMethod(ty uint32, names []string, lower func(error) (errCase, error),
+// resourceMethod wraps a method of a resource of type ty (a Redis
+// connection, a key-value store or bucket), lowering errors with lower
+// (names for the variant's cases).
+func resourceMethod(ty uint32, names []string, lower func(error) (errCase, error),
 	body func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error)) compFunc {
 	return func(c caller, st *Instance, args, results []wasmtime.Val) error {
 		h, err := argHandle(c, args, 0, ty)
@@ -671,11 +657,11 @@ func kvKeys(st *Instance, h uint32, _ []wasmtime.Val) (wasmtime.Val, error) {
 
 var kv2Funcs = map[string]compFunc{
 	"[static]store.open":     kvOpen(resStore, kvCaseNames, kvErr),
-	"[method]store.get":      kvMethod(resStore, kvCaseNames, kvErr, kvGet),
-	"[method]store.set":      kvMethod(resStore, kvCaseNames, kvErr, kvSet),
-	"[method]store.delete":   kvMethod(resStore, kvCaseNames, kvErr, kvDelete),
-	"[method]store.exists":   kvMethod(resStore, kvCaseNames, kvErr, kvExists),
-	"[method]store.get-keys": kvMethod(resStore, kvCaseNames, kvErr, kvKeys),
+	"[method]store.get":      resourceMethod(resStore, kvCaseNames, kvErr, kvGet),
+	"[method]store.set":      resourceMethod(resStore, kvCaseNames, kvErr, kvSet),
+	"[method]store.delete":   resourceMethod(resStore, kvCaseNames, kvErr, kvDelete),
+	"[method]store.exists":   resourceMethod(resStore, kvCaseNames, kvErr, kvExists),
+	"[method]store.get-keys": resourceMethod(resStore, kvCaseNames, kvErr, kvKeys),
 }
 
 func noTrap(f func(error) errCase) func(error) (errCase, error) {
@@ -684,11 +670,11 @@ func noTrap(f func(error) errCase) func(error) (errCase, error) {
 
 var wasiKVFuncs = map[string]compFunc{
 	"open":                  kvOpen(resBucket, wasiKVCaseNames, noTrap(wasiKVErr)),
-	"[method]bucket.get":    kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvGet),
-	"[method]bucket.set":    kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvSet),
-	"[method]bucket.delete": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvDelete),
-	"[method]bucket.exists": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvExists),
-	"[method]bucket.list-keys": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+	"[method]bucket.get":    resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvGet),
+	"[method]bucket.set":    resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvSet),
+	"[method]bucket.delete": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvDelete),
+	"[method]bucket.exists": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), kvExists),
+	"[method]bucket.list-keys": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
 		var cursor *string
 		if len(args) > 1 && args[1].Kind == wasmtime.COption && args[1].Payload != nil {
 			s := args[1].Payload.Str
@@ -757,7 +743,7 @@ var kvLegacyFuncs = map[string]compFunc{
 // wasi:keyvalue/batch: the store operations key by key. get-many returns
 // the keys that exist, as Spin does.
 var wasiKVBatchFuncs = map[string]compFunc{
-	"get-many": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+	"get-many": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
 		keys, err := argStrs(args, 1)
 		if err != nil {
 			return wasmtime.Val{}, err
@@ -774,7 +760,7 @@ var wasiKVBatchFuncs = map[string]compFunc{
 		}
 		return okV(&list), nil
 	}),
-	"set-many": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+	"set-many": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
 		if len(args) < 2 || args[1].Kind != wasmtime.CList {
 			return wasmtime.Val{}, errArgs
 		}
@@ -796,7 +782,7 @@ var wasiKVBatchFuncs = map[string]compFunc{
 		}
 		return okV(nil), nil
 	}),
-	"delete-many": kvMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
+	"delete-many": resourceMethod(resBucket, wasiKVCaseNames, noTrap(wasiKVErr), func(st *Instance, h uint32, args []wasmtime.Val) (wasmtime.Val, error) {
 		keys, err := argStrs(args, 1)
 		if err != nil {
 			return wasmtime.Val{}, err
