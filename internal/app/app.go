@@ -104,6 +104,21 @@ type Server struct {
 	Embedded bool
 }
 
+// subscribe adds component to channel on s, unless it is there already
+// (then it reports false).
+func (s *Server) subscribe(channel, component string) bool {
+	i := slices.IndexFunc(s.Channels, func(c Channel) bool { return c.Name == channel })
+	if i < 0 {
+		s.Channels = append(s.Channels, Channel{Name: channel})
+		i = len(s.Channels) - 1
+	}
+	if slices.Contains(s.Channels[i].Components, component) {
+		return false
+	}
+	s.Channels[i].Components = append(s.Channels[i].Components, component)
+	return true
+}
+
 // EmbeddedAddress is the address of the embedded server before
 // ServeEmbedded gives it the real one.
 const EmbeddedAddress = "redis://embedded.invalid:6379"
@@ -190,17 +205,10 @@ func (a *App) ServeEmbedded(url string) error {
 	}
 	into := &a.Servers[j]
 	for _, ch := range emb.Channels {
-		k := slices.IndexFunc(into.Channels, func(c Channel) bool { return c.Name == ch.Name })
-		if k < 0 {
-			into.Channels = append(into.Channels, ch)
-			continue
-		}
 		for _, comp := range ch.Components {
-			if slices.Contains(into.Channels[k].Components, comp) {
+			if !into.subscribe(ch.Name, comp) {
 				a.Warnings = append(a.Warnings, fmt.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Name, into.Display))
-				continue
 			}
-			into.Channels[k].Components = append(into.Channels[k].Components, comp)
 		}
 	}
 	slices.SortFunc(into.Channels, func(x, y Channel) int { return strings.Compare(x.Name, y.Name) })
@@ -354,10 +362,8 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 		}
 		def = s
 	}
-	type key struct{ addr, channel string }
 	byServer := map[string]*Server{}
 	var order []string
-	seen := map[key][]string{}
 	for _, t := range triggers {
 		expr := t.Address
 		if expr == "" {
@@ -397,18 +403,9 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 			byServer[addr] = srv
 			order = append(order, addr)
 		}
-		k := key{addr, channel}
-		if slices.Contains(seen[k], t.Component) {
+		if !srv.subscribe(channel, t.Component) {
 			a.Warnings = append(a.Warnings, fmt.Sprintf("trigger %q: component %q is already subscribed to channel %q on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel, srv.Display))
-			continue
 		}
-		seen[k] = append(seen[k], t.Component)
-		i := slices.IndexFunc(srv.Channels, func(c Channel) bool { return c.Name == channel })
-		if i < 0 {
-			srv.Channels = append(srv.Channels, Channel{Name: channel})
-			i = len(srv.Channels) - 1
-		}
-		srv.Channels[i].Components = append(srv.Channels[i].Components, t.Component)
 	}
 	for _, addr := range order {
 		srv := byServer[addr]
