@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,8 +254,26 @@ func TestPublish(t *testing.T) {
 	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", url, "ch", "@"+file); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	// Standard input loses one trailing newline (as `echo hello |` sends
+	// it), unless --raw; an argument and a file are sent exactly.
+	for _, c := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"hello\n", nil},
+		{"two\n\n", []string{"-"}},
+		{"crlf\r\n", nil},
+		{"raw\n", []string{"--raw"}},
+		{"arg\n", []string{"arg\n"}},
+	} {
+		args := append([]string{"publish", "-a", url, "ch"}, c.args...)
+		if code, _, errOut := runCLI(t, context.Background(), c.stdin, args...); code != exitOK {
+			t.Fatalf("stdin %q %q: exit %d: %s", c.stdin, c.args, code, errOut)
+		}
+	}
+	want := []string{"arg-message", "from-stdin", "\x00\x01\x02", "hello", "two\n", "crlf", "raw\n", "arg\n"}
 	var got []string
-	for range 3 {
+	for range want {
 		select {
 		case m := <-msgs:
 			got = append(got, m.Payload)
@@ -262,8 +281,8 @@ func TestPublish(t *testing.T) {
 			t.Fatalf("messages: %q", got)
 		}
 	}
-	if got[0] != "arg-message" || got[1] != "from-stdin" || got[2] != "\x00\x01\x02" {
-		t.Fatalf("messages: %q", got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("messages: %q, want %q", got, want)
 	}
 	if code, _, errOut := runCLI(t, context.Background(), "", "publish", "-a", "redis:/bad", "ch", "x"); code != exitUsage || !strings.Contains(errOut, "-a/--address") {
 		t.Fatalf("bad URL: exit %d: %s", code, errOut)

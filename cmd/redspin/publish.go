@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,18 +21,21 @@ import (
 
 func (c *cli) publishCommand() *cobra.Command {
 	var address, from string
+	var raw bool
 	cmd := &cobra.Command{
 		Use:   "publish [-a URL] CHANNEL [MESSAGE | @file | -]",
 		Short: "Publish a test message to a Redis channel",
 		Long: `publish sends one message. The message is the argument, the contents of @file,
-or standard input when it is "-" or missing. Without -a it publishes where the
+or standard input when it is "-" or missing. One trailing newline is removed
+from standard input (so that ` + "`echo hello | redspin publish ch`" + ` sends "hello"),
+unless --raw is given; the argument and @file are sent exactly. Without -a it publishes where the
 app in the current directory (or -f) listens: the address of the trigger that
 subscribes CHANNEL, or, for triggers without an address, the URL the embedded
 Redis of a running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.
 It prints how many subscribers received the message, and warns when none did.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			payload, err := readMessage(c.stdin, args[1:])
+			payload, err := readMessage(c.stdin, args[1:], raw)
 			if err != nil {
 				return err
 			}
@@ -64,12 +68,24 @@ It prints how many subscribers received the message, and warns when none did.`,
 	}
 	cmd.Flags().StringVarP(&address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
 	cmd.Flags().StringVarP(&from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
+	cmd.Flags().BoolVar(&raw, "raw", false, "send standard input exactly, keeping its trailing newline")
 	return cmd
 }
 
-func readMessage(stdin io.Reader, args []string) ([]byte, error) {
+// readMessage returns the message: the argument, @file's bytes, or standard
+// input ("-" or no argument) without one trailing "\n" or "\r\n" unless raw.
+func readMessage(stdin io.Reader, args []string, raw bool) ([]byte, error) {
 	if len(args) == 0 || args[0] == "-" {
-		return io.ReadAll(stdin)
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("standard input: %w", err)
+		}
+		if !raw {
+			if t, ok := bytes.CutSuffix(b, []byte("\n")); ok {
+				b, _ = bytes.CutSuffix(t, []byte("\r"))
+			}
+		}
+		return b, nil
 	}
 	if name, ok := strings.CutPrefix(args[0], "@"); ok {
 		b, err := os.ReadFile(name)
