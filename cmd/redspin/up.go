@@ -84,7 +84,9 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
 	fs.Int64Var(&f.queueBytes, "queue-bytes", 64<<20, "payload bytes queued per channel before --drop applies")
 	fs.StringVar(&f.drop, "drop", "newest", "what to drop from a full channel queue: newest or oldest")
-	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish before they are cancelled; 0 = cancel at once")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, fmt.Sprintf("on SIGINT/SIGTERM, how long in-flight handlers may finish before they are cancelled; 0 = cancel at once. "+
+		"redspin exits at most %s after this (cancelled handlers get %s to return, then it exits without them, status 1)",
+		shutdownBound(0), trigger.DefaultCancelGrace))
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
 	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
 	return cmd
@@ -133,7 +135,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	defer cancel()
 	finished := make(chan struct{})
 	defer close(finished)
-	c.handleSignals(cancel, finished)
+	c.handleSignals(cancel, finished, shutdownBound(f.shutdownTimeout))
 
 	opts := f.options()
 	opts.Env = f.env
@@ -199,7 +201,15 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	if err != nil {
 		return err
 	}
-	defer kvm.Close()
+	// Handlers the trigger abandoned at shutdown still use the host and the
+	// key-value stores: closing them would wait for those handlers (forever,
+	// for one blocked in a host call), so the process exits without.
+	abandoned := false
+	defer func() {
+		if !abandoned {
+			kvm.Close()
+		}
+	}()
 	announceKeyValue(c.stdout, a, kvm)
 	if len(seed) > 0 {
 		if err := kvm.Seed(ctx, seed); err != nil {
@@ -221,7 +231,11 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	if err != nil {
 		return err
 	}
-	defer h.Close()
+	defer func() {
+		if !abandoned {
+			h.Close()
+		}
+	}()
 
 	metrics := admin.NewMetrics()
 	cfg := trigger.Config{
@@ -229,11 +243,15 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		QueueSize:      f.queueSize,
 		QueueBytes:     f.queueBytes,
 		Drop:           f.drop,
-		// The trigger reads 0 as its default; the flag's 0 means no grace.
-		ShutdownTimeout: max(f.shutdownTimeout, time.Nanosecond),
+		// The trigger reads 0 as its default; the flag's 0 means no wait,
+		// which is the trigger's negative.
+		ShutdownTimeout: f.shutdownTimeout,
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Metrics:         metrics,
+	}
+	if f.shutdownTimeout == 0 {
+		cfg.ShutdownTimeout = -1
 	}
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
@@ -260,7 +278,25 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 
 	runErr := t.Run(ctx)
 	fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	if errors.Is(runErr, trigger.ErrHandlersAbandoned) {
+		// The trigger logged the handlers by name; exit 1 without freeing
+		// what they hold.
+		abandoned = true
+		return exitCodeError{code: exitFailure}
+	}
 	return runErr
+}
+
+// shutdownExitGrace is the fixed time `up` allows, beyond the trigger's
+// bound (--shutdown-timeout + trigger.DefaultCancelGrace), for closing the
+// subscriptions and freeing everything; then the process exits regardless.
+const shutdownExitGrace = 2 * time.Second
+
+// shutdownBound is how long `up` may take, from the first SIGINT/SIGTERM, to
+// exit: --shutdown-timeout for handlers to finish, the trigger's grace for
+// cancelled ones to return, and shutdownExitGrace.
+func shutdownBound(shutdownTimeout time.Duration) time.Duration {
+	return shutdownTimeout + trigger.DefaultCancelGrace + shutdownExitGrace
 }
 
 // followFilter returns which components' output is echoed to stderr.
@@ -298,19 +334,33 @@ func displayPath(p string) string {
 // and a second one exit at once, with the shell's code for a death by that
 // signal (130, 143). The signals are handled explicitly, not left to their
 // default action, because a process started in the background of a
-// non-interactive shell begins with SIGINT ignored. It stops when finished
-// is closed.
-func (c *cli) handleSignals(cancel context.CancelFunc, finished <-chan struct{}) {
+// non-interactive shell begins with SIGINT ignored.
+//
+// The first signal is acknowledged by a log line ("received signal") as
+// soon as it is taken. A second signal counts from that line on: signals
+// of one kind do not queue (POSIX merges a signal sent while the same one
+// is still pending, and Go's runtime merges one it has not yet handed to
+// os/signal), so two sent back to back, before redspin took the first,
+// arrive as one.
+//
+// After the first signal, the process exits within bound whatever happens:
+// if shutdown has not finished by then, it logs that and exits with status
+// 1. handleSignals stops when finished is closed.
+func (c *cli) handleSignals(cancel context.CancelFunc, finished <-chan struct{}, bound time.Duration) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		defer signal.Stop(sigs)
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			c.logger.Info("received signal: shutting down; send it again to exit at once",
+				"signal", sig.String(), "exit_within", bound.String())
 			cancel()
 		case <-finished:
 			return
 		}
+		deadline := time.NewTimer(bound)
+		defer deadline.Stop()
 		select {
 		case sig := <-sigs:
 			c.logger.Warn("second signal: exiting without waiting for handlers", "signal", sig.String())
@@ -319,6 +369,9 @@ func (c *cli) handleSignals(cancel context.CancelFunc, finished <-chan struct{})
 				code = 128 + int(s)
 			}
 			os.Exit(code)
+		case <-deadline.C:
+			c.logger.Error("shutdown did not finish in time; exiting without it", "bound", bound.String())
+			os.Exit(exitFailure)
 		case <-finished:
 		}
 	}()

@@ -42,7 +42,9 @@ func (t *Trigger) dispatch(ctx context.Context, l *lane, payload []byte) {
 func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	id := l.components[i]
 	start := time.Now()
+	l.running[i].Add(1)
 	err := t.call(ctx, id, payload)
+	l.running[i].Add(-1)
 	elapsed := time.Since(start)
 	var r admin.Result
 	switch {

@@ -228,3 +228,46 @@ func TestE2ERedisRestartUnderLoad(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// Credentials Redis refuses fail the startup at once, with Redis's answer
+// (and never the password); a refused connection is still retried.
+func TestE2EAuthFailureIsNotRetried(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{Password: "right-password"})
+	if err := rs.Client().Do(context.Background(), "ACL", "SETUSER", "limited", "on", ">limited-pw", "~*", "&other", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		opts       *redis.Options
+	}{
+		{"no password", "NOAUTH", &redis.Options{Addr: rs.Addr(), Protocol: 2}},
+		{"wrong password", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 2, Password: "wrong-password"}},
+		{"wrong password resp3", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 3, Password: "wrong-password"}},
+		{"unknown user", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 2, Username: "nobody", Password: "wrong-password"}},
+		{"no permission on the channel", "NOPERM", &redis.Options{Addr: rs.Addr(), Protocol: 2, Username: "limited", Password: "limited-pw"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A long retry budget: an error that is retried shows as a
+			// "retrying" line and a slow return.
+			hs := newHarness(t, Config{ConnectRetry: time.Minute, Servers: []Server{{Display: tc.opts.Addr, Options: tc.opts,
+				Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
+			var err error
+			select {
+			case err = <-hs.done:
+				hs.done <- err
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Run still retrying after 10 s\n%s", hs.logs.String())
+			}
+			if err == nil || !strings.Contains(err.Error(), "Redis trigger failed to connect to "+tc.opts.Addr) ||
+				!strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "authentication failed") {
+				t.Errorf("Run = %v, want a failure quoting %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "wrong-password") || strings.Contains(hs.logs.String(), "wrong-password") {
+				t.Errorf("the password leaked: %v\n%s", err, hs.logs.String())
+			}
+			if n := len(hs.logLines("retrying")); n != 0 {
+				t.Errorf("%d retry lines for an authentication failure:\n%s", n, hs.logs.String())
+			}
+		})
+	}
+}

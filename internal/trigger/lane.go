@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redspin/redspin/internal/admin"
@@ -15,6 +16,9 @@ type lane struct {
 	components []string
 	compMetric []*admin.ComponentMetrics
 	metrics    *admin.LaneMetrics
+	// running counts the handlers of each component running now, so that
+	// shutdown can name the ones it abandons.
+	running []atomic.Int64
 
 	maxLen     int
 	maxBytes   int64
@@ -46,6 +50,7 @@ func newLane(srv *server, name string, components []string, cfg *Config) *lane {
 	for _, c := range components {
 		l.compMetric = append(l.compMetric, cfg.Metrics.Component(c))
 	}
+	l.running = make([]atomic.Int64, len(components))
 	l.cond = sync.NewCond(&l.mu)
 	l.metrics.SetQueueDepth(0)
 	return l

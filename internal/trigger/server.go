@@ -149,6 +149,11 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 		s.setErr(err)
 		if !started {
 			attempts++
+			if authFailure(err) {
+				// Retrying cannot fix credentials: fail now.
+				startup <- fmt.Errorf("Redis trigger failed to connect to %s: %w (authentication failed: check the password and user in the address)", s.cfg.Display, s.redact(err))
+				return
+			}
 			if s.t.cfg.ConnectRetry < 0 || time.Since(begin)+retry > s.t.cfg.ConnectRetry {
 				startup <- fmt.Errorf("Redis trigger failed to connect to %s: %w%s", s.cfg.Display, s.redact(err), s.tlsHint(err))
 				return
@@ -184,6 +189,12 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 			return
 		}
 	}
+}
+
+// authFailure reports whether Redis refused the credentials (WRONGPASS,
+// NOAUTH) or the user's permissions (NOPERM): a retry meets the same answer.
+func authFailure(err error) bool {
+	return redis.IsAuthError(err) || redis.IsPermissionError(err)
 }
 
 // tlsHint suggests the other scheme when a connection failed the way a

@@ -53,11 +53,20 @@ const (
 	DefaultQueueSize           = 10_000
 	DefaultQueueBytes          = 64 << 20
 	DefaultShutdownTimeout     = 30 * time.Second
+	DefaultCancelGrace         = 5 * time.Second
 	DefaultConnectRetry        = 4 * time.Second
 	DefaultHealthCheckInterval = 5 * time.Second
 )
 
+// ErrHandlersAbandoned is returned (wrapped) by Run when handlers were still
+// running after ShutdownTimeout and CancelGrace: Run returned without them,
+// and they still use the Handler, which the caller must therefore not free
+// (the process should exit instead).
+var ErrHandlersAbandoned = errors.New("handlers ignored cancellation and were abandoned")
+
 // Config configures a Trigger. Zero values mean the documented default.
+// Every duration follows one rule: 0 means its default, a negative value
+// turns it off.
 type Config struct {
 	Servers []Server
 	// MaxConcurrency is the number of messages of one channel handled at once.
@@ -72,14 +81,23 @@ type Config struct {
 	// DropOldest.
 	Drop string
 	// ShutdownTimeout bounds how long Run waits for in-flight handlers after
-	// its context is cancelled; then their context is cancelled. Default 30 s.
+	// its context is cancelled; then their context is cancelled.
+	// 0 = DefaultShutdownTimeout (30 s); negative = no wait: cancel them at
+	// once.
 	ShutdownTimeout time.Duration
+	// CancelGrace is how long Run waits, after cancelling the handlers'
+	// context at the shutdown timeout, for them to return; then it returns
+	// ErrHandlersAbandoned, naming them in the log. So Run returns at most
+	// ShutdownTimeout + CancelGrace after its context is cancelled.
+	// 0 = DefaultCancelGrace (5 s); negative = no wait: abandon at once.
+	CancelGrace time.Duration
 	// ConnectRetry is the time budget for retrying the first connection to a
-	// server before Run fails. Default 4 s; negative means a single attempt.
+	// server before Run fails; an authentication failure is never retried.
+	// 0 = DefaultConnectRetry (4 s); negative = no retry: a single attempt.
 	ConnectRetry time.Duration
 	// HealthCheckInterval: a connection idle this long is sent a PING, and one
-	// that stays silent for twice this long is considered lost. Default 5 s;
-	// negative disables the check.
+	// that stays silent for twice this long is considered lost.
+	// 0 = DefaultHealthCheckInterval (5 s); negative = no health check.
 	HealthCheckInterval time.Duration
 	// Stdout receives the "Active Channels on ..." lines (nil = discard).
 	Stdout io.Writer
@@ -154,14 +172,18 @@ func New(cfg Config, h Handler) (*Trigger, error) {
 	default:
 		return nil, fmt.Errorf("invalid drop policy %q: use %q or %q", cfg.Drop, DropNewest, DropOldest)
 	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = DefaultShutdownTimeout
-	}
-	if cfg.ConnectRetry == 0 {
-		cfg.ConnectRetry = DefaultConnectRetry
-	}
-	if cfg.HealthCheckInterval == 0 {
-		cfg.HealthCheckInterval = DefaultHealthCheckInterval
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&cfg.ShutdownTimeout, DefaultShutdownTimeout},
+		{&cfg.CancelGrace, DefaultCancelGrace},
+		{&cfg.ConnectRetry, DefaultConnectRetry},
+		{&cfg.HealthCheckInterval, DefaultHealthCheckInterval},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
@@ -267,7 +289,9 @@ var _ admin.StatusSource = (*Trigger)(nil)
 // server cannot be reached at startup ("Redis trigger failed to connect to
 // ..."); once running it reconnects instead of failing. On cancellation it
 // stops reading, discards queued messages, waits for in-flight handlers (up
-// to ShutdownTimeout) and returns nil. Run may be called once.
+// to ShutdownTimeout), cancels the handlers still running and waits for
+// them up to CancelGrace, and returns nil, or an error wrapping
+// ErrHandlersAbandoned when some never returned. Run may be called once.
 func (t *Trigger) Run(ctx context.Context) error {
 	if !t.ran.CompareAndSwap(false, true) {
 		return errors.New("trigger: Run called twice")
@@ -336,22 +360,60 @@ loop:
 
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	timer := time.NewTimer(t.cfg.ShutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		t.log.Warn("shutdown timeout: cancelling handlers still running", "timeout", t.cfg.ShutdownTimeout.String())
+	if !wait(done, t.cfg.ShutdownTimeout) {
+		t.log.Warn("shutdown timeout: cancelling handlers still running", "timeout", t.cfg.ShutdownTimeout.String(),
+			"handlers", t.running())
 		hcancel()
-		grace := time.NewTimer(5 * time.Second)
-		defer grace.Stop()
-		select {
-		case <-done:
-		case <-grace.C:
-			t.log.Error("handlers ignored cancellation; exiting without them")
+		if !wait(done, t.cfg.CancelGrace) {
+			running := t.running()
+			t.log.Error("handlers ignored cancellation; exiting without them",
+				"grace", t.cfg.CancelGrace.String(), "handlers", running)
+			return fmt.Errorf("shutdown: %w: %s", ErrHandlersAbandoned, running)
 		}
 	}
 	return nil
+}
+
+// wait waits for done at most d (not at all when d is negative) and
+// reports whether it closed.
+func wait(done <-chan struct{}, d time.Duration) bool {
+	if d < 0 {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// running names the handlers running now: `component "c" on server/channel`
+// (with a count when several messages of one lane run it), sorted.
+func (t *Trigger) running() string {
+	var names []string
+	t.eachLane(func(l *lane) {
+		for i, id := range l.components {
+			switch n := l.running[i].Load(); {
+			case n == 1:
+				names = append(names, fmt.Sprintf("component %q on %s/%s", id, l.srv.cfg.Display, l.name))
+			case n > 1:
+				names = append(names, fmt.Sprintf("component %q on %s/%s (%d messages)", id, l.srv.cfg.Display, l.name, n))
+			}
+		}
+	})
+	if len(names) == 0 {
+		return "none"
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // closeLanes closes every lane, logging the discarded messages once.

@@ -527,6 +527,97 @@ func TestShutdownTimeoutCancelsHandlers(t *testing.T) {
 	}
 }
 
+// A handler that ignores cancellation (a host call that blocks forever) is
+// abandoned after ShutdownTimeout + CancelGrace: Run returns then, with
+// ErrHandlersAbandoned, and the log and the error name the component and
+// its channel. The handler returns only when the test ends.
+func TestShutdownAbandonsHandlersIgnoringCancellation(t *testing.T) {
+	mr := miniredis.RunT(t)
+	startedCh := make(chan struct{}, 2)
+	never := make(chan struct{})
+	defer close(never)
+	rec := &recorder{fn: func(ctx context.Context, _ string, _ []byte) error {
+		startedCh <- struct{}{}
+		<-never
+		return nil
+	}}
+	const timeout, grace = 150 * time.Millisecond, 150 * time.Millisecond
+	hs := started(t, Config{ShutdownTimeout: timeout, CancelGrace: grace, MaxConcurrency: 2,
+		Servers: []Server{miniServer(mr,
+			Channel{Name: "stuck", Components: []string{"blocker"}},
+			Channel{Name: "idle", Components: []string{"other"}})}}, rec)
+	mr.Publish("stuck", "1")
+	mr.Publish("stuck", "2")
+	<-startedCh
+	<-startedCh
+	begin := time.Now()
+	err := hs.stop()
+	took := time.Since(begin)
+	if !errors.Is(err, ErrHandlersAbandoned) {
+		t.Fatalf("Run = %v, want ErrHandlersAbandoned", err)
+	}
+	want := fmt.Sprintf(`component "blocker" on %s/stuck (2 messages)`, mr.Addr())
+	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "other") {
+		t.Errorf("error %q does not name exactly %s", err, want)
+	}
+	if took < timeout+grace || took > timeout+grace+2*time.Second {
+		t.Errorf("Run returned %s after cancel, want about %s", took, timeout+grace)
+	}
+	lines := hs.logLines("handlers ignored cancellation; exiting without them")
+	if len(lines) != 1 || !strings.Contains(lines[0], "blocker") || !strings.Contains(lines[0], "/stuck") {
+		t.Errorf("want one ERROR line naming the handler, got %q\n%s", lines, hs.logs.String())
+	}
+}
+
+// Every duration of Config: 0 is the default, negative is off. A negative
+// ShutdownTimeout cancels in-flight handlers at once, and a negative
+// CancelGrace abandons a handler that ignores cancellation at once.
+func TestConfigDurationRule(t *testing.T) {
+	base := Config{Servers: []Server{{Display: "x", Options: &redis.Options{}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}
+	tr, err := New(base, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []time.Duration{tr.cfg.ShutdownTimeout, tr.cfg.CancelGrace, tr.cfg.ConnectRetry, tr.cfg.HealthCheckInterval}
+	if want := []time.Duration{DefaultShutdownTimeout, DefaultCancelGrace, DefaultConnectRetry, DefaultHealthCheckInterval}; !slices.Equal(got, want) {
+		t.Errorf("zero durations became %v, want the defaults %v", got, want)
+	}
+	off := base
+	off.ShutdownTimeout, off.CancelGrace, off.ConnectRetry, off.HealthCheckInterval = -1, -1, -1, -1
+	if tr, err = New(off, &recorder{}); err != nil {
+		t.Fatal(err)
+	}
+	got = []time.Duration{tr.cfg.ShutdownTimeout, tr.cfg.CancelGrace, tr.cfg.ConnectRetry, tr.cfg.HealthCheckInterval}
+	if slices.ContainsFunc(got, func(d time.Duration) bool { return d >= 0 }) {
+		t.Errorf("negative durations became %v, want them kept (off)", got)
+	}
+
+	mr := miniredis.RunT(t)
+	startedCh := make(chan struct{})
+	never := make(chan struct{})
+	defer close(never)
+	var cancelled atomic.Bool
+	rec := &recorder{fn: func(ctx context.Context, _ string, _ []byte) error {
+		close(startedCh)
+		<-ctx.Done()
+		cancelled.Store(true)
+		<-never
+		return nil
+	}}
+	hs := started(t, Config{ShutdownTimeout: -1, CancelGrace: -1,
+		Servers: []Server{miniServer(mr, Channel{Name: "c", Components: []string{"x"}})}}, rec)
+	mr.Publish("c", "stuck")
+	<-startedCh
+	begin := time.Now()
+	if err := hs.stop(); !errors.Is(err, ErrHandlersAbandoned) {
+		t.Fatalf("Run = %v, want ErrHandlersAbandoned", err)
+	}
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Errorf("shutdown with both off took %s", d)
+	}
+	waitFor(t, 5*time.Second, "the handler's context cancelled", cancelled.Load)
+}
+
 func TestReconnectAfterRedisRestart(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rec := &recorder{}
