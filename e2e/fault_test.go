@@ -1,0 +1,501 @@
+//go:build unix
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/testutil/redisserver"
+)
+
+// The fault suite: real redis-servers, the built redspin binary, and exact
+// accounting. Every scenario publishes numbered messages; the c-host guest
+// records each one it handles in a ledger (a Redis hash on a redis-server
+// of its own: message number -> times handled, by an outbound HINCRBY), so
+// a test knows exactly which messages were handled, lost or handled twice,
+// and compares that with /metrics and the exit summary. docs/reliability.md
+// maps each promise of the README to the test here that proves it.
+
+var guestCHost = guestPath("c-host", "c-host.wasm")
+
+// ledger is where the guest records what it handled.
+type ledger struct {
+	t   testing.TB
+	rs  *redisserver.Server
+	key string
+}
+
+// newLedger starts the ledger's redis-server.
+func newLedger(t testing.TB) *ledger {
+	return &ledger{t: t, rs: redisserver.Start(t, redisserver.Options{}), key: "handled"}
+}
+
+// payload is the message that makes the guest record n. pad bytes follow a
+// NUL, which ends the guest's command (it reads the payload as a C string).
+func (l *ledger) payload(n, pad int) string {
+	p := fmt.Sprintf("redis2:execute:redis://%s|HINCRBY|%s|%d|1", l.rs.Addr(), l.key, n)
+	if pad > 0 {
+		p += "\x00" + strings.Repeat("x", pad)
+	}
+	return p
+}
+
+// counts reads the ledger: message number -> times handled.
+func (l *ledger) counts() map[int]int {
+	l.t.Helper()
+	h, err := l.rs.Client().HGetAll(context.Background(), l.key).Result()
+	if err != nil {
+		l.t.Fatalf("ledger: %v", err)
+	}
+	out := make(map[int]int, len(h))
+	for k, v := range h {
+		n, err1 := strconv.Atoi(k)
+		c, err2 := strconv.Atoi(v)
+		if err1 != nil || err2 != nil {
+			l.t.Fatalf("ledger: bad entry %q=%q", k, v)
+		}
+		out[n] = c
+	}
+	return out
+}
+
+// faultApp is an app whose channel "ch" runs the c-host component "rec",
+// which may reach the ledger; extra is appended to the manifest.
+func faultApp(t testing.TB, address string, l *ledger, extra string) string {
+	t.Helper()
+	return app(t, fmt.Sprintf(`spin_manifest_version = 2
+[application]
+name = "faults"
+[application.trigger.redis]
+address = %q
+[[trigger.redis]]
+channel = "ch"
+component = "rec"
+[component.rec]
+source = %q
+allowed_outbound_hosts = ["redis://%s"]
+%s`, address, guestCHost, l.rs.Addr(), extra))
+}
+
+// Outcomes of one PUBLISH, as the publisher saw it.
+const (
+	notSent   = iota
+	delivered // PUBLISH answered 1: Redis passed it to redspin's subscription
+	unheard   // PUBLISH answered 0: nobody was subscribed
+	unknown   // PUBLISH failed: Redis may or may not have run it
+)
+
+// publisher publishes numbered messages, one PUBLISH at a time, and
+// remembers each one's outcome.
+type publisher struct {
+	l      *ledger
+	client *redis.Client
+	pad    int
+
+	mu      sync.Mutex
+	outcome []int // by message number
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// newPublisher publishes to addr with its own client: no retries, one dial
+// attempt, so that while Redis is down each publish fails fast.
+func newPublisher(t testing.TB, addr string, l *ledger) *publisher {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1, DialerRetries: 1,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	t.Cleanup(func() { _ = c.Close() })
+	return &publisher{l: l, client: c}
+}
+
+// publish sends message number len(outcome) and records its outcome.
+func (p *publisher) publish() int {
+	p.mu.Lock()
+	n := len(p.outcome)
+	p.outcome = append(p.outcome, notSent)
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	r, err := p.client.Publish(ctx, "ch", p.l.payload(n, p.pad)).Result()
+	o := unknown
+	switch {
+	case err == nil && r == 1:
+		o = delivered
+	case err == nil && r == 0:
+		o = unheard
+	}
+	p.mu.Lock()
+	p.outcome[n] = o
+	p.mu.Unlock()
+	return o
+}
+
+// publishN publishes n messages back to back.
+func (p *publisher) publishN(n int) {
+	for range n {
+		p.publish()
+	}
+}
+
+// start publishes one message every every in the background, at most max,
+// until stopLoad.
+func (p *publisher) start(every time.Duration, max int) {
+	p.stop = make(chan struct{})
+	p.wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for range max {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+			p.publish()
+		}
+	})
+}
+
+func (p *publisher) stopLoad() {
+	if p.stop != nil {
+		close(p.stop)
+		p.wg.Wait()
+		p.stop = nil
+	}
+}
+
+// count returns how many messages so far had outcome o.
+func (p *publisher) count(o int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, x := range p.outcome {
+		if x == o {
+			n++
+		}
+	}
+	return n
+}
+
+// sent is the number of messages tried so far.
+func (p *publisher) sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.outcome)
+}
+
+// audit compares the ledger with the outcomes: every delivered message
+// handled exactly once except those in allowMissing (which may be missing,
+// never duplicated), no unheard message handled, an unknown one at most
+// once, nothing the publisher did not send. It returns the delivered
+// messages missing from the ledger and how many unknown ones were handled.
+func (p *publisher) audit(t testing.TB, counts map[int]int, allowMissing func(n int) bool) (missing []int, unknownHandled int) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for n, c := range counts {
+		if c != 1 {
+			t.Errorf("message %d handled %d times", n, c)
+		}
+		if n < 0 || n >= len(p.outcome) {
+			t.Errorf("ledger has message %d, never published", n)
+		}
+	}
+	for n, o := range p.outcome {
+		switch o {
+		case delivered:
+			if counts[n] == 0 {
+				missing = append(missing, n)
+				if allowMissing == nil || !allowMissing(n) {
+					t.Errorf("message %d: delivered to redspin's subscription, never handled", n)
+				}
+			}
+		case unheard:
+			if counts[n] != 0 {
+				t.Errorf("message %d: published while nobody was subscribed, yet handled", n)
+			}
+		case unknown:
+			unknownHandled += min(counts[n], 1)
+		}
+	}
+	return missing, unknownHandled
+}
+
+// settled waits until redspin has received, handled and queued nothing
+// more: the queue is empty and every received message is accounted for
+// (handled, failed, timed out or dropped), on three scrapes in a row.
+func settled(t testing.TB, admin string) metrics {
+	t.Helper()
+	var m metrics
+	waitSteady(t, "redspin settled (queue empty, every received message accounted for)", func() bool {
+		m = scrape(t, admin)
+		return m.sum(mQueueDepth) == 0 &&
+			m.sum(mReceived) == m.sum(mHandled)+m.sum(mFailed)+m.sum(mTimedOut)+m.sum(mDropped, `reason="queue_full"`)
+	})
+	return m
+}
+
+// healthz returns /healthz's status code.
+func healthz(admin string) int { code, _ := probe(admin, "/healthz"); return code }
+
+// Redis killed (-9) under load and restarted on the same port: redspin
+// stays up, /healthz is 503 while Redis is down, and every message Redis
+// passed to redspin's subscription is handled exactly once; the ones
+// published while nobody was subscribed are absent (pub/sub keeps nothing).
+func TestFaultRedisKilledUnderLoad(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	lg := newLedger(t)
+	dir := faultApp(t, rs.URL(), lg, "")
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--listen-admin", "127.0.0.1:0", "--quiet", "--max-concurrency", "4")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+
+	pub := newPublisher(t, rs.Addr(), lg)
+	pub.start(3*time.Millisecond, 20_000)
+	defer pub.stopLoad()
+	waitUntil(t, "300 messages delivered", func() bool { return pub.count(delivered) >= 300 })
+	rs.Kill()
+	waitUntil(t, "/healthz 503 while Redis is down", func() bool { return healthz(admin) == http.StatusServiceUnavailable })
+	if code, body := probe(admin, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz %d %s while reconnecting (ready stays latched)", code, body)
+	}
+	waitUntil(t, "publishes failing while Redis is down", func() bool { return pub.count(unknown) >= 5 })
+	rs.Restart()
+	p.waitStderr("reconnected to Redis and resubscribed")
+	waitUntil(t, "/healthz 200 after the restart", func() bool { return healthz(admin) == http.StatusOK })
+	before := pub.count(delivered)
+	waitUntil(t, "300 more messages delivered", func() bool { return pub.count(delivered) >= before+300 })
+	pub.stopLoad()
+
+	m := settled(t, admin)
+	counts := lg.counts()
+	_, unknownHandled := pub.audit(t, counts, nil)
+	if got, want := m.sum(mHandled), float64(len(counts)); got != want || m.sum(mReceived) != want {
+		t.Errorf("/metrics: %v received, %v handled; the ledger has %v", m.sum(mReceived), got, want)
+	}
+	if m.sum(mFailed)+m.sum(mTimedOut)+m.sum(mDropped) != 0 || m.sum(mReconnects) != 1 {
+		t.Errorf("/metrics: %v failed, %v timed out, %v dropped, %v reconnects; want 0, 0, 0, 1",
+			m.sum(mFailed), m.sum(mTimedOut), m.sum(mDropped), m.sum(mReconnects))
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+	s := exitSummary(t, p.stderr.String())
+	if s.received != len(counts) || s.handled != len(counts) || s.reconnects != 1 {
+		t.Errorf("summary %+v, ledger %d", s, len(counts))
+	}
+	t.Logf("published %d: %d delivered and handled once each, %d unheard (absent), %d failed while down (%d of them handled)",
+		pub.sent(), pub.count(delivered), pub.count(unheard), pub.count(unknown), unknownHandled)
+}
+
+// Redis paused (SIGSTOP) for longer than the health-check window (a PING
+// unanswered for 5 s): redspin notices, /healthz turns 503, and after
+// SIGCONT it resubscribes; every message delivered before the pause and
+// after the resumption is handled exactly once.
+func TestFaultRedisPaused(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	lg := newLedger(t)
+	dir := faultApp(t, rs.URL(), lg, "")
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--listen-admin", "127.0.0.1:0", "--quiet")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+	pub := newPublisher(t, rs.Addr(), lg)
+	pub.publishN(200)
+
+	pid := rs.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	begin := time.Now()
+	waitUntil(t, "/healthz 503 while Redis is paused", func() bool { return healthz(admin) == http.StatusServiceUnavailable })
+	detected := time.Since(begin)
+	p.waitStderr("no reply to PING within")
+	resume()
+	p.waitStderr("reconnected to Redis and resubscribed")
+	waitUntil(t, "/healthz 200 after SIGCONT", func() bool { return healthz(admin) == http.StatusOK })
+	pub.publishN(200)
+
+	m := settled(t, admin)
+	counts := lg.counts()
+	pub.audit(t, counts, nil)
+	if len(counts) != 400 || m.sum(mHandled) != 400 || m.sum(mReconnects) < 1 {
+		t.Errorf("ledger %d, /metrics handled %v, reconnects %v; want 400, 400, >= 1", len(counts), m.sum(mHandled), m.sum(mReconnects))
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+	t.Logf("/healthz 503 %s after SIGSTOP; 400 of 400 delivered messages handled once", detected.Round(100*time.Millisecond))
+}
+
+// CLIENT KILL TYPE pubsub three times in a row under load: redspin
+// resubscribes each time. A delivered message can be missing only if Redis
+// dropped it with the killed connection's unsent output: it must have been
+// published while that CLIENT KILL ran. The test says how many were.
+func TestFaultClientKillPubsub(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	lg := newLedger(t)
+	dir := faultApp(t, rs.URL(), lg, "")
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--listen-admin", "127.0.0.1:0", "--quiet", "--max-concurrency", "2")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+	pub := newPublisher(t, rs.Addr(), lg)
+	pub.start(3*time.Millisecond, 20_000)
+	defer pub.stopLoad()
+
+	type window struct{ from, to int } // message numbers tried during a kill
+	var kills []window
+	for i := range 3 {
+		waitUntil(t, "subscribed again", func() bool {
+			return scrape(t, admin).sum(mReconnects) == float64(i) && healthz(admin) == http.StatusOK
+		})
+		base := pub.count(delivered)
+		waitUntil(t, "100 more messages delivered", func() bool { return pub.count(delivered) >= base+100 })
+		from := pub.sent() - 1
+		n, err := rs.Client().ClientKillByFilter(ctx(t), "TYPE", "pubsub").Result()
+		if err != nil || n != 1 {
+			t.Fatalf("CLIENT KILL TYPE pubsub: %d killed, %v", n, err)
+		}
+		kills = append(kills, window{from, pub.sent()})
+	}
+	waitUntil(t, "the third resubscription", func() bool { return scrape(t, admin).sum(mReconnects) == 3 && healthz(admin) == http.StatusOK })
+	base := pub.count(delivered)
+	waitUntil(t, "100 more messages delivered", func() bool { return pub.count(delivered) >= base+100 })
+	pub.stopLoad()
+
+	m := settled(t, admin)
+	counts := lg.counts()
+	inKill := func(n int) bool {
+		for _, w := range kills {
+			if n >= w.from && n <= w.to {
+				return true
+			}
+		}
+		return false
+	}
+	missing, unknownHandled := pub.audit(t, counts, inKill)
+	if unknownHandled != 0 || pub.count(unknown) != 0 {
+		t.Errorf("%d publishes failed; the publisher's connection was never killed", pub.count(unknown))
+	}
+	if m.sum(mReconnects) != 3 || m.sum(mHandled) != float64(len(counts)) || m.sum(mReceived) != float64(len(counts)) {
+		t.Errorf("/metrics: %v reconnects, %v received, %v handled; ledger %d", m.sum(mReconnects), m.sum(mReceived), m.sum(mHandled), len(counts))
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+	t.Logf("published %d: %d delivered, %d handled once each, %d missing (dropped by Redis with a killed connection: %v), %d unheard",
+		pub.sent(), pub.count(delivered), len(counts), len(missing), missing, pub.count(unheard))
+}
+
+// A pub/sub output-buffer cut-off with a slow guest: Redis's limit for
+// pub/sub clients is set low, and a burst of large messages exceeds it, so
+// Redis disconnects redspin; the small queue of the slow guest drops what
+// it cannot hold. Every delivered message is handled or counted as dropped,
+// except those still in the output buffer Redis discarded; the test says
+// how many. Messages before the burst and after the reconnection are all
+// handled (published at a pace the guest keeps up with).
+func TestFaultOutputBufferCutOff(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	if err := rs.Client().ConfigSet(ctx(t), "client-output-buffer-limit", "pubsub 1mb 512kb 1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	lg := newLedger(t)
+	dir := faultApp(t, rs.URL(), lg, "")
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--listen-admin", "127.0.0.1:0", "--quiet", "--queue-size", "16")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+	pub := newPublisher(t, rs.Addr(), lg)
+
+	// Before: 100 small messages, one at a time after the previous one was
+	// handled, so none is dropped.
+	paced := func(n int) {
+		for range n {
+			want := scrape(t, admin).sum(mHandled) + 1
+			if pub.publish() == delivered {
+				waitUntil(t, "the message handled", func() bool { return scrape(t, admin).sum(mHandled) >= want })
+			}
+		}
+	}
+	paced(100)
+	// The burst: 64 messages of 64 KiB pipelined in one write, and a last
+	// one of 1.5 MiB, larger than the 1 MiB hard limit by itself: whatever
+	// redspin managed to read before, that one is sure to cut it off.
+	const burst, burstPad = 65, 64 << 10
+	first := pub.sent()
+	pipe := pub.client.Pipeline()
+	cmds := make([]*redis.IntCmd, burst)
+	pub.mu.Lock()
+	for i := range burst {
+		n := first + i
+		pub.outcome = append(pub.outcome, unknown)
+		pad := burstPad
+		if i == burst-1 {
+			pad = 1536 << 10
+		}
+		cmds[i] = pipe.Publish(ctx(t), "ch", lg.payload(n, pad))
+	}
+	pub.mu.Unlock()
+	_, _ = pipe.Exec(ctx(t))
+	pub.mu.Lock()
+	for i, c := range cmds {
+		if r, err := c.Result(); err == nil && r == 1 {
+			pub.outcome[first+i] = delivered
+		} else if err == nil {
+			pub.outcome[first+i] = unheard
+		}
+	}
+	pub.mu.Unlock()
+	p.waitStderr("lost connection to Redis; reconnecting")
+	p.waitStderr("reconnected to Redis and resubscribed")
+	settled(t, admin)
+	// After: 100 more, paced.
+	paced(100)
+
+	m := settled(t, admin)
+	counts := lg.counts()
+	inBurst := func(n int) bool { return n >= first && n < first+burst }
+	notHandled, _ := pub.audit(t, counts, inBurst)
+	dropped := m.sum(mDropped, `reason="queue_full"`)
+	received := m.sum(mReceived)
+	if m.sum(mHandled) != float64(len(counts)) || received != float64(len(counts))+dropped {
+		t.Errorf("/metrics: %v received, %v handled, %v dropped; ledger %d", received, m.sum(mHandled), dropped, len(counts))
+	}
+	// Delivered = handled + dropped (counted) + lost with the buffer Redis
+	// discarded; the last, oversized message of the burst is always lost.
+	lost := len(notHandled) - int(dropped)
+	if pub.count(delivered) != len(counts)+len(notHandled) || pub.count(unknown)+pub.count(unheard) != 0 ||
+		lost < 1 || notHandled[len(notHandled)-1] != first+burst-1 {
+		t.Errorf("%d delivered (%d unknown, %d unheard): %d handled + %v dropped + %d lost (not handled: %v)",
+			pub.count(delivered), pub.count(unknown), pub.count(unheard), len(counts), dropped, lost, notHandled)
+	}
+	if log, _ := os.ReadFile(filepath.Join(rs.Dir, "redis.log")); !bytes.Contains(log, []byte("overcoming of output buffer limits")) {
+		t.Errorf("redis.log has no output-buffer disconnection:\n%s", log)
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+	t.Logf("burst of %d (%d KiB each, the last 1.5 MiB): %d handled, %v dropped by the full queue (counted), %d missing (in the output buffer Redis discarded); all %d paced messages handled",
+		burst, burstPad>>10, burst-len(notHandled), dropped, lost, 200)
+}
