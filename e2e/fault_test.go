@@ -499,3 +499,55 @@ func TestFaultOutputBufferCutOff(t *testing.T) {
 	t.Logf("burst of %d (%d KiB each, the last 1.5 MiB): %d handled, %v dropped by the full queue (counted), %d missing (in the output buffer Redis discarded); all %d paced messages handled",
 		burst, burstPad>>10, burst-len(notHandled), dropped, lost, 200)
 }
+
+// SIGTERM while guests are blocked in a host call that ignores
+// cancellation (opening a FIFO nobody writes to: the open(2) waits in the
+// kernel, where neither the context nor Wasmtime's epoch reaches):
+// redspin cancels them at --shutdown-timeout, waits the 5 s grace, names
+// the handlers it abandons, and exits with status 1 within
+// --shutdown-timeout + 7 s.
+func TestFaultShutdownAbandonsBlockedHandlers(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	lg := &ledger{t: t, rs: rs, key: "handled"}
+	dir := faultApp(t, rs.URL(), lg, `files = [{ source = "pipe", destination = "/pipe" }]`+"\n")
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--listen-admin", "127.0.0.1:0", "--quiet",
+		"--max-concurrency", "2", "--handler-timeout", "0", "--shutdown-timeout", "1s")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+	pub := newPublisher(t, rs.Addr(), lg)
+	pub.publish()
+	waitUntil(t, "message 0 handled", func() bool { return scrape(t, admin).sum(mHandled) == 1 })
+	for range 2 {
+		if err := rs.Client().Publish(ctx(t), "ch", "file:/pipe").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSteady(t, "both blocked handlers in flight", func() bool {
+		m := scrape(t, admin)
+		return m.sum(mReceived) == 3 && m.sum(mQueueDepth) == 0 && m.sum(mHandled) == 1
+	})
+	begin := time.Now()
+	p.signal(syscall.SIGTERM)
+	code := p.wait(exitTimeout)
+	took := time.Since(begin)
+	const bound = 1*time.Second + 7*time.Second
+	if code != 1 || took > bound+time.Second {
+		t.Errorf("exit %d after %s; want 1 within %s (+1 s to exit)\n%s", code, took.Round(time.Millisecond), bound, p.output())
+	}
+	want := fmt.Sprintf(`handlers="component \"rec\" on %s/ch (2 messages)"`, rs.Addr())
+	if !strings.Contains(p.stderr.String(), "handlers ignored cancellation; exiting without them") ||
+		strings.Count(p.stderr.String(), want) != 2 {
+		t.Errorf("want the cancel line and the abandon line naming %s\n%s", want, p.stderr)
+	}
+	if s := exitSummary(t, p.stderr.String()); s != (summary{received: 3, handled: 1}) {
+		t.Errorf("summary %+v, want 3 received, 1 handled (2 abandoned)", s)
+	}
+	if c := lg.counts(); len(c) != 1 || c[0] != 1 {
+		t.Errorf("ledger %v", c)
+	}
+	t.Logf("exit %d %s after SIGTERM (bound %s)", code, took.Round(time.Millisecond), bound)
+}
