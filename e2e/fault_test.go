@@ -268,8 +268,14 @@ func TestFaultRedisKilledUnderLoad(t *testing.T) {
 	waitUntil(t, "300 messages delivered", func() bool { return pub.count(delivered) >= 300 })
 	rs.Kill()
 	waitUntil(t, "/healthz 503 while Redis is down", func() bool { return healthz(admin) == http.StatusServiceUnavailable })
+	if code, body := probe(admin, "/healthz"); !strings.Contains(body, `"state":"reconnecting"`) || !strings.Contains(body, `"healthy":false`) {
+		t.Errorf("/healthz %d while Redis is down: %s", code, body)
+	}
 	if code, body := probe(admin, "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz %d %s while reconnecting (ready stays latched)", code, body)
+	}
+	if m := scrape(t, admin); m.sum(mConnected) != 0 {
+		t.Errorf("%s = %v while Redis is down", mConnected, m.sum(mConnected))
 	}
 	waitUntil(t, "publishes failing while Redis is down", func() bool { return pub.count(unknown) >= 5 })
 	rs.Restart()
