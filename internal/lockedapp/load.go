@@ -223,7 +223,7 @@ func (cv *converter) content(ref ContentRef, wasm bool) (manifest.Source, error)
 		}
 		return manifest.Source{Path: p}, nil
 	case strings.HasPrefix(ref.Source, "file:"):
-		p, err := fileURLPath(ref.Source)
+		p, err := FilePath(ref.Source)
 		if err != nil {
 			return manifest.Source{}, err
 		}
@@ -279,8 +279,8 @@ func GuestPath(p string) (string, error) {
 	return "/" + strings.Join(segs, "/"), nil
 }
 
-// fileURLPath returns the local path of a file:// URI (percent-decoded).
-func fileURLPath(s string) (string, error) {
+// FilePath returns the local path of a file:// URI (percent-decoded).
+func FilePath(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "file" {
 		return "", fmt.Errorf("%w: invalid file URI %q", manifest.ErrInvalidSource, s)
