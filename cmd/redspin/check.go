@@ -24,6 +24,9 @@ each component, and every warning. It exits 0 when the app is valid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := f.options()
+			if err := c.pullRemote(cmd.Context(), &f, &opts); err != nil {
+				return err
+			}
 			opts.SkipComponents = noComponents
 			opts.Embedded = f.embedded
 			a, err := app.Load(cmd.Context(), opts)

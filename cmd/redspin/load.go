@@ -16,11 +16,15 @@ type appFlags struct {
 	runtimeConfig string
 	cacheDir      string
 	embedded      bool
+	fromRegistry  string
+	insecure      bool
 }
 
 func (f *appFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVarP(&f.from, "from", "f", "", "the application: a spin.toml file or a directory holding one (default: spin.toml, searching upward)")
+	fs.StringVarP(&f.from, "from", "f", "", "the application: a spin.toml file, a directory holding one, a Spin locked app (JSON), or an OCI reference when no such path exists (default: spin.toml, searching upward)")
+	fs.StringVar(&f.fromRegistry, "from-registry", "", "pull the application from this OCI reference (as `spin registry push` stores it)")
+	fs.BoolVarP(&f.insecure, "insecure", "k", false, "talk plain HTTP to the registry")
 	fs.StringArrayVar(&f.variables, "variable", nil, "set an application variable: KEY=VALUE, KEY=@file, @file.json or @file.toml (repeatable; last wins)")
 	fs.StringVar(&f.runtimeConfig, "runtime-config-file", os.Getenv("RUNTIME_CONFIG_FILE"), "runtime config TOML file [env: RUNTIME_CONFIG_FILE]")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache for downloaded and compiled components (default: redspin/ in the user cache dir, e.g. ~/.cache/redspin)")

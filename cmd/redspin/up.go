@@ -138,6 +138,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	c.handleSignals(cancel, finished, shutdownBound(f.shutdownTimeout))
 
 	opts := f.options()
+	if err := c.pullRemote(ctx, &f.appFlags, &opts); err != nil {
+		return err
+	}
 	opts.Env = f.env
 	opts.ComponentIDs = f.componentIDs
 	opts.Strict = true

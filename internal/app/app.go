@@ -237,7 +237,7 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, mwarn, err := manifest.Load(path)
+	m, mwarn, err := loadManifest(path, opts.CacheDir)
 	if err != nil {
 		return nil, err
 	}
@@ -434,11 +434,10 @@ func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTr
 	}
 	cacheDir := opts.CacheDir
 	if cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(d, "redspin")
-		} else {
-			cacheDir = filepath.Join(a.StateDir, "cache")
-		}
+		cacheDir = DefaultCacheDir()
+	}
+	if cacheDir == "" {
+		cacheDir = filepath.Join(a.StateDir, "cache")
 	}
 	for _, id := range a.Manifest.ComponentIDs {
 		if !used[id] {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/redspin/redspin/internal/manifest"
 )
 
 // stageFiles lays out a component's `files` in a private directory that the
@@ -29,6 +31,17 @@ func (a *App) stageFiles(c *Component) error {
 		a.stagingDir = d
 	}
 	root := filepath.Join(a.stagingDir, spec.ID)
+	if err := StageFiles(a.Manifest.Dir, spec, root); err != nil {
+		return err
+	}
+	c.Mounts = append(c.Mounts, Mount{HostDir: root, GuestDir: "/"})
+	return nil
+}
+
+// StageFiles lays out the `files` of spec (relative to the manifest
+// directory base) under root as the guest sees them, as Spin's loader copies
+// them before `spin registry push`.
+func StageFiles(base string, spec *manifest.Component, root string) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -48,7 +61,6 @@ func (a *App) stageFiles(c *Component) error {
 		}
 		return false
 	}
-	base := a.Manifest.Dir
 	for _, f := range spec.Files {
 		if f.Glob != "" {
 			matches, err := globFiles(base, f.Glob)
@@ -87,7 +99,6 @@ func (a *App) stageFiles(c *Component) error {
 			return fmt.Errorf("component %q: files {source = %q, destination = %q}: %w", spec.ID, f.Source, f.Destination, err)
 		}
 	}
-	c.Mounts = append(c.Mounts, Mount{HostDir: root, GuestDir: "/"})
 	return nil
 }
 
