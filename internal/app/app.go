@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/manifest"
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/runtimeconfig"
@@ -207,7 +208,7 @@ func (a *App) ServeEmbedded(url string) error {
 	for _, ch := range emb.Channels {
 		for _, comp := range ch.Components {
 			if !into.subscribe(ch.Name, comp) {
-				a.Warnings = append(a.Warnings, fmt.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Name, into.Display))
+				a.Warnings = append(a.Warnings, diag.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Name, into.Display))
 			}
 		}
 	}
@@ -246,7 +247,7 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 		a.Warnings = append(a.Warnings, w.String())
 	}
 	for _, t := range m.OtherTriggerTypes {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("trigger type %q is ignored: redspin runs only Redis triggers", t))
+		a.Warnings = append(a.Warnings, diag.Sprintf("trigger type %q is ignored: redspin runs only Redis triggers", t))
 	}
 
 	if opts.RuntimeConfigFile != "" {
@@ -341,7 +342,7 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 	}
 	for _, id := range only {
 		if _, ok := m.Components[id]; !ok {
-			return nil, fmt.Errorf("-c/--component-id %q: %w; valid ids: %s", id, ErrUnknownComponentID, strings.Join(m.ComponentIDs, ", "))
+			return nil, diag.Errorf("-c/--component-id %q: %w; valid ids: %s", id, ErrUnknownComponentID, strings.Join(m.ComponentIDs, ", "))
 		}
 	}
 	var out []manifest.RedisTrigger
@@ -358,7 +359,7 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 	if a.Manifest.RedisAddress != "" {
 		s, err := a.render(ctx, a.Manifest.RedisAddress)
 		if err != nil {
-			return fmt.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
+			return diag.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
 		}
 		def = s
 	}
@@ -373,26 +374,26 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 		if expr != "" {
 			s, err := a.render(ctx, expr)
 			if err != nil {
-				return fmt.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, expr, t.Component, err)
+				return diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, expr, t.Component, err)
 			}
 			addr = s
 		}
 		if addr == "" {
 			if !embedded {
-				return fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
+				return diag.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
 			}
 			addr = EmbeddedAddress
 		}
 		channel, err := a.render(ctx, t.Channel)
 		if err != nil {
-			return fmt.Errorf("trigger %q: failed to resolve redis trigger channel %q for component %q: %w", t.ID, t.Channel, t.Component, err)
+			return diag.Errorf("trigger %q: failed to resolve redis trigger channel %q for component %q: %w", t.ID, t.Channel, t.Component, err)
 		}
 		if channel == "" {
-			return fmt.Errorf("trigger %q: channel resolves to an empty string", t.ID)
+			return diag.Errorf("trigger %q: channel resolves to an empty string", t.ID)
 		}
 		u, err := redisurl.Parse(addr)
 		if err != nil {
-			return fmt.Errorf("trigger %q: address: %w", t.ID, err)
+			return diag.Errorf("trigger %q: address: %w", t.ID, err)
 		}
 		srv := byServer[addr]
 		if srv == nil {
@@ -404,7 +405,7 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 			order = append(order, addr)
 		}
 		if !srv.subscribe(channel, t.Component) {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("trigger %q: component %q is already subscribed to channel %q on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel, srv.Display))
+			a.Warnings = append(a.Warnings, diag.Sprintf("trigger %q: component %q is already subscribed to channel %q on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel, srv.Display))
 		}
 	}
 	for _, addr := range order {
@@ -448,7 +449,7 @@ func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTr
 		// Without Strict, the manifest's own warning (with its position) is
 		// the only one.
 		if spec.HasDependencies && opts.Strict {
-			return fmt.Errorf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
+			return diag.Errorf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
 		}
 		c := &Component{Spec: spec, Env: map[string]string{}}
 		for k, v := range spec.Environment {
@@ -477,7 +478,7 @@ func parseEnv(args []string) (map[string]string, error) {
 	for _, kv := range args {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("-e/--env %q: expected KEY=VALUE", kv)
+			return nil, diag.Errorf("-e/--env %q: expected KEY=VALUE", kv)
 		}
 		out[k] = v
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // stageFiles lays out a component's `files` in a private directory that the
@@ -24,7 +26,7 @@ func (a *App) stageFiles(c *Component) error {
 	if a.stagingDir == "" {
 		d, err := os.MkdirTemp("", "redspin-files-")
 		if err != nil {
-			return fmt.Errorf("component %q: files: %w", spec.ID, err)
+			return diag.Errorf("component %q: files: %w", spec.ID, err)
 		}
 		a.stagingDir = d
 	}
@@ -36,7 +38,7 @@ func (a *App) stageFiles(c *Component) error {
 	for _, g := range spec.ExcludeFiles {
 		re, err := globRegexp(g)
 		if err != nil {
-			return fmt.Errorf("component %q: exclude_files %q: %w", spec.ID, g, err)
+			return diag.Errorf("component %q: exclude_files %q: %w", spec.ID, g, err)
 		}
 		excludes = append(excludes, re)
 	}
@@ -53,14 +55,14 @@ func (a *App) stageFiles(c *Component) error {
 		if f.Glob != "" {
 			matches, err := globFiles(base, f.Glob)
 			if err != nil {
-				return fmt.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
+				return diag.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
 			}
 			for _, rel := range matches {
 				if excluded(rel) {
 					continue
 				}
 				if err := place(filepath.Join(base, filepath.FromSlash(rel)), filepath.Join(root, filepath.FromSlash(rel))); err != nil {
-					return fmt.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
+					return diag.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
 				}
 			}
 			continue
@@ -84,7 +86,7 @@ func (a *App) stageFiles(c *Component) error {
 			return place(p, filepath.Join(dst, rel))
 		})
 		if err != nil {
-			return fmt.Errorf("component %q: files {source = %q, destination = %q}: %w", spec.ID, f.Source, f.Destination, err)
+			return diag.Errorf("component %q: files {source = %q, destination = %q}: %w", spec.ID, f.Source, f.Destination, err)
 		}
 	}
 	c.Mounts = append(c.Mounts, Mount{HostDir: root, GuestDir: "/"})

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // DefaultPort is the port used when a TCP URL names none.
@@ -161,9 +163,9 @@ type parser struct {
 // fail builds the error; reason must not hold parts of the input unless
 // they went through show.
 func (p *parser) fail(format string, args ...any) error {
-	reason := fmt.Sprintf(format, args...)
+	reason := diag.Sprintf(format, args...)
 	if p.safe {
-		return fmt.Errorf("%w %q: %s", ErrInvalid, p.raw, reason)
+		return diag.Errorf("%w %q: %s", ErrInvalid, p.raw, reason)
 	}
 	return fmt.Errorf("%w (shown without the URL, which holds credentials): %s", ErrInvalid, reason)
 }
@@ -171,7 +173,7 @@ func (p *parser) fail(format string, args ...any) error {
 // show quotes part of the input when the input holds no credentials.
 func (p *parser) show(s string) string {
 	if p.safe {
-		return strconv.Quote(s)
+		return diag.Quote(s)
 	}
 	return "(hidden)"
 }

@@ -10,8 +10,9 @@ package template
 
 import (
 	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // ErrUnmatched is returned by [Parse] for a `{{` that has no closing `}}`.
@@ -116,7 +117,7 @@ func (t Template) Render(lookup func(name string) (string, error)) (string, erro
 		}
 		v, err := lookup(p.Var)
 		if err != nil {
-			return "", fmt.Errorf("variable %q: %w", p.Var, err)
+			return "", diag.Errorf("variable %q: %w", p.Var, err)
 		}
 		b.WriteString(v)
 	}
