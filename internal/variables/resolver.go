@@ -113,9 +113,11 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (string, error) {
 }
 
 // ResolveTemplate renders t, resolving each `{{ name }}` with
-// [Resolver.Resolve]. The error is the first Resolve error.
-func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (string, error) {
+// [Resolver.Resolve]. The result is secret when a variable declared
+// `secret = true` went into it. The error is the first Resolve error.
+func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (template.Text, error) {
 	var b strings.Builder
+	out := template.Text{Source: t.String()}
 	for _, p := range t.Parts() {
 		if !p.IsVar {
 			b.WriteString(p.Literal)
@@ -123,11 +125,13 @@ func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (st
 		}
 		v, err := r.Resolve(ctx, p.Var)
 		if err != nil {
-			return "", err
+			return template.Text{}, err
 		}
+		out.Secret = out.Secret || r.IsSecret(p.Var)
 		b.WriteString(v)
 	}
-	return b.String(), nil
+	out.Value = b.String()
+	return out, nil
 }
 
 // CheckRequired checks at startup that every required variable (declared
