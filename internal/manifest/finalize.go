@@ -228,9 +228,12 @@ func checkHostEntry(mod *model, h string) error {
 		return nil
 	}
 	errNoDefault := errors.New("no default")
+	secret := false
 	resolved, err := t.Render(func(name string) (string, error) {
-		if d := mod.variables[name].Default; d != nil {
-			return *d, nil
+		v := mod.variables[name]
+		secret = secret || v.Secret
+		if v.Default != nil {
+			return *v.Default, nil
 		}
 		return "", errNoDefault
 	})
@@ -238,6 +241,11 @@ func checkHostEntry(mod *model, h string) error {
 		return nil
 	}
 	if err := checkAllowedHost(resolved); err != nil {
+		if secret {
+			// The value, and so the reason, would show the secret default.
+			return errf(ErrInvalidAllowedHost,
+				"allowed_outbound_hosts entry %q: using default variable value(s) with template %q results in invalid config (not shown: a secret variable went into it)", h, h)
+		}
 		return wrapf(ErrInvalidAllowedHost, err,
 			"allowed_outbound_hosts entry %q: using default variable value(s) with template %q results in invalid config %q", h, h, resolved)
 	}

@@ -274,6 +274,10 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 			warnings = append(warnings, l.warn("key_value_store."+label,
 				diag.Sprintf("[key_value_store.%s]: type %q is not supported by redspin; a component that opens store %q will fail", label, s.Type, label)))
 		}
+		if u, err := redisurl.Parse(s.URL); s.Type == StoreRedis && err == nil && len(u.Ignored) > 0 {
+			warnings = append(warnings, l.warn("key_value_store."+label+".url",
+				"[key_value_store."+label+"] url: "+redisurl.IgnoredMessage(u.Ignored)))
+		}
 		cfg.KeyValueStores[label] = s
 	}
 
