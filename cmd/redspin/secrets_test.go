@@ -111,6 +111,14 @@ channel = "ch-{{ tok }}"`, "")
 		t.Fatal(err)
 	}
 	waitFor(t, "the component's output", func() bool { return strings.Contains(errOut.String(), "Got message: hi\n") })
+	// publish finds the server through the app and names it by its
+	// Display; the channel is the one given on the command line.
+	t.Setenv("SPIN_VARIABLE_ADDR", mr.Addr())
+	code, pubOut, pubErr := runCLI(t, context.Background(), "", "publish", "-f", dir, "ch-TOPSECRET", "again")
+	if code != exitOK || pubOut != "Published 5 bytes to {{ addr }}/ch-TOPSECRET: 1 subscriber\n" {
+		t.Errorf("publish: exit %d\nstdout:\n%s\nstderr:\n%s", code, pubOut, pubErr)
+	}
+	waitFor(t, "the second message", func() bool { return strings.Contains(errOut.String(), "Got message: again\n") })
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
