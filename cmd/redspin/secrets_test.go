@@ -10,25 +10,27 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// secretApp is a manifest with a secret variable tok (TOPSECRET); the
+// secretApp is a manifest with secret variables tok (TOPSECRET), host and
+// addr, and one Redis trigger for component hello. extra follows the
+// [variables] (more variables, or a table such as the default address); the
 // trigger and component fields are the test's.
-func secretApp(t *testing.T, app, trigger, component string) string {
+func secretApp(t *testing.T, extra, trigger, component string) string {
 	t.Helper()
 	return writeManifest(t, fmt.Sprintf(`spin_manifest_version = 2
 [application]
 name = "secrets"
-%s
 [variables]
 tok = { default = "TOPSECRET", secret = true }
 host = { default = "redis://ok.example:6379", secret = true }
 addr = { default = "127.0.0.1:1", secret = true }
+%s
 [[trigger.redis]]
 component = "hello"
 %s
 [component.hello]
 source = %q
 %s
-`, app, trigger, mustAbs(t, "../../examples/hello-redis/hello.wasm"), component))
+`, extra, trigger, mustAbs(t, "../../examples/hello-redis/hello.wasm"), component))
 }
 
 // noSecret fails the test when TOPSECRET appears in the output.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,21 +11,8 @@ import (
 // turns it into a warning and shows what uses it as its template (issue 10,
 // defect 6).
 func TestCheckUnresolvedVariable(t *testing.T) {
-	dir := writeManifest(t, fmt.Sprintf(`spin_manifest_version = 2
-[application]
-name = "lint"
-[variables]
-redis_address = { required = true, secret = true }
-redis_channel = { required = true }
-api_host = { required = true }
-[[trigger.redis]]
-address = "{{ redis_address }}"
-channel = "{{ redis_channel }}"
-component = "hello"
-[component.hello]
-source = %q
-allowed_outbound_hosts = ["redis://{{ api_host }}:6379"]
-`, mustAbs(t, "../../examples/hello-redis/hello.wasm")))
+	dir := secretApp(t, "redis_address = { required = true, secret = true }\nredis_channel = { required = true }\napi_host = { required = true }",
+		"address = \"{{ redis_address }}\"\nchannel = \"{{ redis_channel }}\"", `allowed_outbound_hosts = ["redis://{{ api_host }}:6379"]`)
 	env := func(t *testing.T) {
 		for _, k := range []string{"SPIN_VARIABLE_REDIS_ADDRESS", "SPIN_VARIABLE_REDIS_CHANNEL", "SPIN_VARIABLE_API_HOST"} {
 			t.Setenv(k, "")
@@ -73,20 +59,8 @@ allowed_outbound_hosts = ["redis://{{ api_host }}:6379"]
 // address is named once, in `check` and in `up`, never with its value
 // (issue 10, defect 7).
 func TestUnknownURLParamsWarned(t *testing.T) {
-	dir := writeManifest(t, fmt.Sprintf(`spin_manifest_version = 2
-[application]
-name = "params"
-[application.trigger.redis]
-address = "redis://127.0.0.1:1?password=hunter2&foo=bar"
-[[trigger.redis]]
-channel = "a"
-component = "hello"
-[[trigger.redis]]
-channel = "b"
-component = "hello"
-[component.hello]
-source = %q
-`, mustAbs(t, "../../examples/hello-redis/hello.wasm")))
+	dir := secretApp(t, "[application.trigger.redis]\naddress = \"redis://127.0.0.1:1?password=hunter2&foo=bar\"",
+		"channel = \"a\"\n[[trigger.redis]]\ncomponent = \"hello\"\nchannel = \"b\"", "")
 	const want = `Warning: Redis server 127.0.0.1:1: ignoring unknown query parameter(s) "foo", "password": redspin reads only protocol (and db, user, pass for unix sockets)`
 	for _, args := range [][]string{{"check", "--no-components"}, {"up"}} {
 		code, out, errOut := runCLI(t, context.Background(), "", append(args, "-f", dir, "--cache-dir", t.TempDir())...)
