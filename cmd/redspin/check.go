@@ -13,14 +13,21 @@ import (
 
 func (c *cli) checkCommand() *cobra.Command {
 	var f appFlags
-	var noComponents bool
+	var noComponents, allowUnresolved bool
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Load and validate an app, and print what `up` would run",
 		Long: `check loads spin.toml, the runtime config and the variables exactly as ` + "`up`" + ` does,
 compiles each component a Redis trigger runs, and prints every Redis server
-(never its password) with its channels and components, the shape and export of
-each component, and every warning. It exits 0 when the app is valid.`,
+(never its password, nor anything a secret variable supplies) with its channels
+and components, the shape and export of each component, and every warning.
+
+It exits 0 when the app is valid and 1 otherwise. A required variable that no
+provider resolves (--variable, SPIN_VARIABLE_<NAME>, the runtime config) makes
+the app invalid, as it stops ` + "`up`" + `; with --allow-unresolved it is only a
+warning and whatever uses it is shown as its template, so that CI can validate
+a manifest without its secrets. Components with ` + "`dependencies`" + ` are a
+warning here (` + "`up`" + ` refuses them).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := f.options()
@@ -29,6 +36,8 @@ each component, and every warning. It exits 0 when the app is valid.`,
 			}
 			opts.SkipComponents = noComponents
 			opts.Embedded = f.embedded
+			opts.AllowUnresolved = allowUnresolved
+			opts.AllowDependencies = true
 			a, err := app.Load(cmd.Context(), opts)
 			defer a.Close()
 			if errors.Is(err, app.ErrNoRedisTriggers) {
@@ -47,7 +56,7 @@ each component, and every warning. It exits 0 when the app is valid.`,
 					fmt.Fprintf(c.stdout, "Redis %s:\n", s.Display)
 				}
 				for _, ch := range s.Channels {
-					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Name, strings.Join(ch.Components, ","))
+					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Display, strings.Join(ch.Components, ","))
 				}
 			}
 			if !noComponents {
@@ -81,6 +90,7 @@ each component, and every warning. It exits 0 when the app is valid.`,
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&noComponents, "no-components", false, "validate the manifest only: do not read, download or compile Wasm sources")
+	cmd.Flags().BoolVar(&allowUnresolved, "allow-unresolved", false, "warn about required variables that no provider resolves instead of failing (validate a manifest without its secrets)")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,9 +40,9 @@ It prints how many subscribers received the message, and warns when none did.`,
 			if err != nil {
 				return err
 			}
-			hint := ""
+			hint, display := "", ""
 			if address == "" {
-				address, hint, err = defaultAddress(cmd.Context(), from, args[0])
+				address, display, hint, err = defaultAddress(cmd.Context(), from, args[0])
 				if err != nil {
 					return err
 				}
@@ -50,11 +51,12 @@ It prints how many subscribers received the message, and warns when none did.`,
 			if err != nil {
 				return usageError{fmt.Errorf("-a/--address: %w", err)}
 			}
+			display = cmp.Or(display, u.Display())
 			n, err := publishTo(cmd.Context(), u.Options(), args[0], payload)
 			if err != nil {
-				return fmt.Errorf("publish to %s%s: %w", u.Display(), hint, err)
+				return fmt.Errorf("publish to %s%s: %w", display, hint, err)
 			}
-			where := u.Display() + "/" + args[0]
+			where := display + "/" + args[0]
 			switch n {
 			case 0:
 				c.logger.Warn("published, but nobody is subscribed to the channel on that server: the message is lost", "to", where)
@@ -100,12 +102,14 @@ func readMessage(stdin io.Reader, args []string, raw bool) ([]byte, error) {
 // defaultAddress finds the address to publish to when -a is not given: the
 // address of the trigger that subscribes channel, when it has one; else the
 // embedded Redis URL a running `up` wrote; else the app's first address.
-// hint says where an embedded URL came from, for errors.
-func defaultAddress(ctx context.Context, from, channel string) (address, hint string, err error) {
+// display is the app's Display for it (which hides what secret variables
+// supplied), "" for the embedded URL. hint says where an embedded URL came
+// from, for errors.
+func defaultAddress(ctx context.Context, from, channel string) (address, display, hint string, err error) {
 	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, Embedded: true})
 	defer a.Close()
 	if err != nil {
-		return "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
+		return "", "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
 	}
 	// An explicit server that subscribes the channel wins over the embedded
 	// one (both may), which wins over any other explicit server.
@@ -115,23 +119,23 @@ func defaultAddress(ctx context.Context, from, channel string) (address, hint st
 			continue
 		}
 		if !s.Embedded {
-			return s.Address, "", nil
+			return s.Address, s.Display, "", nil
 		}
 		subscribed = true
 	}
 	if a.HasEmbedded() && a.StateDir != "" {
 		if u, err := embedredis.ReadURL(a.StateDir); err == nil {
-			return u, " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
+			return u, "", " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
 		}
 	}
 	if !subscribed {
 		for _, s := range a.Servers {
 			if !s.Embedded {
-				return s.Address, "", nil
+				return s.Address, s.Display, "", nil
 			}
 		}
 	}
-	return "", "", errors.New("no -a/--address given, the app has no address for this channel, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
+	return "", "", "", errors.New("no -a/--address given, the app has no address for this channel, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
 }
 
 // publishTo publishes payload once and returns how many subscribers

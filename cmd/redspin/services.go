@@ -10,9 +10,9 @@ import (
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
-	"github.com/redspin/redspin/internal/template"
 )
 
 // spinServices builds the Spin host interfaces (outbound Redis, variables,
@@ -28,22 +28,15 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger) (map[str
 		return nil, nil, err
 	}
 	resolve := func(ctx context.Context, expr string) (string, error) {
-		t, err := template.Parse(expr)
-		if err != nil {
-			return "", err
-		}
-		return a.Resolver.ResolveTemplate(ctx, t)
+		t, err := a.Render(ctx, expr)
+		return t.Value, err
 	}
 	out := map[string]host.Imports{}
 	for _, c := range a.Components {
-		hosts := make([]string, 0, len(c.Spec.AllowedOutboundHosts))
-		for _, h := range c.Spec.AllowedOutboundHosts {
-			r, err := resolve(ctx, h)
-			if err != nil {
-				kvm.Close()
-				return nil, nil, fmt.Errorf("component %q: allowed_outbound_hosts %q: %w", c.ID(), h, err)
-			}
-			hosts = append(hosts, r)
+		hosts, err := allowedHosts(c)
+		if err != nil {
+			kvm.Close()
+			return nil, nil, err
 		}
 		svc, err := spinwasm.NewServices(spinwasm.ComponentConfig{
 			ID:                   c.ID(),
@@ -61,6 +54,23 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger) (map[str
 		out[c.ID()] = svc
 	}
 	return out, kvm, nil
+}
+
+// allowedHosts returns the component's rendered allowed_outbound_hosts. An
+// entry that a secret variable went into is checked here, alone, so that an
+// error names its template and never its value; the others are checked, with
+// their values quoted, when the services are built.
+func allowedHosts(c *app.Component) ([]string, error) {
+	hosts := make([]string, 0, len(c.AllowedOutboundHosts))
+	for _, h := range c.AllowedOutboundHosts {
+		if h.Secret {
+			if _, err := allowedhosts.Parse([]string{h.Value}); err != nil {
+				return nil, fmt.Errorf("component %q: allowed_outbound_hosts entry %s is not a valid host (its value comes from a secret variable, so it is not shown): want <scheme>://<host>[:<port>], e.g. \"redis://cache.example:6379\"", c.ID(), h.Quote())
+			}
+		}
+		hosts = append(hosts, h.Value)
+	}
+	return hosts, nil
 }
 
 // announceKeyValue prints Spin's line about the default store when some

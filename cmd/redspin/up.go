@@ -143,7 +143,6 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	}
 	opts.Env = f.env
 	opts.ComponentIDs = f.componentIDs
-	opts.Strict = true
 	if cmd.Flags().Changed("state-dir") {
 		opts.StateDir = &f.stateDir
 	}
@@ -259,7 +258,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
 		for _, ch := range s.Channels {
-			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Components: ch.Components})
+			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Display: ch.Display, Components: ch.Components})
 		}
 		cfg.Servers = append(cfg.Servers, srv)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/manifest"
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/runtimeconfig"
@@ -52,9 +53,16 @@ type Options struct {
 	CacheDir string
 	// SkipComponents skips reading and downloading Wasm sources (check --no-components).
 	SkipComponents bool
-	// Strict turns unresolved required variables and components with
-	// dependencies into errors (up); otherwise they are warnings (check).
-	Strict bool
+	// AllowUnresolved makes a variable that no provider resolves a warning
+	// instead of an error (check --allow-unresolved, for linting a manifest
+	// without its secrets): a trigger address or channel, or an
+	// allowed_outbound_hosts entry, that uses one is then kept unresolved
+	// and shown as its template. false (the zero value) = error, as `up` needs.
+	AllowUnresolved bool
+	// AllowDependencies makes a component with `dependencies` a warning
+	// (the manifest's own, with its position) instead of an error (check);
+	// false (the zero value) = error, as `up` needs.
+	AllowDependencies bool
 	// Getenv reads the process environment (SPIN_VARIABLE_*); nil means os.Getenv.
 	Getenv func(string) string
 	// Cwd is the working directory for .env and relative display paths; "" means os.Getwd.
@@ -92,9 +100,13 @@ type Server struct {
 	// Address is the resolved address as written; it may hold credentials,
 	// so it is never printed.
 	Address string
-	// URL is the parsed address.
+	// URL is the parsed address; nil when the address is unresolved
+	// (Options.AllowUnresolved).
 	URL *redisurl.URL
 	// Display is host:port or the socket path; it never holds credentials.
+	// When a secret variable went into the address, it is taken from the
+	// address template instead (see addressDisplay), so it never holds a
+	// secret either.
 	Display string
 	// Channels are sorted by name.
 	Channels []Channel
@@ -106,10 +118,10 @@ type Server struct {
 
 // subscribe adds component to channel on s, unless it is there already
 // (then it reports false).
-func (s *Server) subscribe(channel, component string) bool {
-	i := slices.IndexFunc(s.Channels, func(c Channel) bool { return c.Name == channel })
+func (s *Server) subscribe(channel Channel, component string) bool {
+	i := slices.IndexFunc(s.Channels, func(c Channel) bool { return c.Name == channel.Name })
 	if i < 0 {
-		s.Channels = append(s.Channels, Channel{Name: channel})
+		s.Channels = append(s.Channels, Channel{Name: channel.Name, Display: channel.Display})
 		i = len(s.Channels) - 1
 	}
 	if slices.Contains(s.Channels[i].Components, component) {
@@ -125,7 +137,12 @@ const EmbeddedAddress = "redis://embedded.invalid:6379"
 
 // Channel is one subscribed channel and the components each message runs.
 type Channel struct {
-	Name       string
+	// Name is the resolved channel name.
+	Name string
+	// Display is what output, logs and metrics show for the channel: Name,
+	// or its template when a secret variable went into it.
+	Display string
+	// Components run for each message, in manifest order.
 	Components []string
 }
 
@@ -139,6 +156,11 @@ type Component struct {
 	Env map[string]string
 	// Mounts are the read-only directories the guest sees.
 	Mounts []Mount
+	// AllowedOutboundHosts are the manifest's allowed_outbound_hosts with
+	// their templates rendered; an entry that uses a secret variable is
+	// secret as a whole (messages show it with [template.Text.Quote]).
+	// Entries left unresolved (Options.AllowUnresolved) are not listed.
+	AllowedOutboundHosts []template.Text
 }
 
 // ID returns the component ID.
@@ -206,8 +228,8 @@ func (a *App) ServeEmbedded(url string) error {
 	into := &a.Servers[j]
 	for _, ch := range emb.Channels {
 		for _, comp := range ch.Components {
-			if !into.subscribe(ch.Name, comp) {
-				a.Warnings = append(a.Warnings, fmt.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Name, into.Display))
+			if !into.subscribe(ch, comp) {
+				a.Warnings = append(a.Warnings, diag.Sprintf("component %q is subscribed to channel %q on %s both explicitly and through the embedded Redis; it runs once per message", comp, ch.Display, into.Display))
 			}
 		}
 	}
@@ -246,7 +268,7 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 		a.Warnings = append(a.Warnings, w.String())
 	}
 	for _, t := range m.OtherTriggerTypes {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("trigger type %q is ignored: redspin runs only Redis triggers", t))
+		a.Warnings = append(a.Warnings, diag.Sprintf("trigger type %q is ignored: redspin runs only Redis triggers", t))
 	}
 
 	if opts.RuntimeConfigFile != "" {
@@ -283,11 +305,11 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if len(triggers) == 0 {
 		return a, ErrNoRedisTriggers
 	}
-	if err := a.resolveServers(ctx, triggers, opts.Embedded); err != nil {
+	if err := a.resolveServers(ctx, triggers, opts); err != nil {
 		return a, err
 	}
 	if err := a.Resolver.CheckRequired(ctx); err != nil {
-		if opts.Strict {
+		if !opts.AllowUnresolved || !unresolved(err) {
 			return a, err
 		}
 		a.Warnings = append(a.Warnings, err.Error()+" (redspin up will refuse to start)")
@@ -341,7 +363,7 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 	}
 	for _, id := range only {
 		if _, ok := m.Components[id]; !ok {
-			return nil, fmt.Errorf("-c/--component-id %q: %w; valid ids: %s", id, ErrUnknownComponentID, strings.Join(m.ComponentIDs, ", "))
+			return nil, diag.Errorf("-c/--component-id %q: %w; valid ids: %s", id, ErrUnknownComponentID, strings.Join(m.ComponentIDs, ", "))
 		}
 	}
 	var out []manifest.RedisTrigger
@@ -353,58 +375,40 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 	return out, nil
 }
 
-func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, embedded bool) error {
-	def := ""
+func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, opts Options) error {
+	var def template.Text
 	if a.Manifest.RedisAddress != "" {
-		s, err := a.render(ctx, a.Manifest.RedisAddress)
-		if err != nil {
-			return fmt.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
+		t, err := a.Render(ctx, a.Manifest.RedisAddress)
+		switch {
+		case err != nil && opts.AllowUnresolved && unresolved(err):
+			t = template.Text{Source: a.Manifest.RedisAddress}
+		case err != nil:
+			return diag.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
 		}
-		def = s
+		def = t
 	}
 	byServer := map[string]*Server{}
 	var order []string
 	for _, t := range triggers {
-		expr := t.Address
-		if expr == "" {
-			expr = def
-		}
-		addr := ""
-		if expr != "" {
-			s, err := a.render(ctx, expr)
-			if err != nil {
-				return fmt.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, expr, t.Component, err)
-			}
-			addr = s
-		}
-		if addr == "" {
-			if !embedded {
-				return fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
-			}
-			addr = EmbeddedAddress
-		}
-		channel, err := a.render(ctx, t.Channel)
+		srv, err := a.triggerServer(ctx, t, def, opts, byServer)
 		if err != nil {
-			return fmt.Errorf("trigger %q: failed to resolve redis trigger channel %q for component %q: %w", t.ID, t.Channel, t.Component, err)
+			return err
 		}
-		if channel == "" {
-			return fmt.Errorf("trigger %q: channel resolves to an empty string", t.ID)
+		if _, seen := byServer[srv.Address]; !seen {
+			byServer[srv.Address] = srv
+			order = append(order, srv.Address)
 		}
-		u, err := redisurl.Parse(addr)
-		if err != nil {
-			return fmt.Errorf("trigger %q: address: %w", t.ID, err)
+		channel, err := a.Render(ctx, t.Channel)
+		switch {
+		case err != nil && opts.AllowUnresolved && unresolved(err):
+			channel = template.Text{Value: t.Channel, Source: t.Channel}
+		case err != nil:
+			return diag.Errorf("trigger %q: failed to resolve redis trigger channel %q for component %q: %w", t.ID, t.Channel, t.Component, err)
+		case channel.Value == "":
+			return diag.Errorf("trigger %q: channel %q resolves to an empty string", t.ID, t.Channel)
 		}
-		srv := byServer[addr]
-		if srv == nil {
-			srv = &Server{Address: addr, URL: u, Display: u.Display()}
-			if addr == EmbeddedAddress {
-				srv.Embedded, srv.Display = true, "embedded"
-			}
-			byServer[addr] = srv
-			order = append(order, addr)
-		}
-		if !srv.subscribe(channel, t.Component) {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("trigger %q: component %q is already subscribed to channel %q on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel, srv.Display))
+		if !srv.subscribe(Channel{Name: channel.Value, Display: channel.Shown()}, t.Component) {
+			a.Warnings = append(a.Warnings, diag.Sprintf("trigger %q: component %q is already subscribed to channel %s on %s; it runs once per message (Spin would run it twice)", t.ID, t.Component, channel.Quote(), srv.Display))
 		}
 	}
 	for _, addr := range order {
@@ -415,10 +419,137 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 	return nil
 }
 
-func (a *App) render(ctx context.Context, expr string) (string, error) {
+// triggerServer resolves the address of trigger t (its own, else def, the
+// default address, which Spin renders a second time) and returns its server
+// from byServer, or a new one, which the caller records. A new server whose
+// URL has query parameters redspin ignores adds a warning naming them.
+func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def template.Text, opts Options, byServer map[string]*Server) (*Server, error) {
+	var addr template.Text
+	switch {
+	case t.Address != "":
+		r, err := a.Render(ctx, t.Address)
+		if err != nil && opts.AllowUnresolved && unresolved(err) {
+			return unresolvedServer(t.Address, byServer), nil
+		}
+		if err != nil {
+			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, t.Address, t.Component, err)
+		}
+		addr = r
+	case def.Source != "" && def.Value == "":
+		return unresolvedServer(def.Source, byServer), nil
+	case def.Value != "":
+		r, err := a.Render(ctx, def.Value)
+		if err != nil && def.Secret {
+			// The template is part of the secret value: show neither.
+			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger default address %q a second time for component %q: its value holds a template that does not resolve", t.ID, def.Source, t.Component)
+		}
+		if err != nil {
+			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, def.Value, t.Component, err)
+		}
+		addr = template.Text{Value: r.Value, Source: def.Source, Secret: def.Secret || r.Secret}
+	}
+	if addr.Value == "" {
+		if !opts.Embedded {
+			return nil, fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
+		}
+		addr = template.Text{Value: EmbeddedAddress, Source: EmbeddedAddress}
+	}
+	if srv := byServer[addr.Value]; srv != nil {
+		return srv, nil
+	}
+	var u *redisurl.URL
+	var err error
+	if addr.Secret {
+		u, err = redisurl.ParseSecret(addr.Value, addr.Source)
+	} else {
+		u, err = redisurl.Parse(addr.Value)
+	}
+	if err != nil {
+		return nil, diag.Errorf("trigger %q: address: %w", t.ID, err)
+	}
+	srv := &Server{Address: addr.Value, URL: u, Display: u.Display()}
+	switch {
+	case addr.Value == EmbeddedAddress:
+		srv.Embedded, srv.Display = true, "embedded"
+	case addr.Secret:
+		srv.Display = addressDisplay(addr.Source)
+	}
+	if len(u.Ignored) > 0 {
+		a.Warnings = append(a.Warnings, "Redis server "+srv.Display+": "+ignoredMessage(u.Ignored, addr))
+	}
+	return srv, nil
+}
+
+// unresolvedServer returns the server for an address template that could
+// not be resolved (Options.AllowUnresolved), keyed by the template.
+func unresolvedServer(source string, byServer map[string]*Server) *Server {
+	key := "unresolved:" + source
+	if srv := byServer[key]; srv != nil {
+		return srv
+	}
+	return &Server{Address: key, Display: addressDisplay(source) + " (unresolved)"}
+}
+
+// ignoredMessage is the warning about ignored URL query parameters. For a
+// secret address it names only the parameters written in its template: the
+// others come from the secret value.
+func ignoredMessage(names []string, addr template.Text) string {
+	if !addr.Secret {
+		return redisurl.IgnoredMessage(names)
+	}
+	var shown []string
+	for _, n := range names {
+		if strings.Contains(addr.Source, n+"=") {
+			shown = append(shown, n)
+		}
+	}
+	if len(shown) == len(names) {
+		return redisurl.IgnoredMessage(names)
+	}
+	hidden := fmt.Sprintf("%d unknown query parameter(s) that a secret variable supplies (not named)", len(names)-len(shown))
+	if len(shown) == 0 {
+		return "ignoring " + hidden + ": redspin reads only protocol (and db, user, pass for unix sockets)"
+	}
+	return redisurl.IgnoredMessage(shown) + "; also " + hidden
+}
+
+// addressDisplay is what output shows for a server whose address a secret
+// variable went into: the address template cut down as [redisurl.URL.Display]
+// cuts a URL, to host:port or the socket path, so that neither credentials
+// nor the query are shown: "redis://:{{ pw }}@cache:6379/1?x=y" shows as
+// "cache:6379" and "{{ url }}" as "{{ url }}".
+func addressDisplay(source string) string {
+	s := source
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.Index(s, "/"); i > 0 {
+		s = s[:i] // the database number
+	}
+	if s == "" {
+		return "(address hidden)"
+	}
+	return s
+}
+
+// unresolved reports whether err is a variable that no provider resolves.
+func unresolved(err error) bool {
+	return errors.Is(err, variables.ErrRequired) || errors.Is(err, variables.ErrUndeclared)
+}
+
+// Render resolves a template with the app's providers, as Load resolves
+// trigger addresses and channels; the result knows whether a secret
+// variable went into it.
+func (a *App) Render(ctx context.Context, expr string) (template.Text, error) {
 	t, err := template.Parse(expr)
 	if err != nil {
-		return "", err
+		return template.Text{}, err
 	}
 	return a.Resolver.ResolveTemplate(ctx, t)
 }
@@ -444,10 +575,10 @@ func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTr
 			continue
 		}
 		spec := a.Manifest.Components[id]
-		// Without Strict, the manifest's own warning (with its position) is
-		// the only one.
-		if spec.HasDependencies && opts.Strict {
-			return fmt.Errorf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
+		// With AllowDependencies, the manifest's own warning (with its
+		// position) is the only one.
+		if spec.HasDependencies && !opts.AllowDependencies {
+			return diag.Errorf("component %q has `dependencies`: redspin does not compose components yet, so its dependency imports would trap", id)
 		}
 		c := &Component{Spec: spec, Env: map[string]string{}}
 		for k, v := range spec.Environment {
@@ -455,6 +586,17 @@ func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTr
 		}
 		for k, v := range overrides {
 			c.Env[k] = v
+		}
+		for _, h := range spec.AllowedOutboundHosts {
+			r, err := a.Render(ctx, h)
+			if err != nil && opts.AllowUnresolved && unresolved(err) {
+				a.Warnings = append(a.Warnings, diag.Sprintf("component %q: allowed_outbound_hosts entry %q is left out: %v", id, h, err))
+				continue
+			}
+			if err != nil {
+				return diag.Errorf("component %q: allowed_outbound_hosts entry %q: %w", id, h, err)
+			}
+			c.AllowedOutboundHosts = append(c.AllowedOutboundHosts, r)
 		}
 		if !opts.SkipComponents {
 			p, err := manifest.FetchSource(ctx, a.Manifest, spec, filepath.Join(cacheDir, "sources"))
@@ -476,7 +618,7 @@ func parseEnv(args []string) (map[string]string, error) {
 	for _, kv := range args {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("-e/--env %q: expected KEY=VALUE", kv)
+			return nil, diag.Errorf("-e/--env %q: expected KEY=VALUE", kv)
 		}
 		out[k] = v
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/manifest"
 )
 
@@ -26,7 +27,7 @@ func (a *App) stageFiles(c *Component) error {
 	if a.stagingDir == "" {
 		d, err := os.MkdirTemp("", "redspin-files-")
 		if err != nil {
-			return fmt.Errorf("component %q: files: %w", spec.ID, err)
+			return diag.Errorf("component %q: files: %w", spec.ID, err)
 		}
 		a.stagingDir = d
 	}
@@ -49,7 +50,7 @@ func StageFiles(base string, spec *manifest.Component, root string) error {
 	for _, g := range spec.ExcludeFiles {
 		re, err := globRegexp(g)
 		if err != nil {
-			return fmt.Errorf("component %q: exclude_files %q: %w", spec.ID, g, err)
+			return diag.Errorf("component %q: exclude_files %q: %w", spec.ID, g, err)
 		}
 		excludes = append(excludes, re)
 	}
@@ -65,14 +66,14 @@ func StageFiles(base string, spec *manifest.Component, root string) error {
 		if f.Glob != "" {
 			matches, err := globFiles(base, f.Glob)
 			if err != nil {
-				return fmt.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
+				return diag.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
 			}
 			for _, rel := range matches {
 				if excluded(rel) {
 					continue
 				}
 				if err := place(filepath.Join(base, filepath.FromSlash(rel)), filepath.Join(root, filepath.FromSlash(rel))); err != nil {
-					return fmt.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
+					return diag.Errorf("component %q: files %q: %w", spec.ID, f.Glob, err)
 				}
 			}
 			continue
@@ -96,7 +97,7 @@ func StageFiles(base string, spec *manifest.Component, root string) error {
 			return place(p, filepath.Join(dst, rel))
 		})
 		if err != nil {
-			return fmt.Errorf("component %q: files {source = %q, destination = %q}: %w", spec.ID, f.Source, f.Destination, err)
+			return diag.Errorf("component %q: files {source = %q, destination = %q}: %w", spec.ID, f.Source, f.Destination, err)
 		}
 	}
 	return nil

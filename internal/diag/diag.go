@@ -6,7 +6,9 @@
 package diag
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -69,4 +71,34 @@ func (w Warning) String() string {
 		return w.File + ": " + w.Message
 	}
 	return w.Message
+}
+
+// Lines finds the line and column of byte offsets in a file in O(log n)
+// each, from a table of line starts built once. (go-toml's Parser.Shape
+// scans from the start of the file on every call, which made indexing a
+// file quadratic in its size.)
+type Lines struct {
+	starts []int // byte offset of each line's first byte; starts[0] == 0
+}
+
+// NewLines indexes the line starts of data.
+func NewLines(data []byte) Lines {
+	starts := make([]int, 1, 1+bytes.Count(data, []byte{'\n'}))
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return Lines{starts: starts}
+}
+
+// Position returns the 1-based line and column (counted in bytes, as
+// go-toml counts them) of offset. An offset past the end is placed on the
+// last line.
+func (l Lines) Position(offset int) (line, col int) {
+	if len(l.starts) == 0 {
+		return 1, offset + 1
+	}
+	line = sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > offset })
+	return line, offset - l.starts[line-1] + 1
 }

@@ -2,6 +2,7 @@ package diag
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,24 @@ func TestWarningText(t *testing.T) {
 		if got := tc.w.String(); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// TestLinesPosition checks Lines against a scan from the start of the file
+// (what go-toml's Parser.Shape does) at every offset, with CRLF, multi-byte
+// runes, empty lines and no final newline.
+func TestLinesPosition(t *testing.T) {
+	data := []byte("a = 1\r\n\n[table]\nkey = \"é ü\"\n\nlast = 2")
+	lines := NewLines(data)
+	for off := 0; off <= len(data); off++ {
+		wantLine := 1 + strings.Count(string(data[:off]), "\n")
+		wantCol := off - (strings.LastIndexByte(string(data[:off]), '\n') + 1) + 1
+		line, col := lines.Position(off)
+		if line != wantLine || col != wantCol {
+			t.Fatalf("Position(%d) = %d:%d, want %d:%d", off, line, col, wantLine, wantCol)
+		}
+	}
+	if line, col := NewLines(nil).Position(0); line != 1 || col != 1 {
+		t.Fatalf("empty file: %d:%d", line, col)
 	}
 }

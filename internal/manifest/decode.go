@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // table walks one decoded TOML table strictly: every key read is marked, and
@@ -194,7 +196,7 @@ func typeErr(key string, v any, want string) error {
 func describe(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("string %q", x)
+		return diag.Sprintf("string %q", x)
 	case int64:
 		return fmt.Sprintf("integer `%d`", x)
 	case float64:

@@ -4,7 +4,6 @@ import (
 	"github.com/redspin/redspin/internal/diag"
 
 	"errors"
-	"fmt"
 )
 
 // Sentinel errors. Every [Error] returned by this package unwraps to one of
@@ -88,12 +87,12 @@ func (e *kindErr) Unwrap() []error {
 
 // errf builds an error of the given kind whose text is the formatted message.
 func errf(kind error, format string, args ...any) error {
-	return &kindErr{kind: kind, msg: fmt.Sprintf(format, args...)}
+	return &kindErr{kind: kind, msg: diag.Sprintf(format, args...)}
 }
 
 // wrapf builds an error of the given kind with a message and a cause.
 func wrapf(kind, cause error, format string, args ...any) error {
-	return &kindErr{kind: kind, msg: fmt.Sprintf(format, args...), cause: cause}
+	return &kindErr{kind: kind, msg: diag.Sprintf(format, args...), cause: cause}
 }
 
 // maxErrors bounds how many problems one Load reports.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/template"
 )
 
@@ -32,7 +33,7 @@ func finalize(p *problems, mod *model) *Manifest {
 	other := map[string]bool{}
 	for _, tr := range mod.triggers {
 		t := Trigger{ID: tr.id, Type: tr.typ, Line: p.idx.lookup(tr.path).line}
-		ctx := fmt.Sprintf("trigger %q", tr.id)
+		ctx := diag.Sprintf("trigger %q", tr.id)
 		for _, s := range append([]*compSpec{tr.component}, tr.components...) {
 			if s == nil {
 				continue
@@ -105,7 +106,7 @@ func normalizeTriggerIDs(mod *model) {
 		taken[tr.id] = true
 	}
 	for _, tr := range mod.triggers {
-		tr.ctx = fmt.Sprintf("trigger %q", tr.id)
+		tr.ctx = diag.Sprintf("trigger %q", tr.id)
 	}
 }
 
@@ -157,7 +158,7 @@ func checkTriggerTemplate(p *problems, mod *model, path, ctx, field, s string) {
 			continue
 		}
 		if _, ok := mod.variables[name]; !ok {
-			p.warnAt(path, fmt.Sprintf("%s: `%s` uses undeclared variable %q; it must be supplied by a provider (e.g. SPIN_VARIABLE_%s) — declare it in [variables] to be safe",
+			p.warnAt(path, diag.Sprintf("%s: `%s` uses undeclared variable %q; it must be supplied by a provider (e.g. SPIN_VARIABLE_%s) — declare it in [variables] to be safe",
 				ctx, field, name, strings.ToUpper(name)))
 		}
 	}
@@ -182,7 +183,7 @@ func checkAppTemplate(mod *model, s string) (template.Template, error) {
 // allowed hosts. Warnings about fields redspin does not act on are given
 // only for components a Redis trigger runs.
 func finalizeComponent(p *problems, mod *model, c *Component, used bool) {
-	ctx := fmt.Sprintf("component %q", c.ID)
+	ctx := diag.Sprintf("component %q", c.ID)
 	for _, d := range c.depRefs {
 		if _, ok := mod.comps[d.component]; !ok {
 			p.errAt(d.path, ctx, errf(ErrUnknownComponent, "dependency %q: dependency ID %s does not exist", d.name, d.component))
@@ -195,7 +196,7 @@ func finalizeComponent(p *problems, mod *model, c *Component, used bool) {
 
 	for _, k := range sortedKeys(c.Variables) {
 		if _, err := checkAppTemplate(mod, c.Variables[k]); err != nil {
-			p.errAt(join(join(c.path, "variables"), k), ctx, fmt.Errorf("variable %q: %w", k, err))
+			p.errAt(join(join(c.path, "variables"), k), ctx, diag.Errorf("variable %q: %w", k, err))
 		}
 	}
 
@@ -227,9 +228,12 @@ func checkHostEntry(mod *model, h string) error {
 		return nil
 	}
 	errNoDefault := errors.New("no default")
+	secret := false
 	resolved, err := t.Render(func(name string) (string, error) {
-		if d := mod.variables[name].Default; d != nil {
-			return *d, nil
+		v := mod.variables[name]
+		secret = secret || v.Secret
+		if v.Default != nil {
+			return *v.Default, nil
 		}
 		return "", errNoDefault
 	})
@@ -237,6 +241,11 @@ func checkHostEntry(mod *model, h string) error {
 		return nil
 	}
 	if err := checkAllowedHost(resolved); err != nil {
+		if secret {
+			// The value, and so the reason, would show the secret default.
+			return errf(ErrInvalidAllowedHost,
+				"allowed_outbound_hosts entry %q: using default variable value(s) with template %q results in invalid config (not shown: a secret variable went into it)", h, h)
+		}
 		return wrapf(ErrInvalidAllowedHost, err,
 			"allowed_outbound_hosts entry %q: using default variable value(s) with template %q results in invalid config %q", h, h, resolved)
 	}
@@ -258,7 +267,7 @@ func convertHosts(p *problems, mod *model, c *Component, ctx string) {
 	if !mod.v1 && len(conv) > 0 {
 		q := make([]string, len(conv))
 		for i, h := range conv {
-			q[i] = fmt.Sprintf("%q", h)
+			q[i] = diag.Sprintf("%q", h)
 		}
 		p.warnAt(path, fmt.Sprintf("%s: Use of the deprecated field `allowed_http_hosts` - to fix, replace `allowed_http_hosts` with `allowed_outbound_hosts = [%s]`",
 			ctx, strings.Join(q, ", ")))

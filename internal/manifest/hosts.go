@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // hostsHint is appended to allowed-host format errors; it names the fix.
@@ -19,9 +21,9 @@ func checkAllowedHost(entry string) error {
 	if !ok {
 		switch u {
 		case "*", ":", "", "?":
-			return fmt.Errorf("%q is not an allowed outbound host format.\n%s.\nIf you intended to allow all outbound networking, you can use '*://*:*' - this will obviate all network sandboxing", u, hostsHint)
+			return diag.Errorf("%q is not an allowed outbound host format.\n%s.\nIf you intended to allow all outbound networking, you can use '*://*:*' - this will obviate all network sandboxing", u, hostsHint)
 		}
-		return fmt.Errorf("%q does not contain a scheme (e.g., 'http://' or '*://')", u)
+		return diag.Errorf("%q does not contain a scheme (e.g., 'http://' or '*://')", u)
 	}
 	host, port := rest, ""
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
@@ -34,7 +36,7 @@ func checkAllowedHost(entry string) error {
 		default:
 			if p, path, hasPath := strings.Cut(tail, "/"); hasPath {
 				if path != "" {
-					return fmt.Errorf("%q has a path but is not allowed to", u)
+					return diag.Errorf("%q has a path but is not allowed to", u)
 				}
 				tail = p
 			}
@@ -42,13 +44,13 @@ func checkAllowedHost(entry string) error {
 		}
 	}
 	if err := checkPort(port, scheme); err != nil {
-		return fmt.Errorf("Invalid allowed host port %q: %w", port, err)
+		return diag.Errorf("Invalid allowed host port %q: %w", port, err)
 	}
 	if err := checkScheme(scheme); err != nil {
-		return fmt.Errorf("Invalid allowed host scheme %q: %w", scheme, err)
+		return diag.Errorf("Invalid allowed host scheme %q: %w", scheme, err)
 	}
 	if err := checkHostPart(host); err != nil {
-		return fmt.Errorf("Invalid allowed host %q: %w", host, err)
+		return diag.Errorf("Invalid allowed host %q: %w", host, err)
 	}
 	return nil
 }
@@ -94,7 +96,7 @@ func checkPort(p, scheme string) error {
 	switch {
 	case p == "":
 		if _, ok := wellKnownPort(scheme); !ok {
-			return fmt.Errorf("no port was provided and the scheme %q does not have a known default port number", scheme)
+			return diag.Errorf("no port was provided and the scheme %q does not have a known default port number", scheme)
 		}
 		return nil
 	case p == "*":
@@ -104,15 +106,15 @@ func checkPort(p, scheme string) error {
 	}
 	if a, b, ok := strings.Cut(p, ".."); ok {
 		if _, err := strconv.ParseUint(a, 10, 16); err != nil {
-			return fmt.Errorf("port range %q contains non-number", p)
+			return diag.Errorf("port range %q contains non-number", p)
 		}
 		if _, err := strconv.ParseUint(b, 10, 16); err != nil {
-			return fmt.Errorf("port range %q contains non-number", p)
+			return diag.Errorf("port range %q contains non-number", p)
 		}
 		return nil
 	}
 	if _, err := strconv.ParseUint(p, 10, 16); err != nil {
-		return fmt.Errorf("port %q is not a number", p)
+		return diag.Errorf("port %q is not a number", p)
 	}
 	return nil
 }

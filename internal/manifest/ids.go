@@ -3,6 +3,8 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // checkID applies Spin's identifier rules: one or more non-empty words
@@ -36,11 +38,11 @@ func checkID(id string, delim rune, lower bool) error {
 			case !isASCIILetter(ch):
 				return fmt.Errorf("%s-separated words may only contain alphanumeric ASCII; got %s", quoteRune(delim), quoteRune(ch))
 			case (ch >= 'A' && ch <= 'Z') != upper:
-				return fmt.Errorf("%s-separated words must be all lowercase or all UPPERCASE; got %q", quoteRune(delim), word)
+				return diag.Errorf("%s-separated words must be all lowercase or all UPPERCASE; got %q", quoteRune(delim), word)
 			}
 		}
 		if lower && upper {
-			return fmt.Errorf("Lower-case identifiers must be all lowercase; got %q", id)
+			return diag.Errorf("Lower-case identifiers must be all lowercase; got %q", id)
 		}
 	}
 	return nil
@@ -106,7 +108,7 @@ func checkKey(key string) error {
 	if reason == "" {
 		return nil
 	}
-	return fmt.Errorf("invalid variable name: %q: %s", key, reason)
+	return diag.Errorf("invalid variable name: %q: %s", key, reason)
 }
 
 // checkLabel validates a key_value_stores or sqlite_databases label, which
@@ -115,7 +117,7 @@ func checkLabel(label string) error {
 	if checkID(label, '-', false) == nil || checkID(label, '_', false) == nil {
 		return nil
 	}
-	return fmt.Errorf("invalid label %q: expected kebab-case or snake_case", label)
+	return diag.Errorf("invalid label %q: expected kebab-case or snake_case", label)
 }
 
 // fixV1ComponentID is Spin's V1 compatibility fix: a V1 ID that is not valid

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // pos is a 1-based line and column; zero when unknown.
@@ -68,6 +70,7 @@ func buildIndex(data []byte) *posIndex {
 	x := &posIndex{at: map[string]pos{}, order: map[string]int{}}
 	var p unstable.Parser
 	p.Reset(data)
+	lines := diag.NewLines(data)
 	arrays := map[string]int{} // array-of-tables path -> elements seen
 	prefix := ""
 	record := func(path string, n *unstable.Node) {
@@ -76,8 +79,8 @@ func buildIndex(data []byte) *posIndex {
 		}
 		x.order[path] = len(x.order)
 		if n != nil && n.Raw.Length > 0 {
-			s := p.Shape(n.Raw)
-			x.at[path] = pos{s.Start.Line, s.Start.Column}
+			line, col := lines.Position(int(n.Raw.Offset))
+			x.at[path] = pos{line, col}
 		} else {
 			x.at[path] = x.lookup(path)
 		}

@@ -371,3 +371,26 @@ func TestLoadFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestLongValueQuotedShort: an error quoting a value the user wrote shows at
+// most diag.MaxQuoted bytes of it and escapes control bytes (issue 10,
+// defect 7: a 3 MB value made a 3 MB error line).
+func TestLongValueQuotedShort(t *testing.T) {
+	long := strings.Repeat("x", 3<<20)
+	for name, doc := range map[string]string{
+		"channel template": v2("", "") + "\n[[trigger.redis]]\ncomponent = \"a\"\nchannel = \"\\u0000{{ " + long + "\"\n",
+		"version":          "spin_manifest_version = \"\\u0000" + long + "\"\n",
+		"allowed host":     v2("allowed_outbound_hosts = [\"\\u0000"+long+"\"]", ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := Parse("t.toml", []byte(doc))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if len(msg) > 1000 || !strings.Contains(msg, `\x00`) || !strings.Contains(msg, "... (3145") {
+				t.Fatalf("error of %d bytes: %.600s", len(msg), msg)
+			}
+		})
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // Manifest is a loaded, normalised and statically validated Spin app
@@ -142,15 +144,15 @@ type Source struct {
 func (s Source) String() string {
 	switch {
 	case s.URL != "":
-		return fmt.Sprintf("%q with digest %q", s.URL, s.Digest)
+		return diag.Sprintf("%q with digest %q", s.URL, s.Digest)
 	case s.Package != "":
 		reg := "default registry"
 		if s.Registry != "" {
-			reg = fmt.Sprintf("registry %q", s.Registry)
+			reg = diag.Sprintf("registry %q", s.Registry)
 		}
 		return fmt.Sprintf("\"%s@%s\" from %s", s.Package, s.Version, reg)
 	}
-	return strconv.Quote(s.Path)
+	return diag.Quote(s.Path)
 }
 
 // FileSpec is one `files` entry: a Glob, or a Source directory placed at an
@@ -263,7 +265,7 @@ func detectVersion(p *problems, doc map[string]any) (int, bool) {
 func tomlValueString(v any) string {
 	switch x := v.(type) {
 	case string:
-		return strconv.Quote(x)
+		return diag.Quote(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // maxDownload bounds a downloaded component (1 GiB).
@@ -27,7 +29,7 @@ const maxDownload = 1 << 30
 // It is safe for concurrent use; concurrent downloads of the same digest
 // race harmlessly (content-addressed, renamed into place).
 func FetchSource(ctx context.Context, m *Manifest, c *Component, cacheDir string) (string, error) {
-	ctxName := fmt.Sprintf("component %q", c.ID)
+	ctxName := diag.Sprintf("component %q", c.ID)
 	fail := func(err error) (string, error) {
 		return "", &Error{File: m.File, Line: c.Line, Key: ctxName, Err: err}
 	}
@@ -51,7 +53,7 @@ func FetchSource(ctx context.Context, m *Manifest, c *Component, cacheDir string
 		if errors.Is(err, fs.ErrNotExist) {
 			return fail(errf(ErrNotFound, "source %q does not exist (looked for %s); build the component first (e.g. `spin build`)", s.Path, p))
 		}
-		return fail(fmt.Errorf("source %q: %w", s.Path, err))
+		return fail(diag.Errorf("source %q: %w", s.Path, err))
 	}
 	if st.IsDir() {
 		return fail(errf(ErrInvalidSource, "source %q is a directory, not a .wasm file", s.Path))
@@ -69,7 +71,7 @@ func download(ctx context.Context, url, digest, cacheDir string) (string, error)
 		return "", errf(ErrInvalidSource, "invalid `digest` %q; expected 'sha256:' and 64 hex digits", digest)
 	}
 	if cacheDir == "" {
-		return "", fmt.Errorf("no cache directory for downloading %q", url)
+		return "", diag.Errorf("no cache directory for downloading %q", url)
 	}
 	dir := filepath.Join(cacheDir, "wasm", "sha256")
 	dest := filepath.Join(dir, strings.ToLower(hexDigest))
@@ -81,15 +83,15 @@ func download(ctx context.Context, url, digest, cacheDir string) (string, error)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return "", fmt.Errorf("Error fetching source URL %q: %w", url, err)
+		return "", diag.Errorf("Error fetching source URL %q: %w", url, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("Error fetching source URL %q: %w", url, err)
+		return "", diag.Errorf("Error fetching source URL %q: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("Error fetching source URL %q: HTTP status %s", url, resp.Status)
+		return "", diag.Errorf("Error fetching source URL %q: HTTP status %s", url, resp.Status)
 	}
 	tmp, err := os.CreateTemp(dir, "download-*")
 	if err != nil {
@@ -102,10 +104,10 @@ func download(ctx context.Context, url, digest, cacheDir string) (string, error)
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("Error fetching source URL %q: %w", url, err)
+		return "", diag.Errorf("Error fetching source URL %q: %w", url, err)
 	}
 	if n > maxDownload {
-		return "", fmt.Errorf("Error fetching source URL %q: larger than %d bytes", url, maxDownload)
+		return "", diag.Errorf("Error fetching source URL %q: larger than %d bytes", url, maxDownload)
 	}
 	actual := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if !strings.EqualFold(actual, digest) {

@@ -1,6 +1,10 @@
 package manifest
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/redspin/redspin/internal/diag"
+)
 
 var (
 	v1TopFields       = []string{"spin_manifest_version", "name", "version", "description", "authors", "trigger", "variables", "component"}
@@ -69,7 +73,7 @@ func parseVariablesV1(p *problems, root *table, m *model) {
 	for _, name := range vt.keys() {
 		if err := checkVariableName(name); err != nil {
 			vt.used[name] = true
-			p.errAt(vt.keyPath(name), fmt.Sprintf("variable %q", name), wrapf(ErrInvalidID, err, "invalid ID `%s`", name))
+			p.errAt(vt.keyPath(name), diag.Sprintf("variable %q", name), wrapf(ErrInvalidID, err, "invalid ID `%s`", name))
 			delete(vt.m, name)
 		}
 	}
@@ -88,7 +92,7 @@ func parseComponentV1(p *problems, t *table, typ string, m *model) {
 		t.errKey("id", wrapf(ErrInvalidID, err, "invalid ID `%s`", id))
 		return
 	}
-	t.ctx = fmt.Sprintf("component %q", id)
+	t.ctx = diag.Sprintf("component %q", id)
 	c := parseComponent(t, id, true)
 	c.Variables = parseComponentVariables(t, "config", true)
 	trig, hasTrig := t.sub("trigger", "")
@@ -98,9 +102,9 @@ func parseComponentV1(p *problems, t *table, typ string, m *model) {
 	t.finish(v1ComponentFields...)
 
 	tr := &rawTrigger{typ: typ, id: "trigger-" + id, path: t.keyPath("trigger"),
-		ctx: fmt.Sprintf("trigger %q", "trigger-"+id), component: &compSpec{ref: id, path: t.path}}
+		ctx: diag.Sprintf("trigger %q", "trigger-"+id), component: &compSpec{ref: id, path: t.path}}
 	if hasTrig {
-		trig.ctx = fmt.Sprintf("component %q [component.trigger]", id)
+		trig.ctx = diag.Sprintf("component %q [component.trigger]", id)
 		if typ == "redis" {
 			if !trig.has("channel") {
 				trig.missing("channel")

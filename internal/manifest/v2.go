@@ -3,6 +3,8 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // model is a parsed manifest before normalisation.
@@ -43,7 +45,7 @@ func newModel() *model {
 // addComponent adds a component, reporting duplicates.
 func (m *model) addComponent(p *problems, c *Component) {
 	if _, dup := m.comps[c.ID]; dup {
-		p.errAt(c.path, fmt.Sprintf("component %q", c.ID), errf(ErrDuplicateComponent, "duplicate component ID %q", c.ID))
+		p.errAt(c.path, diag.Sprintf("component %q", c.ID), errf(ErrDuplicateComponent, "duplicate component ID %q", c.ID))
 		return
 	}
 	m.comps[c.ID] = c
@@ -121,7 +123,7 @@ func parseV2(p *problems, doc map[string]any) *model {
 
 	if ct, ok := root.sub("component", ""); ok {
 		for _, id := range ct.keys() {
-			ctx := fmt.Sprintf("component %q", id)
+			ctx := diag.Sprintf("component %q", id)
 			if err := checkComponentID(id); err != nil {
 				ct.used[id] = true
 				ct.errKey(id, wrapf(ErrInvalidID, err, "invalid component ID %q", id))
@@ -150,7 +152,7 @@ func parseVariables(p *problems, root *table, m *model) {
 		return
 	}
 	for _, name := range vt.keys() {
-		ctx := fmt.Sprintf("variable %q", name)
+		ctx := diag.Sprintf("variable %q", name)
 		if err := checkVariableName(name); err != nil {
 			vt.used[name] = true
 			p.errAt(vt.keyPath(name), ctx, wrapf(ErrInvalidID, err, "invalid variable name %q", name))
@@ -296,7 +298,7 @@ func parseComponent(t *table, id string, v1 bool) *Component {
 	if pt, ok := t.sub("profile", ""); ok {
 		c.hasProfile = len(pt.m) > 0
 		for _, name := range pt.keys() {
-			prof, ok := pt.sub(name, t.ctx+" profile "+fmt.Sprintf("%q", name))
+			prof, ok := pt.sub(name, t.ctx+" profile "+diag.Sprintf("%q", name))
 			if !ok {
 				continue
 			}
@@ -496,7 +498,7 @@ func parseDependencies(dt *table) (perDep bool, refs []depRef) {
 		switch x := v.(type) {
 		case string:
 		case map[string]any:
-			d := newTable(dt.p, x, path, dt.ctx+fmt.Sprintf(" dependency %q", name))
+			d := newTable(dt.p, x, path, dt.ctx+diag.Sprintf(" dependency %q", name))
 			for _, k := range []string{"version", "registry", "package", "export", "path", "url", "digest", "component"} {
 				d.str(k)
 			}

@@ -11,8 +11,9 @@
 //	valkey+unix:///path  unix:///path
 //
 // The port defaults to 6379. User and password are percent-decoded. Query
-// parameters other than the ones listed are ignored, as redis-rs ignores
-// them. For unix forms, user and password may also be given go-redis style
+// parameters other than the ones listed ([Params]) are ignored, as redis-rs
+// ignores them, and their names are listed in [URL.Ignored] so that callers
+// can warn ([IgnoredMessage]). For unix forms, user and password may also be given go-redis style
 // (unix://user:pass@/path); the query parameters win.
 //
 // # Credentials
@@ -22,7 +23,9 @@
 // (what Spin prints in its "Active Channels on ..." line), [URL.Redacted]
 // replaces the password with "****", and errors from [Parse] never contain
 // the password, even for input too malformed to split into parts (they then
-// omit the input altogether).
+// omit the input altogether). A URL rendered from a secret variable is
+// parsed with [ParseSecret], whose errors name the template instead and show
+// no part of the URL.
 //
 // Example:
 //

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // DefaultPort is the port used when a TCP URL names none.
@@ -45,6 +48,33 @@ type URL struct {
 	// Insecure is set by the #insecure fragment: TLS without certificate
 	// verification.
 	Insecure bool
+	// Ignored are the names of the query parameters redspin does not use
+	// (see [Params]), sorted, each once; nil when there are none. Like
+	// redis-rs, Parse accepts them; callers warn about them by name (never
+	// with their values) with [IgnoredMessage].
+	Ignored []string
+}
+
+// Params returns the query parameters redspin reads: protocol for every
+// form, and db, user and pass for unix socket forms.
+func Params(unix bool) []string {
+	if unix {
+		return []string{"protocol", "db", "user", "pass"}
+	}
+	return []string{"protocol"}
+}
+
+// IgnoredMessage describes ignored query parameters for a warning, naming
+// each (never its value): `ignoring unknown query parameter(s) "foo",
+// "password": redspin reads only protocol (and db, user, pass for unix
+// sockets)`. Names are quoted with diag.Quote.
+func IgnoredMessage(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = diag.Quote(n)
+	}
+	return "ignoring unknown query parameter(s) " + strings.Join(q, ", ") +
+		": redspin reads only protocol (and db, user, pass for unix sockets)"
 }
 
 // IsUnix reports whether the URL names a unix socket.
@@ -149,29 +179,49 @@ func (u *URL) Options() *redis.Options {
 // looks like. The error quotes the input only when the input holds no
 // credentials ('@' or a pass= parameter); it never contains the password.
 func Parse(raw string) (*URL, error) {
-	p := parser{raw: raw, safe: !strings.Contains(raw, "@") && !strings.Contains(strings.ToLower(raw), "pass")}
+	p := parser{raw: raw}
+	if noCredentials(raw) {
+		p.shown, p.showParts = raw, true
+	}
 	return p.parse()
 }
 
+// ParseSecret is [Parse] for a URL that must not be shown because a secret
+// variable went into it: errors quote source, the template it was rendered
+// from (unless source itself holds credentials), and never any part of raw.
+func ParseSecret(raw, source string) (*URL, error) {
+	p := parser{raw: raw}
+	if noCredentials(source) {
+		p.shown = source
+	}
+	return p.parse()
+}
+
+// noCredentials reports whether s holds no user info and no pass= parameter.
+func noCredentials(s string) bool {
+	return !strings.Contains(s, "@") && !strings.Contains(strings.ToLower(s), "pass")
+}
+
 type parser struct {
-	raw  string
-	safe bool // the input holds no credentials, so it may be echoed
+	raw       string
+	shown     string // what errors quote for the whole URL; "" = nothing
+	showParts bool   // errors may quote parts of raw
 }
 
 // fail builds the error; reason must not hold parts of the input unless
 // they went through show.
 func (p *parser) fail(format string, args ...any) error {
-	reason := fmt.Sprintf(format, args...)
-	if p.safe {
-		return fmt.Errorf("%w %q: %s", ErrInvalid, p.raw, reason)
+	reason := diag.Sprintf(format, args...)
+	if p.shown != "" {
+		return diag.Errorf("%w %q: %s", ErrInvalid, p.shown, reason)
 	}
-	return fmt.Errorf("%w (shown without the URL, which holds credentials): %s", ErrInvalid, reason)
+	return fmt.Errorf("%w (the URL is not shown: it holds credentials or a secret): %s", ErrInvalid, reason)
 }
 
-// show quotes part of the input when the input holds no credentials.
+// show quotes part of the input when the input may be shown.
 func (p *parser) show(s string) string {
-	if p.safe {
-		return strconv.Quote(s)
+	if p.showParts {
+		return diag.Quote(s)
 	}
 	return "(hidden)"
 }
@@ -196,15 +246,15 @@ func (p *parser) parse() (*URL, error) {
 		if !strings.HasPrefix(raw[colon:], "://") {
 			return nil, p.fail("missing scheme (want %s)", example)
 		}
-		return nil, p.fail("unsupported scheme %q (want one of %s)", scheme, strings.Join(Schemes, ", "))
+		return nil, p.fail("unsupported scheme %s (want one of %s)", p.show(scheme), strings.Join(Schemes, ", "))
 	}
 	if !strings.HasPrefix(raw[colon:], "://") {
-		return nil, p.fail("expected \"//\" after %q (for example %s://localhost:6379)", scheme+":", scheme)
+		return nil, p.fail("expected \"//\" after %s (for example %s://localhost:6379)", p.show(scheme+":"), scheme)
 	}
 	pu, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
-		if p.safe && errors.As(err, &ue) {
+		if p.showParts && errors.As(err, &ue) {
 			return nil, p.fail("%v", ue.Err)
 		}
 		return nil, p.fail("malformed URL (want %s)", example)
@@ -282,12 +332,20 @@ func (p *parser) unix(u *URL, pu *url.URL) (*URL, error) {
 }
 
 // query reads ?protocol= and, for unix forms, ?db=, ?user= and ?pass=.
-// Other parameters are ignored, as redis-rs ignores them.
+// Other parameters are ignored, as redis-rs ignores them, and listed in
+// u.Ignored.
 func (p *parser) query(u *URL, pu *url.URL, unix bool) error {
 	q, err := url.ParseQuery(pu.RawQuery)
 	if err != nil {
 		return p.fail("malformed query string")
 	}
+	known := Params(unix)
+	for name := range q {
+		if !slices.Contains(known, name) {
+			u.Ignored = append(u.Ignored, name)
+		}
+	}
+	slices.Sort(u.Ignored)
 	if v, ok := q["protocol"]; ok {
 		switch strings.ToLower(v[len(v)-1]) {
 		case "resp2", "2":

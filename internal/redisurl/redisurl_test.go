@@ -3,6 +3,7 @@ package redisurl
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,7 +68,7 @@ func TestParse(t *testing.T) {
 		},
 		{
 			in:   "redis://h?protocol=RESP2&timeout=5",
-			want: URL{Scheme: "redis", Host: "h", Port: 6379, Protocol: 2},
+			want: URL{Scheme: "redis", Host: "h", Port: 6379, Protocol: 2, Ignored: []string{"timeout"}},
 		},
 		{
 			in:   "redis://h?protocol=3",
@@ -140,6 +141,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse(Redacted()): %v", err)
 			}
 			want := *u
+			want.Ignored = nil // the canonical form has no ignored parameters
 			if want.Password != "" {
 				want.Password = "****"
 			}
@@ -254,6 +256,60 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// TestParseSecret: a URL rendered from a secret variable is named by its
+// template in every error, and no part of it is shown (issue 10, defect 4).
+func TestParseSecret(t *testing.T) {
+	for _, raw := range []string{
+		"TOPSECRET",
+		"TOPSECRET://h",
+		"redis:TOPSECRET",
+		"redis://h:TOPSECRET",
+		"redis://h:99999",
+		"redis://h/TOPSECRET",
+		"redis://h?protocol=TOPSECRET",
+		"rediss://h#TOPSECRET",
+		"redis+unix:///s?db=TOPSECRET",
+		"redis://TOPSECRET:%zz@h",
+	} {
+		_, err := ParseSecret(raw, "{{ tok }}")
+		if err == nil {
+			t.Fatalf("ParseSecret(%q): no error", raw)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "TOPSECRET") || strings.Contains(msg, "99999") || !strings.HasPrefix(msg, `invalid Redis URL "{{ tok }}": `) {
+			t.Errorf("ParseSecret(%q) = %v", raw, err)
+		}
+	}
+	// A template that itself holds credentials is not quoted either.
+	_, err := ParseSecret("redis://u:pw@h:0", "redis://u:pw@{{ host }}")
+	if err == nil || strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "{{") {
+		t.Errorf("template with credentials: %v", err)
+	}
+}
+
+// TestIgnoredParams: unknown query parameters are accepted and listed by
+// name; the message names them, never their values (issue 10, defect 7).
+func TestIgnoredParams(t *testing.T) {
+	u, err := Parse("redis://h?password=Secr3t&foo=bar&protocol=3&foo=baz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(u.Ignored, []string{"foo", "password"}) {
+		t.Fatalf("Ignored = %q", u.Ignored)
+	}
+	msg := IgnoredMessage(u.Ignored)
+	if msg != `ignoring unknown query parameter(s) "foo", "password": redspin reads only protocol (and db, user, pass for unix sockets)` {
+		t.Fatalf("message = %s", msg)
+	}
+	u, err = Parse("unix:///s?db=1&user=u&pass=p&protocol=2&timeout=1")
+	if err != nil || !slices.Equal(u.Ignored, []string{"timeout"}) {
+		t.Fatalf("unix: %+v, %v", u, err)
+	}
+	if u, err := Parse("redis://h/1?protocol=2"); err != nil || u.Ignored != nil {
+		t.Fatalf("known only: %+v, %v", u, err)
+	}
+}
+
 var fuzzSchemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix", "http", "redis:"}
 
 // FuzzParse checks that Parse never panics and that no error ever contains
@@ -284,6 +340,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.Contains(err.Error(), mark) {
 			t.Fatalf("Parse(%q) error leaks the password: %v", raw, err)
+		}
+		// A secret URL shows nothing of itself, wherever the mark is.
+		if _, err := ParseSecret(user+secret+host+tail, "{{ tok }}"); err != nil && strings.Contains(err.Error(), mark) {
+			t.Fatalf("ParseSecret(%q) error leaks the secret: %v", user+secret+host+tail, err)
 		}
 		// Also plain input, not built around a password.
 		if u2, err := Parse(user + pass + host + tail); err == nil {

@@ -1,11 +1,12 @@
 package runtimeconfig
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // position is a 1-based line and column in the file.
@@ -34,18 +35,10 @@ func index(data []byte) docIndex {
 	p.Reset(data)
 	counts := map[string]int{}
 	var table []string
-	// Parser.Shape scans from the start of the document on every call;
-	// a table of line starts keeps the index linear.
-	lineStarts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			lineStarts = append(lineStarts, i+1)
-		}
-	}
+	lines := diag.NewLines(data)
 	at := func(n *unstable.Node) position {
-		off := int(n.Raw.Offset)
-		line := sort.Search(len(lineStarts), func(i int) bool { return lineStarts[i] > off })
-		return position{Line: line, Col: off - lineStarts[line-1] + 1}
+		line, col := lines.Position(int(n.Raw.Offset))
+		return position{Line: line, Col: col}
 	}
 	record := func(path []string, pos position) {
 		if len(path) > maxIndexDepth {

@@ -93,13 +93,13 @@ func (p ProviderConfig) String() string {
 	case ProviderStatic:
 		return fmt.Sprintf("static provider (%d values)", len(p.Values))
 	case ProviderEnv:
-		s := fmt.Sprintf("env provider (prefix %q", p.Prefix)
+		s := diag.Sprintf("env provider (prefix %q", p.Prefix)
 		if p.DotenvPath != "" {
-			s += fmt.Sprintf(", dotenv_path %q", p.DotenvPath)
+			s += diag.Sprintf(", dotenv_path %q", p.DotenvPath)
 		}
 		return s + ")"
 	case ProviderVault:
-		return fmt.Sprintf("vault provider (%s, mount %q, prefix %q)", p.URL, p.Mount, p.Prefix)
+		return diag.Sprintf("vault provider (%s, mount %q, prefix %q)", p.URL, p.Mount, p.Prefix)
 	case ProviderAzureKeyVault:
 		return fmt.Sprintf("azure_key_vault provider (%s)", p.VaultURL)
 	}
@@ -164,7 +164,7 @@ func (c *Config) SummaryLine() string {
 	if len(s) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Using runtime config [%s] from %q", strings.Join(s, "], ["), c.File)
+	return diag.Sprintf("Using runtime config [%s] from %q", strings.Join(s, "], ["), c.File)
 }
 
 // maxFileSize bounds the runtime-config file; real ones are a few hundred
@@ -226,7 +226,7 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 	}
 	for _, k := range ix.top {
 		if !knownTopLevel[k] {
-			return nil, nil, l.errAt(k, "", fmt.Errorf("unknown key %q (known keys: state_dir, log_dir, max_instance_memory, "+
+			return nil, nil, l.errAt(k, "", diag.Errorf("unknown key %q (known keys: state_dir, log_dir, max_instance_memory, "+
 				"[[variables_provider]], [key_value_store.<label>] and Spin's other sections)", k))
 		}
 	}
@@ -272,7 +272,11 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 		}
 		if !s.Supported() {
 			warnings = append(warnings, l.warn("key_value_store."+label,
-				fmt.Sprintf("[key_value_store.%s]: type %q is not supported by redspin; a component that opens store %q will fail", label, s.Type, label)))
+				diag.Sprintf("[key_value_store.%s]: type %q is not supported by redspin; a component that opens store %q will fail", label, s.Type, label)))
+		}
+		if u, err := redisurl.Parse(s.URL); s.Type == StoreRedis && err == nil && len(u.Ignored) > 0 {
+			warnings = append(warnings, l.warn("key_value_store."+label+".url",
+				"[key_value_store."+label+"] url: "+redisurl.IgnoredMessage(u.Ignored)))
 		}
 		cfg.KeyValueStores[label] = s
 	}
@@ -341,7 +345,7 @@ func (l *loader) absDir(key string, v *string) (*string, error) {
 	}
 	abs, err := filepath.Abs(*v)
 	if err != nil {
-		return nil, l.errAt(key, key, fmt.Errorf("make %q absolute: %w", *v, err))
+		return nil, l.errAt(key, key, diag.Errorf("make %q absolute: %w", *v, err))
 	}
 	return &abs, nil
 }
@@ -379,7 +383,7 @@ func (f *fields) check(allowed ...string) error {
 			if len(allowed) > 0 {
 				known = "known keys: " + strings.Join(allowed, ", ")
 			}
-			return f.err(k, fmt.Errorf("unknown key %q for type %q (%s)", k, f.typ, known))
+			return f.err(k, diag.Errorf("unknown key %q for type %q (%s)", k, f.typ, known))
 		}
 	}
 	return nil
@@ -390,7 +394,7 @@ func (f *fields) str(key string, required bool) (string, error) {
 	v, ok := f.m[key]
 	if !ok {
 		if required {
-			return "", f.err("", fmt.Errorf("type %q requires %s", f.typ, key))
+			return "", f.err("", diag.Errorf("type %q requires %s", f.typ, key))
 		}
 		return "", nil
 	}
@@ -492,10 +496,10 @@ func (l *loader) provider(section string, i int, m map[string]any) (ProviderConf
 		switch p.AuthorityHost {
 		case "", "AzurePublicCloud", "AzureChina", "AzureGermany", "AzureGovernment":
 		default:
-			return p, f.err("authority_host", fmt.Errorf("unknown authority host %q (one of AzurePublicCloud, AzureChina, AzureGermany, AzureGovernment)", p.AuthorityHost))
+			return p, f.err("authority_host", diag.Errorf("unknown authority host %q (one of AzurePublicCloud, AzureChina, AzureGermany, AzureGovernment)", p.AuthorityHost))
 		}
 	default:
-		return p, f.err("type", fmt.Errorf(`unknown variables provider type %q (one of "static", "env", "vault", "azure_key_vault")`, s))
+		return p, f.err("type", diag.Errorf(`unknown variables provider type %q (one of "static", "env", "vault", "azure_key_vault")`, s))
 	}
 	return p, nil
 }
@@ -542,7 +546,7 @@ func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 	case StoreAzureCosmos, StoreAWSDynamo:
 		// Not implemented: their fields are not checked here.
 	default:
-		return s, f.err("type", fmt.Errorf(`unknown key-value store type %q (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`, s.Type))
+		return s, f.err("type", diag.Errorf(`unknown key-value store type %q (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`, s.Type))
 	}
 	return s, nil
 }

@@ -305,3 +305,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyValueURLIgnoredParams: a redis store URL's unknown query parameters
+// give one warning naming them, never their values (issue 10, defect 7).
+func TestKeyValueURLIgnoredParams(t *testing.T) {
+	path := write(t, `
+[key_value_store.cache]
+type = "redis"
+url = "redis://localhost:6379?password=Secr3t&timeout=5"
+`)
+	_, warnings, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 {
+		t.Fatalf("warnings = %v", warnings)
+	}
+	got := warnings[0].String()
+	want := `runtime-config.toml:4: [key_value_store.cache] url: ignoring unknown query parameter(s) "password", "timeout": redspin reads only protocol (and db, user, pass for unix sockets)`
+	if !strings.HasSuffix(got, want) || strings.Contains(got, "Secr3t") {
+		t.Fatalf("warning = %s\nwant      %s", got, want)
+	}
+}

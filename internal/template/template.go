@@ -10,8 +10,9 @@ package template
 
 import (
 	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // ErrUnmatched is returned by [Parse] for a `{{` that has no closing `}}`.
@@ -116,9 +117,34 @@ func (t Template) Render(lookup func(name string) (string, error)) (string, erro
 		}
 		v, err := lookup(p.Var)
 		if err != nil {
-			return "", fmt.Errorf("variable %q: %w", p.Var, err)
+			return "", diag.Errorf("variable %q: %w", p.Var, err)
 		}
 		b.WriteString(v)
 	}
 	return b.String(), nil
 }
+
+// Text is a rendered template: the value, the template it was rendered from
+// and whether a secret variable went into it. A secret Text is secret as a
+// whole, whichever part the secret supplied: output, logs and errors show its
+// Source (`{{ tok }}`), never its Value. The zero value is an empty,
+// non-secret text.
+type Text struct {
+	// Value is the rendered string; it is never shown when Secret is set.
+	Value string
+	// Source is the template as written in the manifest.
+	Source string
+	// Secret reports that a variable declared `secret = true` was used.
+	Secret bool
+}
+
+// Shown returns what output shows for t: Value, or Source when t is secret.
+func (t Text) Shown() string {
+	if t.Secret {
+		return t.Source
+	}
+	return t.Value
+}
+
+// Quote returns [Text.Shown] quoted for a message, through [diag.Quote].
+func (t Text) Quote() string { return diag.Quote(t.Shown()) }

@@ -54,12 +54,12 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	case errors.Is(err, context.DeadlineExceeded):
 		r = admin.TimedOut
 		t.stats.timedOut.Add(1)
-		t.log.Warn("component handler timed out", "component", id, "channel", l.name,
+		t.log.Warn("component handler timed out", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "duration", elapsed.String(), "error", err)
 	default:
 		r = admin.Failed
 		t.stats.failed.Add(1)
-		t.log.Warn("component handler failed", "component", id, "channel", l.name,
+		t.log.Warn("component handler failed", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "error", err)
 	}
 	l.compMetric[i].Observe(r, elapsed)

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"cmp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 type lane struct {
 	srv        *server
 	name       string
+	display    string // Channel.Display: what logs and metrics show
 	components []string
 	compMetric []*admin.ComponentMetrics
 	metrics    *admin.LaneMetrics
@@ -37,12 +39,14 @@ type lane struct {
 	lastLog      time.Time
 }
 
-func newLane(srv *server, name string, components []string, cfg *Config) *lane {
+func newLane(srv *server, ch Channel, components []string, cfg *Config) *lane {
+	display := cmp.Or(ch.Display, ch.Name)
 	l := &lane{
 		srv:        srv,
-		name:       name,
+		name:       ch.Name,
+		display:    display,
 		components: components,
-		metrics:    cfg.Metrics.Lane(srv.cfg.Display, name),
+		metrics:    cfg.Metrics.Lane(srv.cfg.Display, display),
 		maxLen:     cfg.QueueSize,
 		maxBytes:   cfg.QueueBytes,
 		dropOldest: cfg.Drop == DropOldest,
@@ -185,6 +189,6 @@ func (l *lane) flushDrops(force bool) {
 		policy = DropOldest
 	}
 	l.srv.t.log.Warn("queue full: dropped messages",
-		"server", l.srv.cfg.Display, "channel", l.name, "dropped", n,
+		"server", l.srv.cfg.Display, "channel", l.display, "dropped", n,
 		"policy", policy, "queue_size", l.maxLen, "queue_bytes", l.maxBytes)
 }

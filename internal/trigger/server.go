@@ -76,6 +76,15 @@ func (s *server) addLane(l *lane) {
 	}
 }
 
+// channelList names the server's channels for logs, by their Display.
+func (s *server) channelList() string {
+	shown := make([]string, len(s.lanes))
+	for i, l := range s.lanes {
+		shown[i] = l.display
+	}
+	return strings.Join(shown, ",")
+}
+
 func (s *server) setState(st int32) {
 	s.state.Store(st)
 	s.metrics.SetConnected(st == stateSubscribed)
@@ -120,7 +129,7 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 		s.lastErr.Store(nil)
 		if !started {
 			started = true
-			log.Info("subscribed", "channels", strings.Join(s.names, ","))
+			log.Info("subscribed", "channels", s.channelList())
 			s.t.printChannels(s)
 			startup <- nil
 		} else {

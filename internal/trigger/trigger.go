@@ -38,7 +38,11 @@ type Server struct {
 // Channel is one channel and the components it runs, in manifest order,
 // without duplicates.
 type Channel struct {
-	Name       string
+	Name string
+	// Display names the channel in output, logs and metrics; "" = Name.
+	// The app sets it to the channel's template when a secret variable went
+	// into the name.
+	Display    string
 	Components []string
 }
 
@@ -216,7 +220,7 @@ func New(cfg Config, h Handler) (*Trigger, error) {
 			if len(comps) == 0 {
 				return nil, fmt.Errorf("trigger: server %s: channel %q has no components", sc.Display, ch.Name)
 			}
-			s.addLane(newLane(s, ch.Name, comps, &t.cfg))
+			s.addLane(newLane(s, ch, comps, &t.cfg))
 		}
 		t.servers = append(t.servers, s)
 	}
@@ -424,7 +428,7 @@ func (t *Trigger) closeLanes(logDiscarded bool) {
 		l.flushDrops(true)
 		if n := l.close(); n > 0 {
 			total += n
-			where = append(where, fmt.Sprintf("%s/%s: %d", l.srv.cfg.Display, l.name, n))
+			where = append(where, fmt.Sprintf("%s/%s: %d", l.srv.cfg.Display, l.display, n))
 		}
 	})
 	if logDiscarded && total > 0 {
@@ -447,7 +451,7 @@ func (t *Trigger) printChannels(s *server) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Active Channels on %s:\n", s.cfg.Display)
 	for _, l := range s.lanes {
-		fmt.Fprintf(&b, "\t%s/%s: [%s]\n", s.cfg.Display, l.name, strings.Join(l.components, ","))
+		fmt.Fprintf(&b, "\t%s/%s: [%s]\n", s.cfg.Display, l.display, strings.Join(l.components, ","))
 	}
 	t.stdoutMu.Lock()
 	defer t.stdoutMu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // ParseCLI turns --variable flag values into the highest-priority provider.
@@ -50,7 +52,7 @@ func ParseCLI(args []string) (Provider, error) {
 		}
 		key, value, ok := strings.Cut(arg, "=")
 		if !ok {
-			return nil, fmt.Errorf("--variable %q: want KEY=VALUE, KEY=@file, @file.json or @file.toml", arg)
+			return nil, diag.Errorf("--variable %q: want KEY=VALUE, KEY=@file, @file.json or @file.toml", arg)
 		}
 		src := fmt.Sprintf("--variable %s=...", key)
 		if path, ok := strings.CutPrefix(value, "@"); ok {
@@ -84,13 +86,13 @@ func readVarFile(path string) (map[string]string, error) {
 			return nil, fmt.Errorf("not a TOML table of string values: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("unsupported file type %q: use a .json or .toml file, or KEY=@file for one value", filepath.Ext(path))
+		return nil, diag.Errorf("unsupported file type %q: use a .json or .toml file, or KEY=@file for one value", filepath.Ext(path))
 	}
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		s, ok := v.(string)
 		if !ok {
-			return nil, fmt.Errorf("value of %q must be a string, not %s", k, typeName(v))
+			return nil, diag.Errorf("value of %q must be a string, not %s", k, typeName(v))
 		}
 		out[k] = s
 	}

@@ -2,8 +2,9 @@ package variables
 
 import (
 	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // ErrInvalidName is wrapped by [ValidateName] errors.
@@ -23,7 +24,7 @@ func ValidateName(name string) error {
 		reason = "must not be empty"
 	case bad >= 0:
 		c := []rune(name[bad:])[0]
-		reason = fmt.Sprintf("invalid character %q. Variable names may contain only lower-case letters, numbers, and underscores.", c)
+		reason = diag.Sprintf("invalid character %q. Variable names may contain only lower-case letters, numbers, and underscores.", c)
 	case !(name[0] >= 'a' && name[0] <= 'z'):
 		reason = "must start with a lowercase ASCII letter"
 	case name[len(name)-1] == '_':
@@ -33,5 +34,5 @@ func ValidateName(name string) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("%w: %q: %s", ErrInvalidName, name, reason)
+	return diag.Errorf("%w: %q: %s", ErrInvalidName, name, reason)
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/runtimeconfig"
 )
 
@@ -131,7 +132,7 @@ func parseDotenv(path string, data []byte) (map[string]string, error) {
 			return nil, fail("want KEY=VALUE")
 		}
 		if strings.ContainsAny(key, " \t\"'") {
-			return nil, fail(fmt.Sprintf("invalid key %q", key))
+			return nil, fail(diag.Sprintf("invalid key %q", key))
 		}
 		val = strings.TrimSpace(val)
 		switch {
@@ -203,7 +204,7 @@ func NewVault(vaultURL, token, mount, prefix string, client *http.Client) *Vault
 
 // Name implements [Provider]; it never includes the token.
 func (p *VaultProvider) Name() string {
-	return fmt.Sprintf("vault provider (%s, mount %q)", p.url, p.mount)
+	return diag.Sprintf("vault provider (%s, mount %q)", p.url, p.mount)
 }
 
 func (p *VaultProvider) dynamic() bool { return true }
@@ -225,17 +226,17 @@ func (p *VaultProvider) Get(ctx context.Context, key string) (string, bool, erro
 	endpoint := p.url + "/v1/" + escapePath(p.mount) + "/data/" + escapePath(secretPath)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return "", false, fmt.Errorf("read secret %q: %w", secretPath, err)
+		return "", false, diag.Errorf("read secret %q: %w", secretPath, err)
 	}
 	req.Header.Set("X-Vault-Token", p.token)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return "", false, fmt.Errorf("read secret %q: %w", secretPath, err)
+		return "", false, diag.Errorf("read secret %q: %w", secretPath, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", false, fmt.Errorf("read secret %q: %w", secretPath, err)
+		return "", false, diag.Errorf("read secret %q: %w", secretPath, err)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return "", false, nil
@@ -248,7 +249,7 @@ func (p *VaultProvider) Get(ctx context.Context, key string) (string, bool, erro
 		if json.Unmarshal(body, &e) == nil && len(e.Errors) > 0 {
 			msg = ": " + strings.Join(e.Errors, "; ")
 		}
-		return "", false, fmt.Errorf("read secret %q: HTTP %s%s", secretPath, resp.Status, msg)
+		return "", false, diag.Errorf("read secret %q: HTTP %s%s", secretPath, resp.Status, msg)
 	}
 	var out struct {
 		Data struct {
@@ -256,11 +257,11 @@ func (p *VaultProvider) Get(ctx context.Context, key string) (string, bool, erro
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return "", false, fmt.Errorf("read secret %q: response is not a KV v2 secret: %w", secretPath, err)
+		return "", false, diag.Errorf("read secret %q: response is not a KV v2 secret: %w", secretPath, err)
 	}
 	v, ok := out.Data.Data["value"].(string)
 	if !ok {
-		return "", false, fmt.Errorf("read secret %q: it has no string field \"value\" (store the variable as value=...)", secretPath)
+		return "", false, diag.Errorf("read secret %q: it has no string field \"value\" (store the variable as value=...)", secretPath)
 	}
 	return v, true, nil
 }
@@ -298,7 +299,7 @@ func Chain(cli Provider, rc *runtimeconfig.Config, getenv func(string) string, c
 				if pc.Line > 0 {
 					where = fmt.Sprintf("%s:%d", rc.File, pc.Line)
 				}
-				return nil, fmt.Errorf("%s: variables provider type %q: %w (use static, env or vault)", where, pc.Type, runtimeconfig.ErrNotSupported)
+				return nil, diag.Errorf("%s: variables provider type %q: %w (use static, env or vault)", where, pc.Type, runtimeconfig.ErrNotSupported)
 			}
 		}
 	}

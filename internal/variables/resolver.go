@@ -3,11 +3,11 @@ package variables
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 
+	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/template"
 )
 
@@ -95,7 +95,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (string, error) {
 	for _, p := range r.providers {
 		v, ok, err := p.Get(ctx, name)
 		if err != nil {
-			return "", fmt.Errorf("variable %q: %s: %w", name, p.Name(), err)
+			return "", diag.Errorf("variable %q: %s: %w", name, p.Name(), err)
 		}
 		if ok {
 			return v, nil
@@ -104,18 +104,20 @@ func (r *Resolver) Resolve(ctx context.Context, name string) (string, error) {
 	d, declared := r.decls[name]
 	switch {
 	case !declared:
-		return "", fmt.Errorf("%w %q: it is not in [variables] and no provider supplies it (set SPIN_VARIABLE_%s or pass --variable %s=...)",
+		return "", diag.Errorf("%w %q: it is not in [variables] and no provider supplies it (set SPIN_VARIABLE_%s or pass --variable %s=...)",
 			ErrUndeclared, name, strings.ToUpper(name), name)
 	case d.Default == nil:
-		return "", fmt.Errorf("%w %q", ErrRequired, name)
+		return "", diag.Errorf("%w %q", ErrRequired, name)
 	}
 	return *d.Default, nil
 }
 
 // ResolveTemplate renders t, resolving each `{{ name }}` with
-// [Resolver.Resolve]. The error is the first Resolve error.
-func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (string, error) {
+// [Resolver.Resolve]. The result is secret when a variable declared
+// `secret = true` went into it. The error is the first Resolve error.
+func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (template.Text, error) {
 	var b strings.Builder
+	out := template.Text{Source: t.String()}
 	for _, p := range t.Parts() {
 		if !p.IsVar {
 			b.WriteString(p.Literal)
@@ -123,11 +125,13 @@ func (r *Resolver) ResolveTemplate(ctx context.Context, t template.Template) (st
 		}
 		v, err := r.Resolve(ctx, p.Var)
 		if err != nil {
-			return "", err
+			return template.Text{}, err
 		}
+		out.Secret = out.Secret || r.IsSecret(p.Var)
 		b.WriteString(v)
 	}
-	return b.String(), nil
+	out.Value = b.String()
+	return out, nil
 }
 
 // CheckRequired checks at startup that every required variable (declared
@@ -154,7 +158,7 @@ func (r *Resolver) CheckRequired(ctx context.Context) error {
 		for _, p := range r.providers {
 			_, ok, err := p.Get(ctx, name)
 			if err != nil {
-				return fmt.Errorf("variable %q: %s: %w", name, p.Name(), err)
+				return diag.Errorf("variable %q: %s: %w", name, p.Name(), err)
 			}
 			if ok {
 				found = true
@@ -162,7 +166,7 @@ func (r *Resolver) CheckRequired(ctx context.Context) error {
 			}
 		}
 		if !found {
-			missing = append(missing, fmt.Sprintf("%q", name))
+			missing = append(missing, diag.Sprintf("%q", name))
 		}
 	}
 	if len(missing) > 0 {

@@ -324,8 +324,16 @@ func TestResolveErrorsAndDefaults(t *testing.T) {
 	cli, _ := ParseCLI([]string{"password=Sup3rSecret", "zeta=z"})
 	r2 := NewResolver([]Variable{{Name: "host", Default: ptr("localhost")}, {Name: "password", Required: true, Secret: true}, {Name: "zeta", Required: true}},
 		append([]Provider{cli}, chain...))
-	if got, err := r2.ResolveTemplate(ctx, tpl); err != nil || got != "redis://:Sup3rSecret@localhost:6379" {
-		t.Errorf("ResolveTemplate = %q, %v", got, err)
+	got, err := r2.ResolveTemplate(ctx, tpl)
+	if err != nil || got != (template.Text{Value: "redis://:Sup3rSecret@localhost:6379", Source: tpl.String(), Secret: true}) {
+		t.Errorf("ResolveTemplate = %+v, %v", got, err)
+	}
+	if got.Shown() != tpl.String() || got.Quote() != `"redis://:{{ password }}@{{host}}:6379"` {
+		t.Errorf("a secret text shows %q", got.Quote())
+	}
+	plain, err := r2.ResolveTemplate(ctx, template.MustParse("{{ host }}/{{ zeta }}"))
+	if err != nil || plain.Secret || plain.Shown() != "localhost/z" {
+		t.Errorf("non-secret text = %+v, %v", plain, err)
 	}
 	if err := r2.CheckRequired(ctx); err != nil {
 		t.Errorf("CheckRequired = %v", err)

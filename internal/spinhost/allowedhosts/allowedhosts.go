@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/redspin/redspin/internal/diag"
 )
 
 // List is a parsed allowed_outbound_hosts list. The zero value and nil allow
@@ -122,7 +124,7 @@ func parseEntry(raw string) (entry, error) {
 	e := entry{raw: raw}
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
-		return e, fmt.Errorf("%q does not contain a scheme (such as 'redis://' or '*://'); %s", raw, form)
+		return e, diag.Errorf("%q does not contain a scheme (such as 'redis://' or '*://'); %s", raw, form)
 	}
 	// The port is after the last ':' unless that colon is inside an IPv6
 	// literal's brackets.
@@ -132,27 +134,27 @@ func parseEntry(raw string) (entry, error) {
 	}
 	if p, path, ok := strings.Cut(port, "/"); ok {
 		if path != "" {
-			return e, fmt.Errorf("%q has a path, which allowed hosts may not have", raw)
+			return e, diag.Errorf("%q has a path, which allowed hosts may not have", raw)
 		}
 		port = p
 	}
 	if strings.ContainsAny(port, "?#") || strings.ContainsAny(host, "?#@") {
-		return e, fmt.Errorf("%q has a query, fragment or user info, which allowed hosts may not have", raw)
+		return e, diag.Errorf("%q has a query, fragment or user info, which allowed hosts may not have", raw)
 	}
 
 	switch {
 	case scheme == "*":
 	case scheme == "" || strings.IndexFunc(scheme, func(r rune) bool { return !isSchemeChar(r) }) >= 0:
-		return e, fmt.Errorf("%q: scheme %q is not valid; %s", raw, scheme, form)
+		return e, diag.Errorf("%q: scheme %q is not valid; %s", raw, scheme, form)
 	default:
 		e.scheme = strings.ToLower(scheme)
 	}
 
 	if err := e.parseHost(host); err != nil {
-		return e, fmt.Errorf("%q: %w", raw, err)
+		return e, diag.Errorf("%q: %w", raw, err)
 	}
 	if err := e.parsePort(port, scheme); err != nil {
-		return e, fmt.Errorf("%q: %w", raw, err)
+		return e, diag.Errorf("%q: %w", raw, err)
 	}
 	return e, nil
 }
@@ -211,7 +213,7 @@ func (e *entry) parsePort(port, scheme string) error {
 	case port == "":
 		p := DefaultPort(scheme)
 		if p == 0 {
-			return fmt.Errorf("no port was given and the scheme %q has no default port; add one, such as :6379, or :* for any port", scheme)
+			return diag.Errorf("no port was given and the scheme %q has no default port; add one, such as :6379, or :* for any port", scheme)
 		}
 		e.ports = []portRange{{p, p + 1}}
 		return nil
@@ -225,14 +227,14 @@ func (e *entry) parsePort(port, scheme string) error {
 		l, err1 := parsePortNumber(lo)
 		h, err2 := parsePortNumber(hi)
 		if err1 != nil || err2 != nil {
-			return fmt.Errorf("port range %q must be two numbers, lo..hi", port)
+			return diag.Errorf("port range %q must be two numbers, lo..hi", port)
 		}
 		e.ports = []portRange{{l, h}}
 		return nil
 	}
 	p, err := parsePortNumber(port)
 	if err != nil {
-		return fmt.Errorf("port %q is not a number, a range lo..hi or *", port)
+		return diag.Errorf("port %q is not a number, a range lo..hi or *", port)
 	}
 	e.ports = []portRange{{p, p + 1}}
 	return nil
@@ -321,7 +323,7 @@ func TargetFromURL(rawURL string) (Target, error) {
 	if p := u.Port(); p != "" {
 		n, err := parsePortNumber(p)
 		if err != nil {
-			return Target{}, fmt.Errorf("port %q is not a number", p)
+			return Target{}, diag.Errorf("port %q is not a number", p)
 		}
 		t.Port = n
 	}
@@ -394,17 +396,17 @@ type DeniedError struct {
 // Suggestion returns the manifest line that would allow the address, such as
 // allowed_outbound_hosts = ["redis://cache.internal:6379"].
 func (e *DeniedError) Suggestion() string {
-	return fmt.Sprintf("allowed_outbound_hosts = [%q]", e.Target.String())
+	return diag.Sprintf("allowed_outbound_hosts = [%q]", e.Target.String())
 }
 
 func (e *DeniedError) Error() string {
 	what := "the component"
 	if e.Component != "" {
-		what = fmt.Sprintf("component %q", e.Component)
+		what = diag.Sprintf("component %q", e.Component)
 	}
 	if e.Target.SocketPath != "" {
 		return fmt.Sprintf("%s is not allowed to connect to %s: to allow Unix sockets, add %s to [component.%s] in spin.toml",
-			what, e.Target.String(), fmt.Sprintf("allowed_outbound_hosts = [%q]", e.Target.Scheme+"://*"), componentKey(e.Component))
+			what, e.Target.String(), diag.Sprintf("allowed_outbound_hosts = [%q]", e.Target.Scheme+"://*"), componentKey(e.Component))
 	}
 	return fmt.Sprintf("%s is not allowed to connect to %s: to allow it, add %s to [component.%s] in spin.toml",
 		what, e.Target.String(), e.Suggestion(), componentKey(e.Component))
