@@ -28,22 +28,43 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
-	if g.clinker != nil && h.maxPay >= 0 && len(payload) > h.maxPay {
-		return fmt.Errorf("component %q: %w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)",
-			componentID, ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
+	dl := h.deadlineOf(ctx)
+	if err := h.checkPayload(g, len(payload)); err != nil {
+		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	defer h.started()()
-	if err := h.run(ctx, g, payload); err != nil {
+	if err := h.run(ctx, dl, g, payload); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	return nil
 }
 
-// run handles one message in a fresh store.
-func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
+// checkPayload refuses a payload over the cap of g's shape.
+func (h *Host) checkPayload(g *guest, n int) error {
+	if g.clinker != nil {
+		return h.checkComponentPayload(n)
+	}
+	if n > maxModulePayload {
+		return fmt.Errorf("%w: %d bytes exceeds the core-module payload limit of %s", ErrPayloadTooLarge, n, formatBytes(maxModulePayload))
+	}
+	return nil
+}
+
+// run handles one message in a fresh store. A component payload first
+// takes its share of the payload budget, which it gives back as soon as
+// the call has returned.
+func (h *Host) run(ctx context.Context, dl msgDeadline, g *guest, payload []byte) error {
 	var ph phaseClock
 	ph.start(h.phases)
-	s, flush, end, err := h.newStore(ctx, g)
+	lowered := func() {}
+	if g.clinker != nil {
+		var err error
+		if lowered, err = h.reserveLowering(ctx, dl, len(payload)); err != nil {
+			return err
+		}
+		defer lowered()
+	}
+	s, flush, end, err := h.newStore(ctx, dl, g)
 	if err != nil {
 		return err
 	}
@@ -54,7 +75,7 @@ func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
 	defer flush()
 	defer s.Close()
 	if g.clinker != nil {
-		return h.callComponent(s, g, payload, &ph)
+		return h.callComponent(s, g, payload, lowered, &ph)
 	}
 	return h.callModule(s, g, payload, &ph)
 }
@@ -63,7 +84,7 @@ func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
 // deadline and WASI. flush writes buffered guest output (call it when the
 // guest has returned); end ends the host-interface data (call it after the
 // store is closed).
-func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush, end func(), err error) {
+func (h *Host) newStore(ctx context.Context, dl msgDeadline, g *guest) (_ *wasmtime.Store, flush, end func(), err error) {
 	var storeDone func()
 	s := wasmtime.NewStore(h.engine)
 	if g.imports != nil {
@@ -81,7 +102,7 @@ func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
 	}
-	h.armDeadline(ctx, s)
+	h.armDeadline(ctx, dl, s)
 	flush = func() {}
 	if g.wasi {
 		w := wasmtime.NewWASIConfig()
@@ -126,19 +147,11 @@ func (e timeoutError) Error() string { return fmt.Sprintf("handler timed out aft
 func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
 func (e timeoutError) Timeout() bool { return true }
 
-// armDeadline sets the store's epoch deadline from HandlerTimeout and ctx.
-// Reaching it runs a callback that stops the guest once the deadline has
-// passed or ctx is done, and otherwise extends it.
-func (h *Host) armDeadline(ctx context.Context, s *wasmtime.Store) {
-	var deadline time.Time
-	var cause error = context.DeadlineExceeded
-	if t := h.opts.HandlerTimeout; t > 0 {
-		deadline = time.Now().Add(t)
-		cause = timeoutError{t}
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline, cause = d, context.DeadlineExceeded
-	}
+// armDeadline sets the store's epoch deadline from the message's deadline
+// dl (see deadlineOf). Reaching it runs a callback that stops the guest
+// once the deadline has passed or ctx is done, and otherwise extends it.
+func (h *Host) armDeadline(ctx context.Context, dl msgDeadline, s *wasmtime.Store) {
+	deadline, cause := dl.at, dl.cause
 	if deadline.IsZero() && ctx.Done() == nil {
 		s.SetEpochDeadline(1 << 62)
 		return
@@ -204,7 +217,9 @@ func formatBytes(n uint64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
+// callComponent instantiates g and calls its handler; lowered is called as
+// soon as the call has returned (the payload's lowered copies are freed).
+func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, lowered func(), ph *phaseClock) error {
 	inst, err := g.clinker.Instantiate(s, g.art.comp)
 	if err != nil {
 		return h.describe("instantiate", err)
@@ -214,7 +229,10 @@ func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, ph *ph
 		return fmt.Errorf("%s#%s is not a function", exportInboundRedis, funcHandleMessage)
 	}
 	ph.instantiated(h.phases)
+	start := time.Now()
 	ok, errCase, err := f.CallBytesResult(payload)
+	lowered()
+	h.observeLowering(len(payload), time.Since(start))
 	ph.called(h.phases)
 	if err != nil {
 		return h.describe("handle-message", err)

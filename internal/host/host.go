@@ -38,7 +38,6 @@ const (
 	exportInitialize    = "_initialize"
 	exportMemory        = "memory"
 	wasiP1Module        = "wasi_snapshot_preview1"
-	defaultMaxPayload   = 16 << 20
 	defaultEpochTick    = 10 * time.Millisecond
 	slowCompileNotice   = "Preparing Wasm modules is taking a few seconds..."
 	maxTicksPerDeadline = 10
@@ -52,8 +51,9 @@ var slowCompileAfter = 1250 * time.Millisecond
 // err(error).
 var ErrHandlerFailed = errors.New("handler returned an error")
 
-// ErrPayloadTooLarge is wrapped by Handle's error when a component payload
-// exceeds Options.MaxPayload.
+// ErrPayloadTooLarge is wrapped by Handle's error when a payload exceeds
+// Options.MaxComponentPayload or Options.ComponentPayloadBudget (components)
+// or 512 MiB (core modules).
 var ErrPayloadTooLarge = errors.New("payload too large")
 
 // Options configure a Host. Zero values are the defaults.
@@ -77,9 +77,17 @@ type Options struct {
 	DisablePooling, DisableCache bool
 	// CacheDir holds compiled artifacts. "" = no on-disk cache.
 	CacheDir string
-	// MaxPayload caps component payloads in bytes. default: 16 MiB;
-	// negative = no cap. Core modules are not capped.
-	MaxPayload int
+	// MaxComponentPayload caps a component's payload, in bytes (flag
+	// --max-component-payload). 0 = DefaultMaxComponentPayload; negative =
+	// no cap. Core modules take the payload straight into guest memory and
+	// have their own cap of 512 MiB.
+	MaxComponentPayload int
+	// ComponentPayloadBudget bounds the payload bytes being lowered into
+	// components at once by all messages of the Host, in bytes (flag
+	// --component-payload-budget): a message waits for its share, and the
+	// wait counts against its deadline. 0 = DefaultComponentPayloadBudget;
+	// negative = no budget. It must not be below MaxComponentPayload.
+	ComponentPayloadBudget int64
 	// Logger receives diagnostics. nil = discard.
 	Logger *slog.Logger
 
@@ -197,6 +205,11 @@ type Host struct {
 	mu     sync.RWMutex
 	closed atomic.Bool
 	maxPay int
+	// budget bounds the component payload bytes being lowered at once.
+	budget payloadBudget
+	// lowerRate is the expected time to lower one MiB of component
+	// payload, in nanoseconds (see observeLowering).
+	lowerRate atomic.Int64
 	tick   time.Duration
 	// slow prints slowCompileNotice if compiling takes long.
 	slow *time.Timer
@@ -258,7 +271,7 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 		logger: opts.Logger,
 		stop:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
-		maxPay: opts.MaxPayload,
+		maxPay: opts.MaxComponentPayload,
 		tick:   opts.EpochTick,
 	}
 	if h.logger == nil {
@@ -270,8 +283,17 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	h.stderr = &lockedWriter{w: opts.Stderr}
 	h.opts.Stderr = h.stderr
 	if h.maxPay == 0 {
-		h.maxPay = defaultMaxPayload
+		h.maxPay = DefaultMaxComponentPayload
 	}
+	budget := opts.ComponentPayloadBudget
+	if budget == 0 {
+		budget = DefaultComponentPayloadBudget
+	}
+	if err := checkPayloadOptions(h.maxPay, budget); err != nil {
+		return nil, err
+	}
+	h.budget = newPayloadBudget(budget)
+	h.lowerRate.Store(int64(lowerPerMiB))
 	if h.tick <= 0 {
 		h.tick = defaultEpochTick
 	}
