@@ -175,8 +175,10 @@ func (h *Host) armDeadline(ctx context.Context, dl msgDeadline, s *wasmtime.Stor
 	})
 }
 
-// describe turns a guest failure into the error Handle reports.
-func (h *Host) describe(op string, err error) error {
+// describe turns a guest failure into the error Handle reports. mem is the
+// instance's exported memory when the host can see it (core modules), else
+// nil.
+func (h *Host) describe(op string, err error, mem *wasmtime.Memory) error {
 	if errors.Is(err, wasmtime.TrapInterrupt) {
 		var we *wasmtime.Error
 		if errors.As(err, &we) && we.Unwrap() != nil {
@@ -188,27 +190,31 @@ func (h *Host) describe(op string, err error) error {
 	if errors.Is(err, wasmtime.ErrTrap) {
 		msg += ": guest trapped"
 	}
-	if h.opts.MaxInstanceMemory > 0 && mayBeOOM(err) {
-		return fmt.Errorf("%s: %w (instance memory is capped at %s)", msg, err, formatBytes(h.opts.MaxInstanceMemory))
+	if size, ok := h.atMemoryCap(mem); ok {
+		return fmt.Errorf("%s: %w (instance memory reached %s of its %s cap)", msg, err,
+			formatBytes(size), formatBytes(h.opts.MaxInstanceMemory))
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }
 
-// mayBeOOM reports errors that a guest typically raises when an allocation
-// fails under the memory cap.
-func mayBeOOM(err error) bool {
-	if errors.Is(err, wasmtime.TrapUnreachable) || errors.Is(err, wasmtime.TrapMemoryOutOfBounds) {
-		return true
+// atMemoryCap reports whether mem has grown to its cap (within
+// memCapSlack of it) and its size. Wasmtime's C API has no resource-limiter
+// callback, so a refused memory.grow leaves no trace but the memory's size,
+// and a component's memories are not visible at all: for components the
+// answer is always false, and the error carries no memory hint.
+func (h *Host) atMemoryCap(mem *wasmtime.Memory) (uint64, bool) {
+	limit := h.opts.MaxInstanceMemory
+	if limit == 0 || mem == nil {
+		return 0, false
 	}
-	var we *wasmtime.Error
-	if errors.As(err, &we) {
-		if _, ok := we.ExitStatus(); ok {
-			return true
-		}
-		return containsAny(we.Detail(), "memory", "alloc")
-	}
-	return false
+	size := mem.Size()
+	return size, size+max(limit/memCapSlack, 64<<10) > limit
 }
+
+// memCapSlack: a memory within 1/memCapSlack of its cap (at least one 64
+// KiB page) has hit it; allocators grow in steps (Go's runtime by 4 MiB),
+// so the last refused step is rarely exactly the remainder.
+const memCapSlack = 8
 
 func formatBytes(n uint64) string {
 	if n%(1<<20) == 0 {
@@ -222,7 +228,7 @@ func formatBytes(n uint64) string {
 func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, lowered func(), ph *phaseClock) error {
 	inst, err := g.clinker.Instantiate(s, g.art.comp)
 	if err != nil {
-		return h.describe("instantiate", err)
+		return h.describe("instantiate", err, nil)
 	}
 	f, ok := inst.Func(g.fn)
 	if !ok {
@@ -235,7 +241,7 @@ func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, lowere
 	h.observeLowering(len(payload), time.Since(start))
 	ph.called(h.phases)
 	if err != nil {
-		return h.describe("handle-message", err)
+		return h.describe("handle-message", err, nil)
 	}
 	return handlerResult(ok, errCase)
 }
@@ -253,17 +259,21 @@ func handlerResult(ok bool, errCase string) error {
 func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
 	inst, err := g.pre.Instantiate(s)
 	if err != nil {
-		return h.describe("instantiate", err)
+		return h.describe("instantiate", err, nil)
 	}
 	ph.instantiated(h.phases)
 	defer ph.called(h.phases)
+	mem, ok := inst.Memory(exportMemory)
+	if !ok {
+		return fmt.Errorf("%s is not a memory", exportMemory)
+	}
 	if g.hasInit {
 		f, ok := inst.Func(exportInitialize)
 		if !ok {
 			return fmt.Errorf("%s is not a function", exportInitialize)
 		}
 		if _, err := f.CallI32(0); err != nil {
-			return h.describe(exportInitialize, err)
+			return h.describe(exportInitialize, err, &mem)
 		}
 	}
 	realloc, ok := inst.Func(g.realloc)
@@ -274,13 +284,9 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	if !ok {
 		return fmt.Errorf("%s is not a function", g.handler)
 	}
-	mem, ok := inst.Memory(exportMemory)
-	if !ok {
-		return fmt.Errorf("%s is not a memory", exportMemory)
-	}
 	r, err := realloc.CallI32(1, 0, 0, 1, int32(len(payload)))
 	if err != nil {
-		return h.describe(g.realloc, err)
+		return h.describe(g.realloc, err, &mem)
 	}
 	ptr := uint32(r[0])
 	data := mem.Data()
@@ -290,7 +296,7 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	copy(data[ptr:], payload)
 	r, err = handler.CallI32(1, int32(ptr), int32(len(payload)))
 	if err != nil {
-		return h.describe(g.handler, err)
+		return h.describe(g.handler, err, &mem)
 	}
 	ret := uint32(r[0])
 	data = mem.Data() // memory may have grown
@@ -301,7 +307,7 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	if g.post != "" {
 		if post, ok := inst.Func(g.post); ok {
 			if _, err := post.CallI32(0, int32(ret)); err != nil {
-				return h.describe(g.post, err)
+				return h.describe(g.post, err, &mem)
 			}
 		}
 	}

@@ -135,12 +135,3 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 	}
 	return stdout, stderr, nil
 }
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
-}
