@@ -39,6 +39,14 @@
 // several times cheaper (see docs/performance.md). Output is written in
 // whole lines, so lines from concurrent messages never interleave.
 //
+// Where one message's output ends: when a message ends, however it ends
+// (returned, trapped, timed out, cancelled), everything it wrote has
+// reached its sinks before Handle returns, and an unfinished last line is
+// ended with a '\n'. So a message's output is always a run of whole lines,
+// and the next message on the same stream starts on a new line. (A later
+// instance reuse ends a message's output the same way, at the end of each
+// handler call.)
+//
 // # Limits
 //
 // MaxInstanceMemory caps each linear memory (a guest whose allocation fails
