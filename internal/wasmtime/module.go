@@ -95,7 +95,7 @@ func (c *Caller) Memory(name string) (Memory, bool) {
 	p, n := cStr(name)
 	ok := C.wasmtime_caller_export_get(c.ptr, p, n, &item)
 	runtime.KeepAlive(name)
-	if !ok || item.kind != 3 { // WASMTIME_EXTERN_MEMORY
+	if !ok || item.kind != C.RS_EXTERN_MEMORY {
 		if ok {
 			C.wasmtime_extern_delete(&item)
 		}
@@ -327,7 +327,7 @@ func (i *Instance) Func(name string) (*Func, bool) {
 	if !ok {
 		return nil, false
 	}
-	if item.kind != 0 { // WASMTIME_EXTERN_FUNC
+	if item.kind != C.RS_EXTERN_FUNC {
 		C.wasmtime_extern_delete(&item)
 		return nil, false
 	}
@@ -340,7 +340,7 @@ func (i *Instance) Memory(name string) (Memory, bool) {
 	if !ok {
 		return Memory{}, false
 	}
-	if item.kind != 3 { // WASMTIME_EXTERN_MEMORY
+	if item.kind != C.RS_EXTERN_MEMORY {
 		C.wasmtime_extern_delete(&item)
 		return Memory{}, false
 	}
@@ -377,7 +377,7 @@ func (c *Caller) CallI32(export string, nresults int, args ...int32) ([]int32, e
 	p, n := cStr(export)
 	ok := C.wasmtime_caller_export_get(c.ptr, p, n, &item)
 	runtime.KeepAlive(export)
-	if !ok || item.kind != 0 { // WASMTIME_EXTERN_FUNC
+	if !ok || item.kind != C.RS_EXTERN_FUNC {
 		if ok {
 			C.wasmtime_extern_delete(&item)
 		}

@@ -242,9 +242,9 @@ func (w *WASIConfig) PreopenDir(hostDir, guestDir string, writable bool) error {
 	h, g := C.CString(hostDir), C.CString(guestDir)
 	defer C.free(unsafe.Pointer(h))
 	defer C.free(unsafe.Pointer(g))
-	var dirPerms, filePerms C.wasi_dir_perms = 1, 1 // READ
+	var dirPerms, filePerms C.wasi_dir_perms = C.RS_WASI_PERMS_READ, C.RS_WASI_PERMS_READ
 	if writable {
-		dirPerms, filePerms = 3, 3
+		dirPerms, filePerms = C.RS_WASI_PERMS_READ|C.RS_WASI_PERMS_WRITE, C.RS_WASI_PERMS_READ|C.RS_WASI_PERMS_WRITE
 	}
 	if !C.wasi_config_preopen_dir(w.ptr(), h, g, dirPerms, C.wasi_file_perms(filePerms)) {
 		return fmt.Errorf("wasi: cannot preopen %q at %q", hostDir, guestDir)
