@@ -253,8 +253,10 @@ func (w *WASIConfig) PreopenDir(hostDir, guestDir string, writable bool) error {
 }
 
 // SetStdout sends the guest's stdout to wr. Each guest write becomes one
-// Write call (from the goroutine running the guest). A write error is
-// reported to the guest as a failed write.
+// Write call, made from one of Wasmtime's own (tokio) threads, not from
+// the goroutine running the guest, while the guest waits for it: wr must
+// be safe to call from any goroutine. A write error is reported to the
+// guest as a failed write.
 func (w *WASIConfig) SetStdout(wr io.Writer) {
 	C.rs_wasi_stdout(w.ptr(), C.uintptr_t(handles.add(wr)))
 }
