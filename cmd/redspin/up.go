@@ -82,7 +82,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.BoolVar(&f.disableCache, "disable-cache", os.Getenv("DISABLE_WASMTIME_CACHE") != "", "do not cache compiled components on disk [env: DISABLE_WASMTIME_CACHE]")
 	fs.StringArrayVar(&f.keyValues, "key-value", nil, "seed the default key-value store with KEY=VALUE (repeatable)")
 	fs.BoolVar(&f.build, "build", false, "not supported: redspin does not build")
-	fs.DurationVar(&f.handlerTimeout, "handler-timeout", 60*time.Second, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
+	fs.DurationVar(&f.handlerTimeout, "handler-timeout", host.DefaultHandlerTimeout, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
 	fs.Int64Var(&f.maxCompPayload, "max-component-payload", host.DefaultMaxComponentPayload, "largest payload passed to a component, in bytes (core modules: 512 MiB); 0 = no cap")
 	fs.Int64Var(&f.compPayloadBudget, "component-payload-budget", host.DefaultComponentPayloadBudget, "payload bytes being passed into components at once, all messages together (~74 bytes of memory each); 0 = no budget")
 	fs.IntVar(&f.maxConcurrency, "max-concurrency", 1, "messages handled at once per channel; 1 keeps each channel in order")
@@ -112,7 +112,7 @@ func (f *upFlags) checkPayloadFlags() error {
 }
 
 // offIfZero maps a flag's 0 (no limit) to an option's negative (off).
-func offIfZero(n int64) int64 {
+func offIfZero[T int64 | time.Duration](n T) T {
 	if n == 0 {
 		return -1
 	}
@@ -244,7 +244,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		Follow:            follow,
 		Stderr:            c.stderr,
 		MaxInstanceMemory: maxMem,
-		HandlerTimeout:    f.handlerTimeout,
+		HandlerTimeout:    offIfZero(f.handlerTimeout),
 		DisablePooling:    f.disablePooling,
 		DisableCache:      f.disableCache,
 		CacheDir:          f.compiledCacheDir(),

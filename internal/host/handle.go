@@ -152,7 +152,7 @@ func (e timeoutError) Timeout() bool { return true }
 // once the deadline has passed or ctx is done, and otherwise extends it.
 func (h *Host) armDeadline(ctx context.Context, dl msgDeadline, s *wasmtime.Store) {
 	deadline, cause := dl.at, dl.cause
-	if deadline.IsZero() && ctx.Done() == nil {
+	if h.tick < 0 || deadline.IsZero() && ctx.Done() == nil {
 		s.SetEpochDeadline(1 << 62)
 		return
 	}

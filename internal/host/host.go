@@ -25,6 +25,10 @@ const (
 	ShapeSpin1Module = "spin1-module"
 )
 
+// DefaultHandlerTimeout is Options.HandlerTimeout's default (redspin up's
+// --handler-timeout).
+const DefaultHandlerTimeout = 60 * time.Second
+
 // Export names redspin looks for.
 const (
 	exportInboundRedis  = "fermyon:spin/inbound-redis"
@@ -56,7 +60,8 @@ var ErrHandlerFailed = errors.New("handler returned an error")
 // or 512 MiB (core modules).
 var ErrPayloadTooLarge = errors.New("payload too large")
 
-// Options configure a Host. Zero values are the defaults.
+// Options configure a Host. Zero values are the defaults; for durations
+// and limits a negative value turns the limit off.
 type Options struct {
 	// LogDir receives <id>_stdout.txt and <id>_stderr.txt. "" = no files.
 	LogDir string
@@ -69,7 +74,8 @@ type Options struct {
 	// MaxInstanceMemory caps each linear memory of an instance, in bytes.
 	// default: 0 = no cap.
 	MaxInstanceMemory uint64
-	// HandlerTimeout interrupts a message after this long. default: 0 = none
+	// HandlerTimeout bounds each message, from the start of Handle (see
+	// doc.go, "Limits"). 0 = DefaultHandlerTimeout; negative = no timeout
 	// (the context's deadline and cancellation still apply).
 	HandlerTimeout time.Duration
 	// DisablePooling uses on-demand allocation instead of the pooling
@@ -99,7 +105,10 @@ type Options struct {
 
 	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).
 	Pooling *wasmtime.PoolingConfig
-	// EpochTick is the timeout resolution. default: 10ms.
+	// EpochTick is how often a running guest's deadline is checked: the
+	// timeout resolution. 0 = 10ms; negative = off: no epoch ticker, so a
+	// running guest is never interrupted (deadlines still bound waiting for
+	// the payload budget and lowering).
 	EpochTick time.Duration
 }
 
@@ -294,8 +303,14 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	}
 	h.budget = newPayloadBudget(budget)
 	h.lowerRate.Store(int64(lowerPerMiB))
-	if h.tick <= 0 {
+	if h.tick == 0 {
 		h.tick = defaultEpochTick
+	}
+	switch t := h.opts.HandlerTimeout; {
+	case t == 0:
+		h.opts.HandlerTimeout = DefaultHandlerTimeout
+	case t < 0:
+		h.opts.HandlerTimeout = 0 // none
 	}
 	cfg := wasmtime.EngineConfig{EpochInterruption: true, ParallelCompilation: true}
 	if !opts.DisablePooling {
@@ -321,8 +336,10 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 			h.Close()
 		}
 	}()
-	h.tickWG.Add(1)
-	go h.ticker()
+	if h.tick > 0 {
+		h.tickWG.Add(1)
+		go h.ticker()
+	}
 	if !opts.OutputCallbacks {
 		if h.pipes, err = probePipes(); err != nil {
 			h.logger.Debug("guest output through callback streams: cannot open a pipe by path", "err", err)

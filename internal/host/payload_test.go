@@ -248,3 +248,29 @@ func TestComponentPayloadMemory(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Duration options follow one rule: 0 = the default, negative = off.
+func TestDurationOptions(t *testing.T) {
+	for _, c := range []struct {
+		opt  time.Duration
+		want time.Duration // 0: no deadline
+	}{{0, DefaultHandlerTimeout}, {-1, 0}, {time.Second, time.Second}} {
+		f := newFixtureOf(t, Options{HandlerTimeout: c.opt}, nil, nil, componentGuest)
+		dl := f.h.deadlineOf(context.Background())
+		if c.want == 0 {
+			if !dl.at.IsZero() {
+				t.Errorf("HandlerTimeout %v: deadline in %v, want none", c.opt, time.Until(dl.at))
+			}
+			continue
+		}
+		if left := time.Until(dl.at); left > c.want || left < c.want-time.Second {
+			t.Errorf("HandlerTimeout %v: deadline in %v, want %v", c.opt, left, c.want)
+		}
+	}
+	// EpochTick off: no ticker; the guest runs, deadlines are not enforced
+	// by interruption.
+	f := newFixtureOf(t, Options{EpochTick: -1}, nil, nil, componentGuest)
+	if err := f.h.Handle(context.Background(), f.guests[0].id(), []byte("len")); err != nil {
+		t.Fatal(err)
+	}
+}
