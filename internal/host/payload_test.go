@@ -90,8 +90,9 @@ func BenchmarkComponentPayload(b *testing.B) {
 func TestComponentPayloadDeadline(t *testing.T) {
 	f := newFixtureOf(t, Options{HandlerTimeout: time.Second, MaxComponentPayload: 32 << 20, ComponentPayloadBudget: 32 << 20}, nil, nil, componentGuest)
 	id := f.guests[0].id()
+	payload := lenPayload(16 << 20)
 	start := time.Now()
-	err := f.h.Handle(context.Background(), id, lenPayload(16<<20))
+	err := f.h.Handle(context.Background(), id, payload)
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "--handler-timeout") ||
 		!strings.Contains(err.Error(), `component "`+id+`"`) {
@@ -104,7 +105,7 @@ func TestComponentPayloadDeadline(t *testing.T) {
 	// The context's deadline counts the same way.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if err := f.h.Handle(ctx, id, lenPayload(8<<20)); !errors.Is(err, context.DeadlineExceeded) {
+	if err := f.h.Handle(ctx, id, payload[:8<<20]); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("8 MiB with a 100ms context: %v", err)
 	}
 	// What fits still runs.
