@@ -60,7 +60,7 @@ var engineVariants = map[string]engineVariant{
 	// way output was kept before the third pass).
 	"echo-output-callbacks": {"echo-output-callbacks", func(o *host.Options) { o.Follow, o.OutputCallbacks = nil, true }},
 	// No handler timeout: no epoch deadline callback armed per message.
-	"no-timeout": {"no-timeout", func(o *host.Options) { o.HandlerTimeout = 0 }},
+	"no-timeout": {"no-timeout", func(o *host.Options) { o.HandlerTimeout = -1 }},
 }
 
 // engineHost loads one guest in-process, configured as `redspin up` does by

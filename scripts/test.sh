@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test -race -count=1 -timeout 25m ./...
-go test -count=1 -timeout 15m -p 1 -run 'TestPayloads|TestNoLeak' ./internal/host/
+go test -count=1 -timeout 15m -p 1 -run 'TestPayloads|TestNoLeak|TestComponentPayloadMemory' ./internal/host/

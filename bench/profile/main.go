@@ -33,7 +33,7 @@ func main() {
 	noKeep := flag.Bool("no-keep-resident", false, "pooling without keep-resident memory")
 	keep := flag.Int("keep-resident", -1, "pooling with this many bytes of each freed linear memory kept resident (-1 = host default)")
 	small := flag.Bool("small-pool", false, "pooling with room for 2 instances only (valgrind cannot reserve the default pool's address space)")
-	timeout := flag.Duration("timeout", 60*time.Second, "host.Options.HandlerTimeout (redspin up's default is 60s)")
+	timeout := flag.Duration("timeout", 60*time.Second, "host.Options.HandlerTimeout (0 = the default, 60s; negative = none)")
 	logDir := flag.String("log-dir", "", "host.Options.LogDir: guest output appended to files there")
 	follow := flag.Bool("follow", true, "echo guest output (to -echo); false with -log-dir \"\" discards it (redspin up -q -L \"\")")
 	workers := flag.Int("workers", 1, "goroutines sending messages concurrently")

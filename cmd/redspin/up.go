@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +39,8 @@ type upFlags struct {
 	keyValues         []string
 	build             bool
 	handlerTimeout    time.Duration
+	maxCompPayload    int64
+	compPayloadBudget int64
 	maxConcurrency    int
 	queueSize         int
 	queueBytes        int64
@@ -79,7 +82,9 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.BoolVar(&f.disableCache, "disable-cache", os.Getenv("DISABLE_WASMTIME_CACHE") != "", "do not cache compiled components on disk [env: DISABLE_WASMTIME_CACHE]")
 	fs.StringArrayVar(&f.keyValues, "key-value", nil, "seed the default key-value store with KEY=VALUE (repeatable)")
 	fs.BoolVar(&f.build, "build", false, "not supported: redspin does not build")
-	fs.DurationVar(&f.handlerTimeout, "handler-timeout", 60*time.Second, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
+	fs.DurationVar(&f.handlerTimeout, "handler-timeout", host.DefaultHandlerTimeout, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
+	fs.Int64Var(&f.maxCompPayload, "max-component-payload", host.DefaultMaxComponentPayload, "largest payload passed to a component, in bytes (core modules: 512 MiB); 0 = no cap")
+	fs.Int64Var(&f.compPayloadBudget, "component-payload-budget", host.DefaultComponentPayloadBudget, "payload bytes being passed into components at once, all messages together (~74 bytes of memory each); 0 = no budget")
 	fs.IntVar(&f.maxConcurrency, "max-concurrency", 1, "messages handled at once per channel; 1 keeps each channel in order")
 	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
 	fs.Int64Var(&f.queueBytes, "queue-bytes", 64<<20, "payload bytes queued per channel before --drop applies")
@@ -90,6 +95,30 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
 	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
 	return cmd
+}
+
+// checkPayloadFlags validates --max-component-payload and
+// --component-payload-budget.
+func (f *upFlags) checkPayloadFlags() error {
+	if f.maxCompPayload < 0 || f.maxCompPayload > math.MaxInt32 {
+		return fmt.Errorf("--max-component-payload %d: want 0 (no cap) up to %d bytes", f.maxCompPayload, math.MaxInt32)
+	}
+	if f.compPayloadBudget < 0 {
+		return fmt.Errorf("--component-payload-budget %d: must not be negative (0 = no budget)", f.compPayloadBudget)
+	}
+	if f.compPayloadBudget > 0 && (f.maxCompPayload == 0 || f.maxCompPayload > f.compPayloadBudget) {
+		return fmt.Errorf("--max-component-payload %d exceeds --component-payload-budget %d: such payloads could never be handled",
+			f.maxCompPayload, f.compPayloadBudget)
+	}
+	return nil
+}
+
+// offIfZero maps a flag's 0 (no limit) to an option's negative (off).
+func offIfZero[T int64 | time.Duration](n T) T {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
@@ -113,6 +142,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	}
 	if f.handlerTimeout < 0 {
 		return usageError{fmt.Errorf("--handler-timeout %s: must not be negative (0 = no limit)", f.handlerTimeout)}
+	}
+	if err := f.checkPayloadFlags(); err != nil {
+		return usageError{err}
 	}
 	if f.shutdownTimeout < 0 {
 		return usageError{fmt.Errorf("--shutdown-timeout %s: must not be negative (0 = cancel in-flight handlers at once)", f.shutdownTimeout)}
@@ -224,11 +256,15 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		Follow:            follow,
 		Stderr:            c.stderr,
 		MaxInstanceMemory: maxMem,
-		HandlerTimeout:    f.handlerTimeout,
+		HandlerTimeout:    offIfZero(f.handlerTimeout),
 		DisablePooling:    f.disablePooling,
 		DisableCache:      f.disableCache,
 		CacheDir:          f.compiledCacheDir(),
 		Logger:            c.logger,
+
+		// The flags' 0 means no limit; the options' 0 means the default.
+		MaxComponentPayload:    int(offIfZero(f.maxCompPayload)),
+		ComponentPayloadBudget: offIfZero(f.compPayloadBudget),
 	})
 	if err != nil {
 		return err

@@ -7,7 +7,9 @@
 // referenced component's Wasm source, environment and file mounts. Only
 // components that some Redis trigger runs are ever read.
 //
-// Load does all of it once, at startup; nothing in an [App] changes afterwards,
-// and an App holds no open resources except the staging directory for
-// component files, which [App.Close] removes.
+// Load does all of it once, at startup. Afterwards an [App] changes only
+// through [App.ServeEmbedded], which points the embedded server's triggers at
+// the started embedded Redis (once, before the App is used to run); an App
+// holds no open resources except the staging directory for component files,
+// which [App.Close] removes.
 package app

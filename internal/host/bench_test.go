@@ -57,7 +57,13 @@ func BenchmarkHandle(b *testing.B) {
 }
 
 // vmRSS reads this process's resident set size in KiB.
-func vmRSS(t testing.TB) int {
+func vmRSS(t testing.TB) int { return procStatus(t, "VmRSS:") }
+
+// vmHWM reads this process's peak resident set size in KiB.
+func vmHWM(t testing.TB) int { return procStatus(t, "VmHWM:") }
+
+// procStatus reads a KiB field of /proc/self/status.
+func procStatus(t testing.TB, field string) int {
 	fh, err := os.Open("/proc/self/status")
 	if err != nil {
 		t.Skipf("no /proc: %v", err)
@@ -65,12 +71,12 @@ func vmRSS(t testing.TB) int {
 	defer fh.Close()
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			return n
 		}
 	}
-	t.Skip("no VmRSS")
+	t.Skip("no " + field)
 	return 0
 }
 

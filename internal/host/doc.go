@@ -39,12 +39,30 @@
 // several times cheaper (see docs/performance.md). Output is written in
 // whole lines, so lines from concurrent messages never interleave.
 //
+// Where one message's output ends: when a message ends, however it ends
+// (returned, trapped, timed out, cancelled), everything it wrote has
+// reached its sinks before Handle returns, and an unfinished last line is
+// ended with a '\n'. So a message's output is always a run of whole lines,
+// and the next message on the same stream starts on a new line. (A later
+// instance reuse ends a message's output the same way, at the end of each
+// handler call.)
+//
 // # Limits
 //
 // MaxInstanceMemory caps each linear memory (a guest whose allocation fails
-// usually reports it or traps; the error names the component and, for a
-// trap, the cap). HandlerTimeout and the context's deadline or cancellation
-// interrupt a running guest through Wasmtime's epoch interruption, checked
-// every EpochTick. Component payloads are capped by MaxPayload because the C
-// API passes a list<u8> as one 32-byte value per byte.
+// usually reports it or traps; the error names the component).
+//
+// A message's deadline is the earlier of HandlerTimeout and its context's
+// deadline, fixed when Handle starts, and it covers the whole message:
+// waiting for the payload budget, lowering the payload, and the guest. The
+// guest is interrupted through Wasmtime's epoch interruption, checked every
+// EpochTick; lowering cannot be interrupted, so a component payload that
+// cannot be lowered in the time left fails at once.
+//
+// Component payloads cost ~74 bytes of transient memory per byte while
+// they are lowered (the C API passes a list<u8> as one 32-byte value per
+// byte, which Wasmtime copies into its own values): MaxComponentPayload
+// caps one, and ComponentPayloadBudget bounds the bytes being lowered at
+// once by all messages, so that concurrency cannot multiply the cost. Core
+// modules take the payload straight into guest memory (up to 512 MiB).
 package host

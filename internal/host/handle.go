@@ -28,22 +28,43 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
-	if g.clinker != nil && h.maxPay >= 0 && len(payload) > h.maxPay {
-		return fmt.Errorf("component %q: %w: %d bytes exceeds the component payload limit of %s (raise MaxPayload)",
-			componentID, ErrPayloadTooLarge, len(payload), formatBytes(uint64(h.maxPay)))
+	dl := h.deadlineOf(ctx)
+	if err := h.checkPayload(g, len(payload)); err != nil {
+		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	defer h.started()()
-	if err := h.run(ctx, g, payload); err != nil {
+	if err := h.run(ctx, dl, g, payload); err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	return nil
 }
 
-// run handles one message in a fresh store.
-func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
+// checkPayload refuses a payload over the cap of g's shape.
+func (h *Host) checkPayload(g *guest, n int) error {
+	if g.clinker != nil {
+		return h.checkComponentPayload(n)
+	}
+	if n > maxModulePayload {
+		return fmt.Errorf("%w: %d bytes exceeds the core-module payload limit of %s", ErrPayloadTooLarge, n, formatBytes(maxModulePayload))
+	}
+	return nil
+}
+
+// run handles one message in a fresh store. A component payload first
+// takes its share of the payload budget, which it gives back as soon as
+// the call has returned.
+func (h *Host) run(ctx context.Context, dl msgDeadline, g *guest, payload []byte) error {
 	var ph phaseClock
 	ph.start(h.phases)
-	s, flush, end, err := h.newStore(ctx, g)
+	lowered := func() {}
+	if g.clinker != nil {
+		var err error
+		if lowered, err = h.reserveLowering(ctx, dl, len(payload)); err != nil {
+			return err
+		}
+		defer lowered()
+	}
+	s, flush, end, err := h.newStore(ctx, dl, g)
 	if err != nil {
 		return err
 	}
@@ -54,7 +75,7 @@ func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
 	defer flush()
 	defer s.Close()
 	if g.clinker != nil {
-		return h.callComponent(s, g, payload, &ph)
+		return h.callComponent(s, g, payload, lowered, &ph)
 	}
 	return h.callModule(s, g, payload, &ph)
 }
@@ -63,7 +84,7 @@ func (h *Host) run(ctx context.Context, g *guest, payload []byte) error {
 // deadline and WASI. flush writes buffered guest output (call it when the
 // guest has returned); end ends the host-interface data (call it after the
 // store is closed).
-func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush, end func(), err error) {
+func (h *Host) newStore(ctx context.Context, dl msgDeadline, g *guest) (_ *wasmtime.Store, flush, end func(), err error) {
 	var storeDone func()
 	s := wasmtime.NewStore(h.engine)
 	if g.imports != nil {
@@ -81,7 +102,7 @@ func (h *Host) newStore(ctx context.Context, g *guest) (_ *wasmtime.Store, flush
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
 	}
-	h.armDeadline(ctx, s)
+	h.armDeadline(ctx, dl, s)
 	flush = func() {}
 	if g.wasi {
 		w := wasmtime.NewWASIConfig()
@@ -126,20 +147,12 @@ func (e timeoutError) Error() string { return fmt.Sprintf("handler timed out aft
 func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
 func (e timeoutError) Timeout() bool { return true }
 
-// armDeadline sets the store's epoch deadline from HandlerTimeout and ctx.
-// Reaching it runs a callback that stops the guest once the deadline has
-// passed or ctx is done, and otherwise extends it.
-func (h *Host) armDeadline(ctx context.Context, s *wasmtime.Store) {
-	var deadline time.Time
-	var cause error = context.DeadlineExceeded
-	if t := h.opts.HandlerTimeout; t > 0 {
-		deadline = time.Now().Add(t)
-		cause = timeoutError{t}
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline, cause = d, context.DeadlineExceeded
-	}
-	if deadline.IsZero() && ctx.Done() == nil {
+// armDeadline sets the store's epoch deadline from the message's deadline
+// dl (see deadlineOf). Reaching it runs a callback that stops the guest
+// once the deadline has passed or ctx is done, and otherwise extends it.
+func (h *Host) armDeadline(ctx context.Context, dl msgDeadline, s *wasmtime.Store) {
+	deadline, cause := dl.at, dl.cause
+	if h.tick < 0 || deadline.IsZero() && ctx.Done() == nil {
 		s.SetEpochDeadline(1 << 62)
 		return
 	}
@@ -162,8 +175,10 @@ func (h *Host) armDeadline(ctx context.Context, s *wasmtime.Store) {
 	})
 }
 
-// describe turns a guest failure into the error Handle reports.
-func (h *Host) describe(op string, err error) error {
+// describe turns a guest failure into the error Handle reports. mem is the
+// instance's exported memory when the host can see it (core modules), else
+// nil.
+func (h *Host) describe(op string, err error, mem *wasmtime.Memory) error {
 	if errors.Is(err, wasmtime.TrapInterrupt) {
 		var we *wasmtime.Error
 		if errors.As(err, &we) && we.Unwrap() != nil {
@@ -175,27 +190,31 @@ func (h *Host) describe(op string, err error) error {
 	if errors.Is(err, wasmtime.ErrTrap) {
 		msg += ": guest trapped"
 	}
-	if h.opts.MaxInstanceMemory > 0 && mayBeOOM(err) {
-		return fmt.Errorf("%s: %w (instance memory is capped at %s)", msg, err, formatBytes(h.opts.MaxInstanceMemory))
+	if size, ok := h.atMemoryCap(mem); ok {
+		return fmt.Errorf("%s: %w (instance memory reached %s of its %s cap)", msg, err,
+			formatBytes(size), formatBytes(h.opts.MaxInstanceMemory))
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }
 
-// mayBeOOM reports errors that a guest typically raises when an allocation
-// fails under the memory cap.
-func mayBeOOM(err error) bool {
-	if errors.Is(err, wasmtime.TrapUnreachable) || errors.Is(err, wasmtime.TrapMemoryOutOfBounds) {
-		return true
+// atMemoryCap reports whether mem has grown to its cap (within
+// memCapSlack of it) and its size. Wasmtime's C API has no resource-limiter
+// callback, so a refused memory.grow leaves no trace but the memory's size,
+// and a component's memories are not visible at all: for components the
+// answer is always false, and the error carries no memory hint.
+func (h *Host) atMemoryCap(mem *wasmtime.Memory) (uint64, bool) {
+	limit := h.opts.MaxInstanceMemory
+	if limit == 0 || mem == nil {
+		return 0, false
 	}
-	var we *wasmtime.Error
-	if errors.As(err, &we) {
-		if _, ok := we.ExitStatus(); ok {
-			return true
-		}
-		return containsAny(we.Detail(), "memory", "alloc")
-	}
-	return false
+	size := mem.Size()
+	return size, size+max(limit/memCapSlack, 64<<10) > limit
 }
+
+// memCapSlack: a memory within 1/memCapSlack of its cap (at least one 64
+// KiB page) has hit it; allocators grow in steps (Go's runtime by 4 MiB),
+// so the last refused step is rarely exactly the remainder.
+const memCapSlack = 8
 
 func formatBytes(n uint64) string {
 	if n%(1<<20) == 0 {
@@ -204,20 +223,25 @@ func formatBytes(n uint64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
+// callComponent instantiates g and calls its handler; lowered is called as
+// soon as the call has returned (the payload's lowered copies are freed).
+func (h *Host) callComponent(s *wasmtime.Store, g *guest, payload []byte, lowered func(), ph *phaseClock) error {
 	inst, err := g.clinker.Instantiate(s, g.art.comp)
 	if err != nil {
-		return h.describe("instantiate", err)
+		return h.describe("instantiate", err, nil)
 	}
 	f, ok := inst.Func(g.fn)
 	if !ok {
 		return fmt.Errorf("%s#%s is not a function", exportInboundRedis, funcHandleMessage)
 	}
 	ph.instantiated(h.phases)
+	start := time.Now()
 	ok, errCase, err := f.CallBytesResult(payload)
+	lowered()
+	h.observeLowering(len(payload), time.Since(start))
 	ph.called(h.phases)
 	if err != nil {
-		return h.describe("handle-message", err)
+		return h.describe("handle-message", err, nil)
 	}
 	return handlerResult(ok, errCase)
 }
@@ -235,17 +259,21 @@ func handlerResult(ok bool, errCase string) error {
 func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phaseClock) error {
 	inst, err := g.pre.Instantiate(s)
 	if err != nil {
-		return h.describe("instantiate", err)
+		return h.describe("instantiate", err, nil)
 	}
 	ph.instantiated(h.phases)
 	defer ph.called(h.phases)
+	mem, ok := inst.Memory(exportMemory)
+	if !ok {
+		return fmt.Errorf("%s is not a memory", exportMemory)
+	}
 	if g.hasInit {
 		f, ok := inst.Func(exportInitialize)
 		if !ok {
 			return fmt.Errorf("%s is not a function", exportInitialize)
 		}
 		if _, err := f.CallI32(0); err != nil {
-			return h.describe(exportInitialize, err)
+			return h.describe(exportInitialize, err, &mem)
 		}
 	}
 	realloc, ok := inst.Func(g.realloc)
@@ -256,13 +284,9 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	if !ok {
 		return fmt.Errorf("%s is not a function", g.handler)
 	}
-	mem, ok := inst.Memory(exportMemory)
-	if !ok {
-		return fmt.Errorf("%s is not a memory", exportMemory)
-	}
 	r, err := realloc.CallI32(1, 0, 0, 1, int32(len(payload)))
 	if err != nil {
-		return h.describe(g.realloc, err)
+		return h.describe(g.realloc, err, &mem)
 	}
 	ptr := uint32(r[0])
 	data := mem.Data()
@@ -272,7 +296,7 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	copy(data[ptr:], payload)
 	r, err = handler.CallI32(1, int32(ptr), int32(len(payload)))
 	if err != nil {
-		return h.describe(g.handler, err)
+		return h.describe(g.handler, err, &mem)
 	}
 	ret := uint32(r[0])
 	data = mem.Data() // memory may have grown
@@ -283,7 +307,7 @@ func (h *Host) callModule(s *wasmtime.Store, g *guest, payload []byte, ph *phase
 	if g.post != "" {
 		if post, ok := inst.Func(g.post); ok {
 			if _, err := post.CallI32(0, int32(ret)); err != nil {
-				return h.describe(g.post, err)
+				return h.describe(g.post, err, &mem)
 			}
 		}
 	}

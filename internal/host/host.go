@@ -25,6 +25,10 @@ const (
 	ShapeSpin1Module = "spin1-module"
 )
 
+// DefaultHandlerTimeout is Options.HandlerTimeout's default (redspin up's
+// --handler-timeout).
+const DefaultHandlerTimeout = 60 * time.Second
+
 // Export names redspin looks for.
 const (
 	exportInboundRedis  = "fermyon:spin/inbound-redis"
@@ -38,7 +42,6 @@ const (
 	exportInitialize    = "_initialize"
 	exportMemory        = "memory"
 	wasiP1Module        = "wasi_snapshot_preview1"
-	defaultMaxPayload   = 16 << 20
 	defaultEpochTick    = 10 * time.Millisecond
 	slowCompileNotice   = "Preparing Wasm modules is taking a few seconds..."
 	maxTicksPerDeadline = 10
@@ -52,11 +55,13 @@ var slowCompileAfter = 1250 * time.Millisecond
 // err(error).
 var ErrHandlerFailed = errors.New("handler returned an error")
 
-// ErrPayloadTooLarge is wrapped by Handle's error when a component payload
-// exceeds Options.MaxPayload.
+// ErrPayloadTooLarge is wrapped by Handle's error when a payload exceeds
+// Options.MaxComponentPayload or Options.ComponentPayloadBudget (components)
+// or 512 MiB (core modules).
 var ErrPayloadTooLarge = errors.New("payload too large")
 
-// Options configure a Host. Zero values are the defaults.
+// Options configure a Host. Zero values are the defaults; for durations
+// and limits a negative value turns the limit off.
 type Options struct {
 	// LogDir receives <id>_stdout.txt and <id>_stderr.txt. "" = no files.
 	LogDir string
@@ -69,7 +74,8 @@ type Options struct {
 	// MaxInstanceMemory caps each linear memory of an instance, in bytes.
 	// default: 0 = no cap.
 	MaxInstanceMemory uint64
-	// HandlerTimeout interrupts a message after this long. default: 0 = none
+	// HandlerTimeout bounds each message, from the start of Handle (see
+	// doc.go, "Limits"). 0 = DefaultHandlerTimeout; negative = no timeout
 	// (the context's deadline and cancellation still apply).
 	HandlerTimeout time.Duration
 	// DisablePooling uses on-demand allocation instead of the pooling
@@ -77,9 +83,17 @@ type Options struct {
 	DisablePooling, DisableCache bool
 	// CacheDir holds compiled artifacts. "" = no on-disk cache.
 	CacheDir string
-	// MaxPayload caps component payloads in bytes. default: 16 MiB;
-	// negative = no cap. Core modules are not capped.
-	MaxPayload int
+	// MaxComponentPayload caps a component's payload, in bytes (flag
+	// --max-component-payload). 0 = DefaultMaxComponentPayload; negative =
+	// no cap. Core modules take the payload straight into guest memory and
+	// have their own cap of 512 MiB.
+	MaxComponentPayload int
+	// ComponentPayloadBudget bounds the payload bytes being lowered into
+	// components at once by all messages of the Host, in bytes (flag
+	// --component-payload-budget): a message waits for its share, and the
+	// wait counts against its deadline. 0 = DefaultComponentPayloadBudget;
+	// negative = no budget. It must not be below MaxComponentPayload.
+	ComponentPayloadBudget int64
 	// Logger receives diagnostics. nil = discard.
 	Logger *slog.Logger
 
@@ -91,7 +105,10 @@ type Options struct {
 
 	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).
 	Pooling *wasmtime.PoolingConfig
-	// EpochTick is the timeout resolution. default: 10ms.
+	// EpochTick is how often a running guest's deadline is checked: the
+	// timeout resolution. 0 = 10ms; negative = off: no epoch ticker, so a
+	// running guest is never interrupted (deadlines still bound waiting for
+	// the payload budget and lowering).
 	EpochTick time.Duration
 }
 
@@ -197,6 +214,11 @@ type Host struct {
 	mu     sync.RWMutex
 	closed atomic.Bool
 	maxPay int
+	// budget bounds the component payload bytes being lowered at once.
+	budget payloadBudget
+	// lowerRate is the expected time to lower one MiB of component
+	// payload, in nanoseconds (see observeLowering).
+	lowerRate atomic.Int64
 	tick   time.Duration
 	// slow prints slowCompileNotice if compiling takes long.
 	slow *time.Timer
@@ -258,7 +280,7 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 		logger: opts.Logger,
 		stop:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
-		maxPay: opts.MaxPayload,
+		maxPay: opts.MaxComponentPayload,
 		tick:   opts.EpochTick,
 	}
 	if h.logger == nil {
@@ -270,10 +292,25 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 	h.stderr = &lockedWriter{w: opts.Stderr}
 	h.opts.Stderr = h.stderr
 	if h.maxPay == 0 {
-		h.maxPay = defaultMaxPayload
+		h.maxPay = DefaultMaxComponentPayload
 	}
-	if h.tick <= 0 {
+	budget := opts.ComponentPayloadBudget
+	if budget == 0 {
+		budget = DefaultComponentPayloadBudget
+	}
+	if err := checkPayloadOptions(h.maxPay, budget); err != nil {
+		return nil, err
+	}
+	h.budget = newPayloadBudget(budget)
+	h.lowerRate.Store(int64(lowerPerMiB))
+	if h.tick == 0 {
 		h.tick = defaultEpochTick
+	}
+	switch t := h.opts.HandlerTimeout; {
+	case t == 0:
+		h.opts.HandlerTimeout = DefaultHandlerTimeout
+	case t < 0:
+		h.opts.HandlerTimeout = 0 // none
 	}
 	cfg := wasmtime.EngineConfig{EpochInterruption: true, ParallelCompilation: true}
 	if !opts.DisablePooling {
@@ -299,8 +336,10 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 			h.Close()
 		}
 	}()
-	h.tickWG.Add(1)
-	go h.ticker()
+	if h.tick > 0 {
+		h.tickWG.Add(1)
+		go h.ticker()
+	}
 	if !opts.OutputCallbacks {
 		if h.pipes, err = probePipes(); err != nil {
 			h.logger.Debug("guest output through callback streams: cannot open a pipe by path", "err", err)

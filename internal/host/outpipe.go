@@ -30,8 +30,8 @@ import (
 //     empty. Guest writes are synchronous (write(2) on the pipe), so once
 //     the guest has returned every byte it wrote is in the pipe or already
 //     passed on: when Handle returns, the message's output, its partial
-//     last line included, has reached the sink, and nothing of it can mix
-//     with the next message's.
+//     last line included (ended with a newline), has reached the sink, and
+//     nothing of it can mix with the next message's.
 //   - While messages run, a pump reads the pipes in use every pumpEvery, so
 //     a long handler's lines show up while it runs, and a guest that writes
 //     more than the pipe holds (64 KiB: pipes keep the kernel's default
@@ -159,8 +159,8 @@ func (pp *pipePool) begin(p *outPipe, lw *lineWriter) {
 	pp.mu.Unlock()
 }
 
-// end reads what remains in p, writes the partial last line, and detaches
-// the message. Call it once the guest can no longer write.
+// end reads what remains in p, ends the message's output (see
+// lineWriter.EndMessage), and detaches the message. Call it once the guest can no longer write.
 func (pp *pipePool) end(p *outPipe) {
 	pp.mu.Lock()
 	for i, a := range pp.active {
@@ -174,7 +174,7 @@ func (pp *pipePool) end(p *outPipe) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pp.drain(p, -1)
-	p.lw.Flush()
+	p.lw.EndMessage()
 	p.lw = nil
 }
 
@@ -298,7 +298,7 @@ func (o *stdioOut) finish() {
 		o.pipes.put(o.pipe)
 		o.pipe = nil
 	case o.lw != nil:
-		o.lw.Flush()
+		o.lw.EndMessage()
 	}
 	o.lw = nil
 }

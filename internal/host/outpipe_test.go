@@ -2,6 +2,10 @@ package host
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -9,8 +13,8 @@ import (
 )
 
 // A message's output reaches the sink line by line while it runs, and all
-// of it, the partial last line included, by the time end returns; nothing
-// is left for the next message.
+// of it, the partial last line included (ended with a newline), by the
+// time end returns; nothing is left for the next message.
 func TestPipeOutput(t *testing.T) {
 	pp := &pipePool{}
 	defer pp.close()
@@ -39,7 +43,7 @@ func TestPipeOutput(t *testing.T) {
 	write("def\nghi")
 	pp.end(p)
 	pp.put(p)
-	if got, want := buf.String(), "live\nabcdef\nghi"; got != want {
+	if got, want := buf.String(), "live\nabcdef\nghi\n"; got != want {
 		t.Fatalf("first message: %q, want %q", got, want)
 	}
 	// The same pipe for a second message: no leftovers.
@@ -49,7 +53,7 @@ func TestPipeOutput(t *testing.T) {
 	pp.begin(p, &lineWriter{sink: s})
 	write("second\n")
 	pp.end(p)
-	if got, want := buf.String(), "live\nabcdef\nghisecond\n"; got != want {
+	if got, want := buf.String(), "live\nabcdef\nghi\nsecond\n"; got != want {
 		t.Fatalf("second message: %q, want %q", got, want)
 	}
 	// More than a pipe holds, in one message: the reader keeps it flowing.
@@ -117,5 +121,75 @@ func TestOutputFallsBackToCallbacks(t *testing.T) {
 		if got := f.stdout(t, g.id()); got != "fallback\n" {
 			t.Errorf("%s: stdout file %q", g.id(), got)
 		}
+	}
+}
+
+// partialLineWAT is a core-module guest that writes "partial" (no newline)
+// to stdout and stderr, then loops forever when the payload is "loop" and
+// returns otherwise.
+const partialLineWAT = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "partial")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "fermyon:spin/inbound-redis#handle-message") (param $p i32) (param $n i32) (result i32)
+    (i32.store (i32.const 0) (i32.const 100))
+    (i32.store (i32.const 4) (i32.const 7))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 108))
+      (then (loop $l (br $l))))
+    (i32.store16 (i32.const 16) (i32.const 0))
+    (i32.const 16)))`
+
+// A message's output ends at a line boundary, however the message ends:
+// a timed-out message's unfinished line is not joined to the next
+// message's in the log file (nor in the echo), through pipes and through
+// callbacks alike.
+func TestOutputEndsAtLineBoundary(t *testing.T) {
+	wasm := writeWAT(t, "partial.wasm", partialLineWAT)
+	for _, callbacks := range []bool{false, true} {
+		t.Run(fmt.Sprintf("callbacks=%v", callbacks), func(t *testing.T) {
+			logDir, echo := t.TempDir(), &syncBuffer{}
+			h, err := New(context.Background(), []ComponentConfig{{ID: "p", WasmPath: wasm}},
+				Options{LogDir: logDir, Stderr: echo, OutputCallbacks: callbacks, HandlerTimeout: 200 * time.Millisecond, DisableCache: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			if err := h.Handle(context.Background(), "p", []byte("loop")); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("loop: %v", err)
+			}
+			if err := h.Handle(context.Background(), "p", []byte("return")); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"p_stdout.txt", "p_stderr.txt"} {
+				b, _ := os.ReadFile(filepath.Join(logDir, f))
+				if string(b) != "partial\npartial\n" {
+					t.Errorf("%s = %q, want %q", f, b, "partial\npartial\n")
+				}
+			}
+			if got := echo.String(); got != strings.Repeat("partial\n", 4) {
+				t.Errorf("echo = %q", got)
+			}
+		})
+	}
+}
+
+// EndMessage ends an unfinished line exactly once: after a buffered partial
+// line, after a line too long to buffer, and not after a complete line.
+func TestLineWriterEndMessage(t *testing.T) {
+	buf := &syncBuffer{}
+	w := &lineWriter{sink: &sink{echo: buf}}
+	w.Write([]byte("done\n"))
+	w.EndMessage()
+	long := strings.Repeat("y", maxPartialLine+10)
+	w.Write([]byte(long))
+	w.EndMessage()
+	w.Write([]byte("part"))
+	w.EndMessage()
+	w.EndMessage()
+	if got, want := buf.String(), "done\n"+long+"\npart\n"; got != want {
+		t.Errorf("got %d bytes ending %q, want %d bytes ending %q", len(got), got[max(0, len(got)-20):], len(want), want[len(want)-20:])
 	}
 }

@@ -42,14 +42,18 @@ func (s *sink) close() error {
 }
 
 // maxPartialLine bounds a buffered unterminated line; longer output is
-// written as is.
+// written as is (the line stays open).
 const maxPartialLine = 64 << 10
 
-// lineWriter buffers one instance's output and passes only complete lines
-// to its sink; Flush writes what remains at the end of the message.
+// lineWriter buffers one message's output on one stream and passes only
+// complete lines to its sink, so that lines of concurrent messages never
+// interleave. End closes the message's output: see EndMessage.
 type lineWriter struct {
 	sink *sink
 	buf  []byte
+	// open records that a line longer than maxPartialLine was passed on
+	// without its end.
+	open bool
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -62,11 +66,14 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		} else {
 			w.sink.write(p[:i+1])
 		}
+		w.open = false
 		p = p[i+1:]
 	}
 	w.buf = append(w.buf, p...)
 	if len(w.buf) > maxPartialLine {
-		w.Flush()
+		w.sink.write(w.buf)
+		w.buf = w.buf[:0]
+		w.open = true
 	}
 	return n, nil
 }
@@ -80,12 +87,20 @@ func lastNewline(p []byte) int {
 	return -1
 }
 
-// Flush writes any buffered partial line.
-func (w *lineWriter) Flush() {
+// EndMessage ends the message's output at a line boundary: an unfinished
+// last line is written with a '\n' added. This is the rule for where one
+// message's output ends (doc.go, "Output"): whatever way the message ended
+// (returned, trapped, timed out), the next message's output starts on a
+// new line. Call it once the guest can no longer write.
+func (w *lineWriter) EndMessage() {
 	if len(w.buf) > 0 {
+		w.buf = append(w.buf, '\n')
 		w.sink.write(w.buf)
 		w.buf = w.buf[:0]
+	} else if w.open {
+		w.sink.write([]byte{'\n'})
 	}
+	w.open = false
 }
 
 // sanitizeID makes a component ID safe as a file name (as Spin does, IDs
@@ -134,13 +149,4 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 		}
 	}
 	return stdout, stderr, nil
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,10 +1,15 @@
 // Declarations of the parts of Wasmtime 39's C API that this package uses.
 //
 // Written for redspin: it declares only what the binding calls, with types laid
-// out exactly as in the upstream headers (checked by TestLayout, which compiles
-// a C program against those headers and compares sizeof/offsetof). Opaque
-// structs are incomplete types. The library itself is linked through the
-// wasmtime-go module's cgo flags.
+// out exactly as in the upstream headers. Two tests compile it against those
+// headers (from the wasmtime-go module): TestLayout compares every
+// sizeof/offsetof, and TestHeaders includes this file after wasmtime.h with
+// RS_AGAINST_REAL_HEADERS defined, which leaves out the by-value type
+// definitions (already in wasmtime.h) so that every prototype and typedef here
+// is checked against the real one (a mismatch is a compile error), and
+// checks every constant copied below or in the Go code with _Static_assert.
+// Opaque structs are incomplete types. The library itself is linked through
+// the wasmtime-go module's cgo flags.
 
 #ifndef REDSPIN_WASMTIME_BINDING_H
 #define REDSPIN_WASMTIME_BINDING_H
@@ -14,12 +19,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+// Constants copied from the upstream headers (checked by TestHeaders).
+#define RS_KIND_U8 2                   // WASMTIME_COMPONENT_U8
+#define RS_KIND_LIST 13                // WASMTIME_COMPONENT_LIST
+#define RS_KIND_ENUM 17                // WASMTIME_COMPONENT_ENUM
+#define RS_KIND_RESULT 19              // WASMTIME_COMPONENT_RESULT
+#define RS_UPDATE_DEADLINE_CONTINUE 0  // WASMTIME_UPDATE_DEADLINE_CONTINUE
+#define RS_EXTERN_FUNC 0               // WASMTIME_EXTERN_FUNC
+#define RS_EXTERN_MEMORY 3             // WASMTIME_EXTERN_MEMORY
+#define RS_WASI_PERMS_READ 1           // WASMTIME_WASI_{DIR,FILE}_PERMS_READ
+#define RS_WASI_PERMS_WRITE 2          // WASMTIME_WASI_{DIR,FILE}_PERMS_WRITE
+
 // ---- wasm.h -----------------------------------------------------------------
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasm_byte_vec_t {
   size_t size;
   char *data;
 } wasm_byte_vec_t;
+#endif
 typedef wasm_byte_vec_t wasm_name_t;
 typedef wasm_name_t wasm_message_t;
 
@@ -32,10 +50,12 @@ typedef struct wasm_trap_t wasm_trap_t;
 typedef struct wasm_valtype_t wasm_valtype_t;
 typedef struct wasm_functype_t wasm_functype_t;
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasm_valtype_vec_t {
   size_t size;
   wasm_valtype_t **data;
 } wasm_valtype_vec_t;
+#endif
 
 wasm_config_t *wasm_config_new(void);
 void wasm_config_delete(wasm_config_t *);
@@ -78,7 +98,7 @@ wasmtime_error_t *wasmtime_config_cache_config_load(wasm_config_t *,
 
 typedef struct wasmtime_pooling_allocation_config_t
     wasmtime_pooling_allocation_config_t;
-wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new();
+wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new(void);
 void wasmtime_pooling_allocation_config_delete(
     wasmtime_pooling_allocation_config_t *);
 void wasmtime_pooling_allocation_config_max_unused_warm_slots_set(
@@ -148,7 +168,7 @@ void wasmtime_store_epoch_deadline_callback(
 
 typedef size_t wasi_dir_perms;
 typedef size_t wasi_file_perms;
-wasi_config_t *wasi_config_new();
+wasi_config_t *wasi_config_new(void);
 void wasi_config_delete(wasi_config_t *);
 bool wasi_config_set_argv(wasi_config_t *config, size_t argc,
                           const char *argv[]);
@@ -180,6 +200,7 @@ typedef struct wasmtime_instance_pre wasmtime_instance_pre_t;
 typedef struct wasmtime_caller wasmtime_caller_t;
 typedef struct wasmtime_linker wasmtime_linker_t;
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasmtime_func {
   uint64_t store_id;
   void *__private;
@@ -207,8 +228,10 @@ typedef struct wasmtime_global {
   uint32_t __private2;
   uint32_t __private3;
 } wasmtime_global_t;
+#endif
 
 typedef uint8_t wasmtime_extern_kind_t;
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef union wasmtime_extern_union {
   wasmtime_func_t func;
   wasmtime_global_t global;
@@ -221,9 +244,11 @@ typedef struct wasmtime_extern {
   wasmtime_extern_kind_t kind;
   wasmtime_extern_union_t of;
 } wasmtime_extern_t;
+#endif
 
 void wasmtime_extern_delete(wasmtime_extern_t *val);
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasmtime_anyref {
   uint64_t store_id;
   uint32_t __private1;
@@ -237,9 +262,11 @@ typedef struct wasmtime_externref {
   uint32_t __private2;
   void *__private3;
 } wasmtime_externref_t;
+#endif
 
 typedef uint8_t wasmtime_valkind_t;
 typedef uint8_t wasmtime_v128[16];
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef union wasmtime_valunion {
   int32_t i32;
   int64_t i64;
@@ -260,6 +287,7 @@ typedef struct wasmtime_instance {
   uint64_t store_id;
   size_t __private;
 } wasmtime_instance_t;
+#endif
 
 typedef wasm_trap_t *(*wasmtime_func_callback_t)(
     void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args,
@@ -358,6 +386,7 @@ void wasmtime_component_export_index_delete(
 
 // wasmtime/component/types/val.h: only the layout of the by-value type is used.
 typedef uint8_t wasmtime_component_valtype_kind_t;
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef union wasmtime_component_valtype_union {
   void *ptr; // every member of the upstream union is a pointer
 } wasmtime_component_valtype_union_t;
@@ -365,9 +394,11 @@ typedef struct wasmtime_component_valtype_t {
   wasmtime_component_valtype_kind_t kind;
   wasmtime_component_valtype_union_t of;
 } wasmtime_component_valtype_t;
+#endif
 
 // wasmtime/component/types/component.h
 typedef uint8_t wasmtime_component_item_kind_t;
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef union wasmtime_component_item_union {
   wasmtime_component_type_t *component;
   wasmtime_component_instance_type_t *component_instance;
@@ -381,6 +412,7 @@ typedef struct wasmtime_component_item_t {
   wasmtime_component_item_kind_t kind;
   wasmtime_component_item_union_t of;
 } wasmtime_component_item_t;
+#endif
 
 size_t wasmtime_component_type_import_count(const wasmtime_component_type_t *ty,
                                             const wasm_engine_t *engine);
@@ -397,6 +429,7 @@ bool wasmtime_component_instance_type_export_nth(
     size_t nth, const char **name_ret, size_t *name_len_ret,
     wasmtime_component_item_t *type_ret);
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasmtime_component_func {
   struct {
     uint64_t store_id;
@@ -409,12 +442,14 @@ typedef struct wasmtime_component_instance {
   uint64_t store_id;
   uint32_t __private;
 } wasmtime_component_instance_t;
+#endif
 
 // wasmtime/component/val.h
 typedef uint8_t wasmtime_component_valkind_t;
 struct wasmtime_component_val;
 struct wasmtime_component_valrecord_entry;
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct wasmtime_component_vallist {
   size_t size;
   struct wasmtime_component_val *data;
@@ -431,6 +466,7 @@ typedef struct wasmtime_component_valflags {
   size_t size;
   wasm_name_t *data;
 } wasmtime_component_valflags_t;
+#endif
 
 void wasmtime_component_vallist_new_uninit(wasmtime_component_vallist_t *out,
                                            size_t size);
@@ -441,6 +477,7 @@ void wasmtime_component_valtuple_new_uninit(wasmtime_component_valtuple_t *out,
 void wasmtime_component_valflags_new_uninit(wasmtime_component_valflags_t *out,
                                             size_t size);
 
+#ifndef RS_AGAINST_REAL_HEADERS
 typedef struct {
   wasm_name_t discriminant;
   struct wasmtime_component_val *val;
@@ -485,6 +522,7 @@ typedef struct wasmtime_component_valrecord_entry {
   wasm_name_t name;
   wasmtime_component_val_t val;
 } wasmtime_component_valrecord_entry_t;
+#endif
 
 wasmtime_component_val_t *wasmtime_component_val_new(wasmtime_component_val_t *val);
 void wasmtime_component_val_delete(wasmtime_component_val_t *value);

@@ -550,3 +550,54 @@ func coreWATPre(t *testing.T, e *Engine, define func(l *Linker)) *InstancePre {
 	t.Cleanup(func() { pre.Close() })
 	return pre
 }
+
+// mustPanic runs f and checks that it panics with a message containing want.
+func mustPanic(t *testing.T, what, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if msg, _ := r.(string); !strings.Contains(msg, want) {
+			t.Errorf("%s: recovered %v, want a panic containing %q", what, r, want)
+		}
+	}()
+	f()
+}
+
+// A Memory checks, as a Func does, that its store (or host call) is still
+// alive: after the end, Data and Size panic instead of reading freed memory.
+func TestMemoryLiveness(t *testing.T) {
+	e := newTestEngine(t, EngineConfig{})
+	var kept Memory
+	pre := coreWATPre(t, e, func(l *Linker) {
+		l.DefineFunc("host", "add", []ValKind{KindI32, KindI32}, []ValKind{KindI32},
+			func(c *Caller, args, results []uint64) error {
+				m, ok := c.Memory("memory")
+				if !ok || string(m.Data()[100:105]) != "hello" || string(m.UnsafeData()[100:105]) != "hello" || m.Size() != 1<<16 {
+					t.Errorf("caller memory not readable during the call")
+				}
+				kept = m
+				return nil
+			})
+	})
+	s := NewStore(e)
+	inst, err := pre.Instantiate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, ok := inst.Memory("memory")
+	if !ok || string(mem.Data()[100:105]) != "hello" {
+		t.Fatal("instance memory not readable")
+	}
+	run, _ := inst.Func("run")
+	if _, err := run.CallI32(1); err != nil {
+		t.Fatal(err)
+	}
+	mustPanic(t, "caller memory after the call", "caller's memory used after its host call returned", func() { kept.Data() })
+	mustPanic(t, "caller memory size after the call", "caller's memory used after its host call returned", func() { kept.Size() })
+	s.Close()
+	mustPanic(t, "instance memory after Close", "store: object has been closed", func() { mem.Data() })
+	if d := mem.UnsafeData(); d != nil {
+		t.Errorf("UnsafeData of a closed store's memory = %d bytes, want nil", len(d))
+	}
+}

@@ -21,7 +21,7 @@ static wasmtime_error_t *rs_deadline_cb(wasmtime_context_t *ctx, void *data,
                                         uint64_t *delta,
                                         wasmtime_update_deadline_kind_t *kind) {
   (void)ctx;
-  *kind = 0; // WASMTIME_UPDATE_DEADLINE_CONTINUE
+  *kind = RS_UPDATE_DEADLINE_CONTINUE;
   return rsDeadline((uintptr_t)data, delta);
 }
 
@@ -102,11 +102,6 @@ wasmtime_error_t *rs_component_add_resource_type(
   return wasmtime_component_linker_instance_add_resource(
       li, name, name_len, ty, rs_resource_dtor, (void *)handle, rs_finalize);
 }
-
-#define RS_KIND_U8 2
-#define RS_KIND_LIST 13
-#define RS_KIND_ENUM 17
-#define RS_KIND_RESULT 19
 
 wasmtime_error_t *rs_call_bytes_result(const wasmtime_component_func_t *func,
                                        wasmtime_context_t *ctx,

@@ -15,18 +15,7 @@ import (
 // wasmtime-go module and checks every sizeof/offsetof/_Alignof that
 // binding.h's declarations report (glue.c's rs_layouts).
 func TestLayout(t *testing.T) {
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc not found: cannot compile the layout check")
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/bytecodealliance/wasmtime-go/v39").Output()
-	if err != nil {
-		t.Fatalf("go list wasmtime-go: %v", err)
-	}
-	include := filepath.Join(strings.TrimSpace(string(out)), "build", "include")
-	if _, err := os.Stat(filepath.Join(include, "wasmtime.h")); err != nil {
-		t.Fatalf("wasmtime headers not found: %v", err)
-	}
+	gcc, include := cCompiler(t), wasmtimeInclude(t)
 	ours := layouts()
 	if len(ours) < 20 {
 		t.Fatalf("binding reports only %d layout facts", len(ours))

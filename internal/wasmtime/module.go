@@ -95,14 +95,14 @@ func (c *Caller) Memory(name string) (Memory, bool) {
 	p, n := cStr(name)
 	ok := C.wasmtime_caller_export_get(c.ptr, p, n, &item)
 	runtime.KeepAlive(name)
-	if !ok || item.kind != 3 { // WASMTIME_EXTERN_MEMORY
+	if !ok || item.kind != C.RS_EXTERN_MEMORY {
 		if ok {
 			C.wasmtime_extern_delete(&item)
 		}
 		return Memory{}, false
 	}
 	mem := *(*C.wasmtime_memory_t)(unsafe.Pointer(&item.of))
-	return Memory{ctx: C.wasmtime_caller_context(c.ptr), mem: mem}, true
+	return Memory{caller: c, ctx: C.wasmtime_caller_context(c.ptr), mem: mem}, true
 }
 
 // Data returns the store's user data (Store.SetData).
@@ -327,7 +327,7 @@ func (i *Instance) Func(name string) (*Func, bool) {
 	if !ok {
 		return nil, false
 	}
-	if item.kind != 0 { // WASMTIME_EXTERN_FUNC
+	if item.kind != C.RS_EXTERN_FUNC {
 		C.wasmtime_extern_delete(&item)
 		return nil, false
 	}
@@ -340,11 +340,11 @@ func (i *Instance) Memory(name string) (Memory, bool) {
 	if !ok {
 		return Memory{}, false
 	}
-	if item.kind != 3 { // WASMTIME_EXTERN_MEMORY
+	if item.kind != C.RS_EXTERN_MEMORY {
 		C.wasmtime_extern_delete(&item)
 		return Memory{}, false
 	}
-	return Memory{ctx: i.store.context(), mem: *(*C.wasmtime_memory_t)(unsafe.Pointer(&item.of))}, true
+	return Memory{store: i.store, mem: *(*C.wasmtime_memory_t)(unsafe.Pointer(&item.of))}, true
 }
 
 // Func is an exported core function; valid while its store is (or, when
@@ -377,7 +377,7 @@ func (c *Caller) CallI32(export string, nresults int, args ...int32) ([]int32, e
 	p, n := cStr(export)
 	ok := C.wasmtime_caller_export_get(c.ptr, p, n, &item)
 	runtime.KeepAlive(export)
-	if !ok || item.kind != 0 { // WASMTIME_EXTERN_FUNC
+	if !ok || item.kind != C.RS_EXTERN_FUNC {
 		if ok {
 			C.wasmtime_extern_delete(&item)
 		}
@@ -426,24 +426,62 @@ func (f *Func) CallI32(nresults int, args ...int32) ([]int32, error) {
 	return out, nil
 }
 
-// Memory is a linear memory; valid while its store is.
+// Memory is a linear memory; valid while its store is (or, when obtained
+// from a Caller, during that host call). Using it after that panics.
 type Memory struct {
-	ctx *C.wasmtime_context_t
-	mem C.wasmtime_memory_t
+	store  *Store  // set for an instance's memory
+	caller *Caller // set for a caller's memory
+	ctx    *C.wasmtime_context_t
+	mem    C.wasmtime_memory_t
+}
+
+// context returns the memory's store context, and panics, as
+// Func.context does, when the store is closed or the host call that gave
+// the memory has returned.
+func (m Memory) context() *C.wasmtime_context_t {
+	if m.store != nil {
+		return m.store.context()
+	}
+	if m.caller == nil || m.caller.ptr == nil {
+		panic("wasmtime: caller's memory used after its host call returned")
+	}
+	return m.ctx
 }
 
 // Data returns the memory's bytes. The slice aliases Wasm memory: it is
-// invalidated by any call into the store that may grow memory.
+// invalidated by any call into the store that may grow memory, and by the
+// end of the store (or of the host call the memory came from). Data panics
+// if that end has already come.
 func (m Memory) Data() []byte {
-	if m.ctx == nil {
+	return m.data(m.context())
+}
+
+// UnsafeData is Data without the check that the store (or host call) is
+// still alive, for callers that have just checked it themselves: a Memory
+// used after its end reads freed memory.
+func (m Memory) UnsafeData() []byte {
+	ctx := m.ctx
+	if m.store != nil {
+		ctx = m.store.ctx
+	}
+	if ctx == nil {
 		return nil
 	}
-	p := C.wasmtime_memory_data(m.ctx, &m.mem)
-	n := C.wasmtime_memory_data_size(m.ctx, &m.mem)
+	return m.data(ctx)
+}
+
+func (m Memory) data(ctx *C.wasmtime_context_t) []byte {
+	p := C.wasmtime_memory_data(ctx, &m.mem)
+	n := C.wasmtime_memory_data_size(ctx, &m.mem)
 	if p == nil || n == 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+}
+
+// Size returns the memory's current size in bytes (panics as Data does).
+func (m Memory) Size() uint64 {
+	return uint64(C.wasmtime_memory_data_size(m.context(), &m.mem))
 }
 
 // Close frees the linker. Idempotent.

@@ -242,9 +242,9 @@ func (w *WASIConfig) PreopenDir(hostDir, guestDir string, writable bool) error {
 	h, g := C.CString(hostDir), C.CString(guestDir)
 	defer C.free(unsafe.Pointer(h))
 	defer C.free(unsafe.Pointer(g))
-	var dirPerms, filePerms C.wasi_dir_perms = 1, 1 // READ
+	var dirPerms, filePerms C.wasi_dir_perms = C.RS_WASI_PERMS_READ, C.RS_WASI_PERMS_READ
 	if writable {
-		dirPerms, filePerms = 3, 3
+		dirPerms, filePerms = C.RS_WASI_PERMS_READ|C.RS_WASI_PERMS_WRITE, C.RS_WASI_PERMS_READ|C.RS_WASI_PERMS_WRITE
 	}
 	if !C.wasi_config_preopen_dir(w.ptr(), h, g, dirPerms, C.wasi_file_perms(filePerms)) {
 		return fmt.Errorf("wasi: cannot preopen %q at %q", hostDir, guestDir)
@@ -253,8 +253,10 @@ func (w *WASIConfig) PreopenDir(hostDir, guestDir string, writable bool) error {
 }
 
 // SetStdout sends the guest's stdout to wr. Each guest write becomes one
-// Write call (from the goroutine running the guest). A write error is
-// reported to the guest as a failed write.
+// Write call, made from one of Wasmtime's own (tokio) threads, not from
+// the goroutine running the guest, while the guest waits for it: wr must
+// be safe to call from any goroutine. A write error is reported to the
+// guest as a failed write.
 func (w *WASIConfig) SetStdout(wr io.Writer) {
 	C.rs_wasi_stdout(w.ptr(), C.uintptr_t(handles.add(wr)))
 }

@@ -18,8 +18,6 @@ type guestMem struct {
 	realloc func(oldPtr, oldSize, align, newSize uint32) (uint32, error)
 }
 
-var errNoRealloc = errors.New("the module exports no cabi_realloc/canonical_abi_realloc to receive a list or string result")
-
 func (g *guestMem) slice(ptr, n uint32) ([]byte, error) {
 	m := g.mem()
 	end := uint64(ptr) + uint64(n)
@@ -126,9 +124,6 @@ func (g *guestMem) put64(addr uint32, v uint64) error {
 }
 
 func (g *guestMem) alloc(size, align uint32) (uint32, error) {
-	if g.realloc == nil {
-		return 0, errNoRealloc
-	}
 	if size == 0 {
 		return align, nil // a dangling, aligned pointer: nothing is read
 	}

@@ -117,13 +117,6 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 	return done, nil
 }
 
-// exportCaller is the binding hook that lets a host function call an
-// export of its caller (the module's realloc). Until *wasmtime.Caller
-// implements it, the host supplies Instance.Realloc instead.
-type exportCaller interface {
-	CallI32(export string, nresults int, args ...int32) ([]int32, error)
-}
-
 func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFunc {
 	return func(caller *wasmtime.Caller, args, _ []uint64) error {
 		st, err := stateOf(caller.Data())
@@ -134,16 +127,15 @@ func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFu
 		if !ok {
 			return fmt.Errorf("%s: the module exports no memory", name)
 		}
-		g := &guestMem{mem: mem.Data, realloc: st.Realloc}
-		if ec, ok := any(caller).(exportCaller); ok {
-			g.realloc = func(oldPtr, oldSize, align, newSize uint32) (uint32, error) {
-				r, err := ec.CallI32(realloc, 1, int32(oldPtr), int32(oldSize), int32(align), int32(newSize))
-				if err != nil {
-					return 0, err
-				}
-				return uint32(r[0]), nil
+		// Lists and strings for the module are allocated with its realloc,
+		// called from within this host call.
+		g := &guestMem{mem: mem.Data, realloc: func(oldPtr, oldSize, align, newSize uint32) (uint32, error) {
+			r, err := caller.CallI32(realloc, 1, int32(oldPtr), int32(oldSize), int32(align), int32(newSize))
+			if err != nil {
+				return 0, err
 			}
-		}
+			return uint32(r[0]), nil
+		}}
 		if err := ci.fn(&coreCall{ctx: st.ctx, st: st, g: g, a: args}); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

@@ -142,17 +142,6 @@ func newCoreHarness(t *testing.T, svc *Services) (*coreHarness, *Instance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	realloc, ok := inst.Func("canonical_abi_realloc")
-	if !ok {
-		t.Fatal("no realloc")
-	}
-	st.Realloc = func(oldPtr, oldSize, align, newSize uint32) (uint32, error) {
-		r, err := realloc.CallI32(1, int32(oldPtr), int32(oldSize), int32(align), int32(newSize))
-		if err != nil {
-			return 0, err
-		}
-		return uint32(r[0]), nil
-	}
 	mem, _ := inst.Memory("memory")
 	return &coreHarness{t: t, inst: inst, mem: mem, next: 1024}, st
 }

@@ -39,20 +39,6 @@
 //	st := svc.NewInstance(ctx)   // ctx bounds every host call
 //	defer st.Close()             // closes the message's Redis connections
 //	store.SetData(st)            // or store data implementing wasm.Holder
-//	// core modules, after instantiation: st.Realloc = the module's realloc
-//
-// # Core-module allocation
-//
-// A host function returning a list or string to a core module must call the
-// module's realloc export from inside the host call. The binding does not
-// yet offer this on *wasmtime.Caller; the adapters use it automatically as
-// soon as *wasmtime.Caller has
-//
-//	CallI32(export string, nresults int, args ...int32) ([]int32, error)
-//
-// and until then call Instance.Realloc, which the host sets to the
-// instance's exported realloc (*wasmtime.Func.CallI32, re-entering the
-// store from within the host call; the tests exercise it).
 //
 // # Errors and traps
 //

@@ -29,13 +29,6 @@ type Instance struct {
 	svc   *Services
 	redis *outredis.Instance
 	kv    *kv.Instance
-
-	// Realloc, when set, allocates in a core module's memory with the
-	// module's cabi_realloc (or canonical_abi_realloc for Spin 1.x
-	// modules): (old ptr, old size, align, new size) → ptr. The host sets
-	// it after instantiation when the binding cannot call the export from
-	// within a host call (see the package documentation).
-	Realloc func(oldPtr, oldSize, align, newSize uint32) (uint32, error)
 }
 
 // Holder is implemented by store data that carries an Instance; the
