@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redspin/redspin/internal/app"
+	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/streamentry"
+	"github.com/redspin/redspin/internal/trigger"
+)
+
+// streamTrigger builds the redis-stream trigger of a's stream triggers (nil when it has none).
+func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Observer) (*trigger.StreamTrigger, error) {
+	if len(a.Streams) == 0 {
+		return nil, nil
+	}
+	cfg := trigger.StreamConfig{
+		Consumer:       f.consumer,
+		HandlerTimeout: f.handlerTimeout,
+		// The trigger reads 0 as its default; the flag's 0 means no grace.
+		ShutdownTimeout: max(f.shutdownTimeout, time.Nanosecond),
+		Stdout:          c.stdout,
+		Logger:          c.logger,
+		Observer:        obs,
+	}
+	for _, s := range a.Streams {
+		cfg.Streams = append(cfg.Streams, streamOf(s))
+	}
+	return trigger.NewStream(cfg, streamHandler(h))
+}
+
+// streamOf maps a resolved stream trigger to the trigger's configuration.
+func streamOf(s app.StreamTrigger) trigger.Stream {
+	return trigger.Stream{
+		Display: s.Display, Options: s.URL.Options(), Component: s.Component,
+		Key: s.Stream, Group: s.Group, Field: s.Field, Start: s.Start,
+		Concurrency: s.Concurrency, MaxDeliveries: int64(s.MaxDeliveries), DeadLetter: s.DeadLetter,
+		ClaimIdle: s.ClaimIdle, RetryBackoff: s.RetryBackoff,
+	}
+}
+
+// streamHandler is the host as a stream-entry handler: its own HandleEntry when it has one (the rich
+// export), else its plain Handle with the entry's field as the payload.
+func streamHandler(h *host.Host) streamentry.Handler {
+	if eh, ok := any(h).(streamentry.Handler); ok {
+		return eh
+	}
+	return streamentry.FromPlain(h)
+}
+
+// runner is a trigger Run.
+type runner interface{ Run(ctx context.Context) error }
+
+// runTriggers runs the triggers that exist (non-nil) until ctx ends; a trigger that fails at startup
+// stops the others, and its error is returned.
+func runTriggers(ctx context.Context, triggers ...runner) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(triggers))
+	for _, t := range triggers {
+		go func() {
+			err := t.Run(ctx)
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
+	var all []error
+	for range triggers {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+// statusSources are the non-nil triggers' status sources.
+func statusSources(t *trigger.Trigger, st *trigger.StreamTrigger) observe.StatusSource {
+	var srcs []observe.StatusSource
+	if t != nil {
+		srcs = append(srcs, t)
+	}
+	if st != nil {
+		srcs = append(srcs, st)
+	}
+	return observe.Merge(srcs...)
+}
+
+// printStreams prints each stream trigger for `check`.
+func (c *cli) printStreams(a *app.App, consumer string) {
+	if consumer == "" {
+		consumer = "<hostname>-<pid>-<random> (--consumer overrides)"
+	}
+	for _, s := range a.Streams {
+		fmt.Fprintf(c.stdout, "Stream %s/%s: [%s] group %q, consumer %s, dead letters to %q (field %q, start %q, concurrency %d, max_deliveries %d)\n",
+			s.Display, s.Stream, s.Component, s.Group, consumer, s.DeadLetter, s.Field, s.Start, s.Concurrency, s.MaxDeliveries)
+	}
+}
