@@ -104,7 +104,22 @@ func (c *cli) printStreams(a *app.App, consumer string) {
 	for _, s := range a.Streams {
 		fmt.Fprintf(c.stdout, "Stream %s/%s: [%s] group %q, consumer %s, dead letters to %q (field %q, start %q, concurrency %d, max_deliveries %d)\n",
 			s.Display, s.Stream, s.Component, s.Group, consumer, s.DeadLetter, s.Field, s.Start, s.Concurrency, s.MaxDeliveries)
+		if hashTag(s.Stream) != hashTag(s.DeadLetter) {
+			fmt.Fprintf(c.stdout, "\tnote: on a Redis Cluster %q and %q may sit in different hash slots, so dead-lettering falls back to XADD then XACK (at-least-once); hash-tag both to keep it atomic, e.g. stream = %q, dead_letter_stream = %q\n",
+				s.Stream, s.DeadLetter, "{"+s.Stream+"}", "{"+s.Stream+"}"+app.DeadLetterSuffix)
+		}
 	}
+}
+
+// hashTag is the part of a key Redis Cluster hashes: the text between the first "{" and the next "}"
+// when it is not empty, else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
 }
 
 // splitPublish separates the --publish messages for a's streams (NAME is a stream some redis-stream
