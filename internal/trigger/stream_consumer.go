@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,18 +40,20 @@ type streamConsumer struct {
 	client *redis.Client
 
 	free     chan struct{} // one token per free slot
-	acks     chan string   // IDs to acknowledge
-	ackDone  chan struct{} // closed when the acker has exited
 	handlers sync.WaitGroup
+
+	ackMu      sync.RWMutex  // held for writing to close acks, for reading to send on it
+	acks       chan string   // IDs to acknowledge
+	acksClosed bool          // no more sends (shutdown)
+	ackStarted bool          // the acker runs (set by run before startup is reported)
+	ackDone    chan struct{} // closed when the acker has exited
 
 	mu       sync.Mutex
 	inflight map[string]bool      // IDs being handled now
 	retries  map[string]time.Time // failed IDs -> when they are due again
 	backoffs map[string]time.Duration
 
-	state      atomic.Int32
-	reconnects atomic.Uint64
-	lastErr    atomic.Pointer[string]
+	connState
 }
 
 func newStreamConsumer(t *StreamTrigger, s Stream) *streamConsumer {
@@ -121,6 +122,7 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
 		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
 	c.t.printStream(c)
+	c.ackStarted = true
 	go c.acker()
 	startup <- nil
 
@@ -281,7 +283,6 @@ func (c *streamConsumer) rereadPending(rctx, hctx context.Context, n int, cur *r
 		cur.pending = ""
 		return 0, nil
 	}
-	cur.pending = entries[len(entries)-1].id
 	var live []rawEntry
 	var trimmed []string
 	for _, e := range entries {
@@ -292,11 +293,13 @@ func (c *streamConsumer) rereadPending(rctx, hctx context.Context, n int, cur *r
 		}
 	}
 	if len(trimmed) > 0 {
-		c.trimmed(trimmed, "pending re-read")
-		for _, id := range trimmed {
-			c.acks <- id
+		// Acknowledged now, not through the acker: until then XAUTOCLAIM would report them again.
+		if err := c.client.XAck(rctx, c.cfg.Key, c.cfg.Group, trimmed...).Err(); err != nil {
+			return 0, err // the next attempt re-reads them
 		}
+		c.trimmed(trimmed, "pending re-read")
 	}
+	cur.pending = entries[len(entries)-1].id
 	return c.startCounted(rctx, hctx, live)
 }
 
@@ -482,7 +485,7 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	c.obs.Finished(r, elapsed)
 
 	if err == nil && d.Action == streamentry.Ack {
-		c.acks <- e.ID
+		c.ack(e.ID)
 		return
 	}
 	reason := ""
@@ -654,17 +657,27 @@ func (c *streamConsumer) acker() {
 	}
 }
 
+// ack queues id for acknowledgement. After shutdown closed the queue (a handler that ignored
+// cancellation and finished late) the entry stays pending.
+func (c *streamConsumer) ack(id string) {
+	c.ackMu.RLock()
+	defer c.ackMu.RUnlock()
+	if c.acksClosed {
+		c.log.Warn("shutdown: entry finished after the acknowledgements were flushed; it stays pending", "id", id)
+		return
+	}
+	c.acks <- id
+}
+
 // stopAcks flushes the acknowledgements queued so far and stops the acker (after the handlers ended).
 func (c *streamConsumer) stopAcks() {
-	if c.client == nil {
+	if !c.ackStarted {
 		return
 	}
-	select {
-	case <-c.ackDone:
-		return
-	default:
-	}
+	c.ackMu.Lock()
+	c.acksClosed = true
 	close(c.acks)
+	c.ackMu.Unlock()
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {

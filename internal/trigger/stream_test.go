@@ -390,3 +390,57 @@ func TestStreamLagUnknownAfterXDEL(t *testing.T) {
 		t.Errorf("%s = %v, want NaN", admin.MetricStreamLag, v)
 	}
 }
+
+// A server that cannot be reached fails Run at startup with an error naming the group and stream; a
+// cancellation during the startup retries returns promptly and cleanly.
+func TestStreamStartupFailureAndCancel(t *testing.T) {
+	s := Stream{Display: "127.0.0.1:1", Options: &redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1},
+		Component: "comp", Key: "orders", Group: "g"}
+	tr, err := NewStream(StreamConfig{Streams: []Stream{s}, ConnectRetry: -1}, &entryRecorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `failed to create group "g" on stream "orders" at 127.0.0.1:1`) {
+		t.Fatalf("Run = %v", err)
+	}
+	tr, err = NewStream(StreamConfig{Streams: []Stream{s}, ConnectRetry: time.Minute}, &entryRecorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	if err := tr.Run(ctx); err != nil {
+		t.Fatalf("cancelled Run = %v, want nil", err)
+	}
+	if d := time.Since(begin); d > 3*time.Second {
+		t.Errorf("cancelled Run took %s", d)
+	}
+	if tr.Ready() {
+		t.Error("ready after a run that never started")
+	}
+}
+
+func TestNewStreamValidates(t *testing.T) {
+	ok := Stream{Display: "x:1", Options: &redis.Options{}, Component: "c", Key: "s", Group: "g"}
+	for _, tc := range []struct {
+		name string
+		edit func(*Stream)
+		want string
+	}{
+		{"start", func(s *Stream) { s.Start = ">" }, `start ">"`},
+		{"dead letter is the stream", func(s *Stream) { s.DeadLetter = "s" }, "must differ"},
+		{"no group", func(s *Stream) { s.Group = "" }, "empty group"},
+		{"negative concurrency", func(s *Stream) { s.Concurrency = -1 }, "concurrency -1"},
+	} {
+		s := ok
+		tc.edit(&s)
+		if _, err := NewStream(StreamConfig{Streams: []Stream{s}}, &entryRecorder{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := NewStream(StreamConfig{Streams: []Stream{ok, ok}}, &entryRecorder{}); err == nil || !strings.Contains(err.Error(), "configured twice") {
+		t.Errorf("duplicate: err = %v", err)
+	}
+}
