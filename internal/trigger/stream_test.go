@@ -444,3 +444,45 @@ func TestNewStreamValidates(t *testing.T) {
 		t.Errorf("duplicate: err = %v", err)
 	}
 }
+
+// A handler may ask for a retry after a delay; that counts toward max_deliveries like a failure, so an
+// entry retried forever ends in the dead-letter stream.
+func TestStreamHandlerRetry(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string][]time.Time{}
+	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		mu.Lock()
+		seen[e.ID] = append(seen[e.ID], time.Now())
+		mu.Unlock()
+		if string(e.Payload) == "later" && e.Deliveries == 1 || string(e.Payload) == "never" {
+			return streamentry.Disposition{Action: streamentry.Retry, RetryAfter: 150 * time.Millisecond}, nil
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.MaxDeliveries = 2
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	later := xadd(t, rdb, "orders", "payload", "later")
+	never := xadd(t, rdb, "orders", "payload", "never")
+	waitFor(t, 10*time.Second, "retried entry acked and the other dead-lettered", func() bool {
+		return len(rec.byID(later)) == 2 && rdb.XLen(ctx, "orders:dead").Val() == 1 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	mu.Lock()
+	gap := seen[later][1].Sub(seen[later][0])
+	mu.Unlock()
+	if gap < 150*time.Millisecond {
+		t.Errorf("retry came after %s, want at least the 150ms the handler asked for", gap)
+	}
+	if n := len(rec.byID(never)); n != 2 {
+		t.Errorf("entry that always asks for a retry ran %d times, want max_deliveries = 2", n)
+	}
+	if got := rdb.XRange(ctx, "orders:dead", "-", "+").Val()[0].Values[streamentry.FieldError]; got != "the handler asked for a retry" {
+		t.Errorf("dead letter error = %v", got)
+	}
+	if st := hs.tr.Stats(); st.Handled != 4 || st.Failed != 0 || st.Retried != 2 || st.DeadLettered != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
