@@ -389,6 +389,20 @@ func TestStreamLagUnknownAfterXDEL(t *testing.T) {
 	if v := m.Value(admin.MetricStreamLag, nil); !math.IsNaN(v) {
 		t.Errorf("%s = %v, want NaN", admin.MetricStreamLag, v)
 	}
+
+	time.Sleep(20 * time.Millisecond) // the oldest entry must be measurably old
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"orders", ">"}, Count: 1})
+	info, err = GroupState(ctx, rdb, "orders", "g")
+	if err != nil || info.Pending != 1 || info.OldestPendingAge < 20*time.Millisecond || info.OldestPendingAge > time.Minute {
+		t.Fatalf("with one pending entry: %+v, %v", info, err)
+	}
+	obs.SetGroup(info)
+	if v := m.Value(admin.MetricStreamPending, nil); v != 1 {
+		t.Errorf("%s = %v, want 1", admin.MetricStreamPending, v)
+	}
+	if v := m.Value(admin.MetricStreamOldestPendingAge, nil); v < 0.02 {
+		t.Errorf("%s = %v, want >= 0.02", admin.MetricStreamOldestPendingAge, v)
+	}
 }
 
 // A server that cannot be reached fails Run at startup with an error naming the group and stream; a
