@@ -59,6 +59,7 @@ warning here (` + "`up`" + ` refuses them).`,
 					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Display, strings.Join(ch.Components, ","))
 				}
 			}
+			c.printStreams(a, "")
 			if !noComponents {
 				imports, kvm, err := spinServices(cmd.Context(), a, c.logger)
 				if err != nil {

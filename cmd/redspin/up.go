@@ -48,6 +48,7 @@ type upFlags struct {
 	shutdownTimeout   time.Duration
 	listenAdmin       string
 	publish           []string
+	consumer          string
 }
 
 func (c *cli) upCommand() *cobra.Command {
@@ -93,7 +94,8 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 		"redspin exits at most %s after this (cancelled handlers get %s to return, then it exits without them, status 1)",
 		shutdownBound(0), trigger.DefaultCancelGrace))
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
-	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
+	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed, or add an entry to a redis-stream trigger's STREAM (repeatable; for trying an app)")
+	fs.StringVar(&f.consumer, "consumer", "", "consumer name in every redis-stream group; must be unique per running process (default: <hostname>-<pid>-<random>)")
 	return cmd
 }
 
@@ -277,19 +279,14 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 
 	metrics := admin.NewMetrics()
 	cfg := trigger.Config{
-		MaxConcurrency: f.maxConcurrency,
-		QueueSize:      f.queueSize,
-		QueueBytes:     f.queueBytes,
-		Drop:           f.drop,
-		// The trigger reads 0 as its default; the flag's 0 means no wait,
-		// which is the trigger's negative.
-		ShutdownTimeout: f.shutdownTimeout,
+		MaxConcurrency:  f.maxConcurrency,
+		QueueSize:       f.queueSize,
+		QueueBytes:      f.queueBytes,
+		Drop:            f.drop,
+		ShutdownTimeout: triggerShutdownTimeout(f.shutdownTimeout),
 		Stdout:          c.stdout,
 		Logger:          c.logger,
-		Metrics:         metrics,
-	}
-	if f.shutdownTimeout == 0 {
-		cfg.ShutdownTimeout = -1
+		Observer:        metrics,
 	}
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
@@ -298,24 +295,47 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		}
 		cfg.Servers = append(cfg.Servers, srv)
 	}
-	t, err := trigger.New(cfg, h)
+	var t *trigger.Trigger
+	if len(cfg.Servers) > 0 {
+		if t, err = trigger.New(cfg, h); err != nil {
+			return err
+		}
+	}
+	st, err := c.streamTrigger(a, f, h, metrics)
 	if err != nil {
 		return err
 	}
 	if f.listenAdmin != "" {
-		srv, err := admin.Start(f.listenAdmin, metrics, t, c.logger)
+		srv, err := admin.Start(f.listenAdmin, metrics, statusSources(t, st), c.logger)
 		if err != nil {
 			return fmt.Errorf("--listen-admin: %w", err)
 		}
 		defer srv.Close(context.WithoutCancel(ctx))
 		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (healthz, readyz, metrics)\n", srv.Addr())
 	}
-	if len(f.publish) > 0 {
-		go c.publishWhenReady(ctx, t, a, f.publish)
+	toStreams, toChannels := splitPublish(a, f.publish)
+	if len(toChannels) > 0 && t != nil {
+		go c.publishWhenReady(ctx, t, a, toChannels)
+	}
+	if len(toStreams) > 0 {
+		go c.addWhenReady(ctx, st, a, toStreams)
 	}
 
-	runErr := t.Run(ctx)
-	fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	var runErr error
+	switch {
+	case t != nil && st != nil:
+		runErr = runTriggers(ctx, t, st)
+	case t != nil:
+		runErr = t.Run(ctx)
+	default:
+		runErr = st.Run(ctx)
+	}
+	if t != nil {
+		fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	}
+	if st != nil {
+		fmt.Fprintf(c.stderr, "redspin: %s\n", st.Stats())
+	}
 	if errors.Is(runErr, trigger.ErrHandlersAbandoned) {
 		// The trigger logged the handlers by name; exit 1 without freeing
 		// what they hold.
@@ -323,6 +343,16 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		return exitCodeError{code: exitFailure}
 	}
 	return runErr
+}
+
+// triggerShutdownTimeout maps --shutdown-timeout to the triggers' option:
+// the flag's 0 means no wait, which the triggers spell negative (their 0 is
+// the default).
+func triggerShutdownTimeout(flag time.Duration) time.Duration {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 // shutdownExitGrace is the fixed time `up` allows, beyond the trigger's

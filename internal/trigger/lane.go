@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // lane is one channel of one server: a bounded FIFO queue feeding the
@@ -16,8 +16,8 @@ type lane struct {
 	name       string
 	display    string // Channel.Display: what logs and metrics show
 	components []string
-	compMetric []*admin.ComponentMetrics
-	metrics    *admin.LaneMetrics
+	compMetric []observe.ComponentObserver
+	metrics    observe.LaneObserver
 	// running counts the handlers of each component running now, so that
 	// shutdown can name the ones it abandons.
 	running []atomic.Int64
@@ -46,13 +46,13 @@ func newLane(srv *server, ch Channel, components []string, cfg *Config) *lane {
 		name:       ch.Name,
 		display:    display,
 		components: components,
-		metrics:    cfg.Metrics.Lane(srv.cfg.Display, display),
+		metrics:    cfg.Observer.Lane(srv.cfg.Display, display),
 		maxLen:     cfg.QueueSize,
 		maxBytes:   cfg.QueueBytes,
 		dropOldest: cfg.Drop == DropOldest,
 	}
 	for _, c := range components {
-		l.compMetric = append(l.compMetric, cfg.Metrics.Component(c))
+		l.compMetric = append(l.compMetric, cfg.Observer.Component(c))
 	}
 	l.running = make([]atomic.Int64, len(components))
 	l.cond = sync.NewCond(&l.mu)
@@ -68,7 +68,7 @@ func (l *lane) push(p []byte) (dropped int) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		l.dropped(admin.DropShutdown, 1)
+		l.dropped(observe.DropShutdown, 1)
 		return 1
 	}
 	full := func() bool {
@@ -80,7 +80,7 @@ func (l *lane) push(p []byte) (dropped int) {
 		if !l.dropOldest {
 			l.dropsPending++
 			l.mu.Unlock()
-			l.dropped(admin.DropQueueFull, 1)
+			l.dropped(observe.DropQueueFull, 1)
 			l.maybeLogDrops()
 			return 1
 		}
@@ -107,7 +107,7 @@ func (l *lane) push(p []byte) (dropped int) {
 	l.cond.Signal()
 	l.mu.Unlock()
 	if dropped > 0 {
-		l.dropped(admin.DropQueueFull, dropped)
+		l.dropped(observe.DropQueueFull, dropped)
 		l.maybeLogDrops()
 	}
 	return dropped
@@ -150,7 +150,7 @@ func (l *lane) close() int {
 	l.metrics.SetQueueDepth(0)
 	l.cond.Broadcast()
 	l.mu.Unlock()
-	l.dropped(admin.DropShutdown, discarded)
+	l.dropped(observe.DropShutdown, discarded)
 	return discarded
 }
 

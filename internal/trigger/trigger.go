@@ -15,7 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // Handler runs one component for one message. It returns an error wrapping
@@ -107,8 +107,8 @@ type Config struct {
 	Stdout io.Writer
 	// Logger receives diagnostics (nil = discard).
 	Logger *slog.Logger
-	// Metrics records Prometheus metrics (nil = none).
-	Metrics *admin.Metrics
+	// Observer records what the trigger does (nil = observe.Nop).
+	Observer observe.Observer
 }
 
 // Stats are the trigger's totals since New. Handled, Failed and TimedOut
@@ -136,9 +136,7 @@ type Trigger struct {
 	servers []*server
 	stats   stats
 
-	started  atomic.Bool // every server subscribed at least once
-	stopping atomic.Bool
-	ran      atomic.Bool
+	lifecycle // started: every server subscribed at least once
 
 	stdoutMu sync.Mutex
 }
@@ -195,6 +193,9 @@ func New(cfg Config, h Handler) (*Trigger, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = observe.Nop{}
+	}
 	t := &Trigger{cfg: cfg, h: h, log: cfg.Logger}
 	for i, sc := range cfg.Servers {
 		if sc.Options == nil {
@@ -249,44 +250,30 @@ func (t *Trigger) Stats() Stats {
 	}
 }
 
-// Ready reports whether every channel of every server has been subscribed;
-// it turns false again when shutdown begins.
-func (t *Trigger) Ready() bool { return t.started.Load() && !t.stopping.Load() }
-
 // Healthy reports whether every server's subscription is up. It is false
 // before the first subscription and while any server is reconnecting, and
 // true while draining at shutdown.
 func (t *Trigger) Healthy() bool {
-	if t.stopping.Load() {
-		return true
-	}
-	for _, s := range t.servers {
-		if s.state.Load() != stateSubscribed {
-			return false
-		}
-	}
-	return true
+	return healthy(&t.lifecycle, t.servers, func(s *server) bool { return s.state.Load() == stateSubscribed })
 }
 
-// Status implements admin.StatusSource.
-func (t *Trigger) Status() admin.Status {
-	st := admin.Status{Ready: t.Ready(), Healthy: t.Healthy()}
+// Status implements observe.StatusSource.
+func (t *Trigger) Status() observe.Status {
+	st := observe.Status{Ready: t.Ready(), Healthy: t.Healthy()}
 	for _, s := range t.servers {
-		ss := admin.ServerStatus{
+		ss := observe.ServerStatus{
 			Server:     s.cfg.Display,
 			State:      stateNames[s.state.Load()],
 			Channels:   len(s.lanes),
 			Reconnects: s.reconnects.Load(),
 		}
-		if e := s.lastErr.Load(); e != nil {
-			ss.LastError = *e
-		}
+		ss.LastError = s.lastError()
 		st.Servers = append(st.Servers, ss)
 	}
 	return st
 }
 
-var _ admin.StatusSource = (*Trigger)(nil)
+var _ observe.StatusSource = (*Trigger)(nil)
 
 // Run connects to every server, subscribes, prints the active channels and
 // handles messages until ctx is cancelled. It returns an error only when a
@@ -321,23 +308,11 @@ func (t *Trigger) Run(ctx context.Context) error {
 	for _, s := range t.servers {
 		readers.Go(func() { s.run(rctx, startup) })
 	}
-	var errs []error
-	for range t.servers {
-		err := <-startup
-		switch {
-		case err == nil:
-		case errors.Is(err, errStartupCancelled):
-			rcancel()
-		default:
-			errs = append(errs, err)
-			rcancel() // one server down at startup fails the whole run
-		}
-	}
-	if len(errs) > 0 {
+	if err := awaitStartup(startup, len(t.servers), rcancel); err != nil {
 		readers.Wait()
 		t.closeLanes(false)
 		workers.Wait()
-		return errors.Join(errs...)
+		return err
 	}
 	if rctx.Err() == nil {
 		t.started.Store(true)
@@ -364,16 +339,8 @@ loop:
 
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	if !wait(done, t.cfg.ShutdownTimeout) {
-		t.log.Warn("shutdown timeout: cancelling handlers still running", "timeout", t.cfg.ShutdownTimeout.String(),
-			"handlers", t.running())
-		hcancel()
-		if !wait(done, t.cfg.CancelGrace) {
-			running := t.running()
-			t.log.Error("handlers ignored cancellation; exiting without them",
-				"grace", t.cfg.CancelGrace.String(), "handlers", running)
-			return fmt.Errorf("shutdown: %w: %s", ErrHandlersAbandoned, running)
-		}
+	if _, err := drain(t.log, done, t.cfg.ShutdownTimeout, t.cfg.CancelGrace, hcancel, t.running); err != nil {
+		return err
 	}
 	return nil
 }
