@@ -20,6 +20,9 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	if !ok {
 		return fmt.Errorf("unknown component %q", componentID)
 	}
+	if g.info.Export == "" {
+		return fmt.Errorf("component %q: exports only %s, so only a redis-stream trigger can run it", componentID, exportInboundStream)
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed.Load() {

@@ -29,6 +29,8 @@ const (
 const (
 	exportInboundRedis  = "fermyon:spin/inbound-redis"
 	exportSpin4Prefix   = "spin:redis/inbound-redis@"
+	exportInboundStream = "redspin:streams/inbound-stream@0.1.0"
+	funcHandleEntry     = "handle-entry"
 	funcHandleMessage   = "handle-message"
 	exportCoreHandler   = "fermyon:spin/inbound-redis#handle-message"
 	exportCorePost      = "cabi_post_fermyon:spin/inbound-redis#handle-message"
@@ -162,7 +164,11 @@ type Imports interface {
 // ComponentInfo describes a loaded component.
 type ComponentInfo struct {
 	Shape  string // ShapeComponent, ShapeModule or ShapeSpin1Module
-	Export string // the handler export used
+	Export string // the handler export used ("" when the component exports only StreamExport)
+	// StreamExport is redspin:streams/inbound-stream@0.1.0 when the
+	// component exports it; HandleEntry then calls it instead of Export.
+	// "" = not exported.
+	StreamExport string
 	// UnsupportedImports are imports redspin does not provide; they load as
 	// functions that trap when called.
 	UnsupportedImports []string
@@ -227,6 +233,8 @@ type guest struct {
 	clinker *wasmtime.ComponentLinker
 	iface   *wasmtime.ExportIndex
 	fn      *wasmtime.ExportIndex
+	// entryIface and entryFn: redspin:streams/inbound-stream (nil = not exported).
+	entryIface, entryFn *wasmtime.ExportIndex
 
 	// module shapes
 	linker                 *wasmtime.Linker
@@ -424,8 +432,11 @@ func detectShape(b *binInfo) (shape, export string, err error) {
 			return "", "", spin4Error{spin4}
 		case has(exportInboundRedis):
 			return ShapeComponent, exportInboundRedis, nil
+		case has(exportInboundStream):
+			return ShapeComponent, "", nil
 		}
-		return "", "", fmt.Errorf("no Redis handler: %s (want %s)", listed(), exportInboundRedis)
+		return "", "", fmt.Errorf("no Redis handler: %s (want %s); a component for redis-stream triggers may export %s instead",
+			listed(), exportInboundRedis, exportInboundStream)
 	}
 	switch {
 	case has(exportCoreHandler) && has(exportSpin1Handler):
@@ -535,6 +546,9 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
 		}
 	}
 	g := &guest{id: c.ID, info: ComponentInfo{Shape: shape, Export: export}, mount: c.Mounts, imports: c.Imports}
+	if bin.kind == binComponent && slices.Contains(bin.exports, exportInboundStream) {
+		g.info.StreamExport = exportInboundStream
+	}
 	names := make([]string, 0, len(c.Env))
 	for k := range c.Env {
 		names = append(names, k)
@@ -587,7 +601,10 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
 func (h *Host) linkComponent(g *guest, stubsOnly bool) error {
 	comp := g.art.comp
 	var ok bool
-	if g.iface == nil {
+	if err := g.findEntryExport(); err != nil {
+		return err
+	}
+	if g.iface == nil && g.info.Export != "" {
 		if g.iface, ok = comp.ExportIndex(nil, exportInboundRedis); !ok {
 			return fmt.Errorf("export %s not found", exportInboundRedis)
 		}
@@ -823,6 +840,8 @@ func (h *Host) trial(g *guest) error {
 func (g *guest) close() {
 	g.fn.Close()
 	g.iface.Close()
+	g.entryFn.Close()
+	g.entryIface.Close()
 	if g.clinker != nil {
 		g.clinker.Close()
 	}
