@@ -19,22 +19,45 @@ import (
 )
 
 func (c *cli) publishCommand() *cobra.Command {
-	var address, from string
+	var sf streamFlags
 	cmd := &cobra.Command{
-		Use:   "publish [-a URL] CHANNEL [MESSAGE | @file | -]",
-		Short: "Publish a test message to a Redis channel",
+		Use:   "publish [-a URL] (CHANNEL | --stream STREAM) [MESSAGE | @file | -]",
+		Short: "Publish a test message to a Redis channel, or add it to a stream",
 		Long: `publish sends one message. The message is the argument, the contents of @file,
 or standard input when it is "-" or missing. Without -a it publishes where the
 app in the current directory (or -f) listens: the address of the trigger that
 subscribes CHANNEL, or, for triggers without an address, the URL the embedded
 Redis of a running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.
-It prints how many subscribers received the message, and warns when none did.`,
-		Args: cobra.RangeArgs(1, 2),
+It prints how many subscribers received the message, and warns when none did.
+
+With --stream (or -c) it adds the message to a redis-stream trigger's stream
+instead (XADD, as the trigger's ` + "`field`" + `), on the trigger's address; with -a
+the app is not read and the field is --field, else "payload".`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			check := cobra.RangeArgs(1, 2)
+			if sf.stream != "" || sf.component != "" {
+				check = cobra.MaximumNArgs(1)
+			} else if sf.field != "" {
+				return usageError{errors.New("--field needs --stream")}
+			}
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if sf.stream != "" || sf.component != "" {
+				payload, err := readMessage(c.stdin, args)
+				if err != nil {
+					return err
+				}
+				return c.publishStream(cmd.Context(), &sf, payload)
+			}
 			payload, err := readMessage(c.stdin, args[1:])
 			if err != nil {
 				return err
 			}
+			address, from := sf.address, sf.from
 			hint := ""
 			if address == "" {
 				address, hint, err = defaultAddress(cmd.Context(), from, args[0])
@@ -62,8 +85,9 @@ It prints how many subscribers received the message, and warns when none did.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
-	cmd.Flags().StringVarP(&from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
+	cmd.Flags().StringVarP(&sf.address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
+	cmd.Flags().StringVarP(&sf.from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
+	sf.register(cmd, true)
 	return cmd
 }
 

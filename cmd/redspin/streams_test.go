@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/streamentry"
+	"github.com/redspin/redspin/internal/testutil/redisserver"
+)
+
+func TestPublishStream(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{})
+	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	ctx := context.Background()
+	url := rs.URL()
+	code, out, errOut := runCLI(t, ctx, "", "publish", "-a", url, "--stream", "orders", "hello")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, ctx, "from-stdin", "publish", "-a", url, "--stream", "orders", "--field", "body")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	got := rc.XRange(ctx, "orders", "-", "+").Val()
+	if len(got) != 2 || fmt.Sprint(got[0].Values) != "map[payload:hello]" || fmt.Sprint(got[1].Values) != "map[body:from-stdin]" {
+		t.Fatalf("stream = %+v", got)
+	}
+	if want := fmt.Sprintf("Added 5 bytes to %s/orders as entry %s (field \"payload\")\n", rs.Addr(), got[0].ID); out != want {
+		t.Errorf("stdout = %q, want %q", out, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"publish", "-a", url, "--field", "x", "ch", "m"}, exitUsage, "--field needs --stream"},
+		{[]string{"publish", "-a", url, "--stream", "s", "a", "b"}, exitUsage, "accepts at most 1 arg(s)"},
+		{[]string{"publish", "-a", url, "-c", "comp", "m"}, exitUsage, "-c/--component selects a trigger in the app, which is not read with -a/--address"},
+		{[]string{"publish", "-a", "redis:/bad", "--stream", "s", "m"}, exitUsage, "-a/--address"},
+		{[]string{"publish", "-a", url, "--stream", "str", "m"}, exitFailure, "XADD to stream str on " + rs.Addr() + ": WRONGTYPE"},
+	} {
+		rc.Set(ctx, "str", "x", 0)
+		code, _, errOut := runCLI(t, ctx, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+// addDeadLetter writes a dead-letter entry with a fixed ID, as the trigger would.
+func addDeadLetter(t *testing.T, rc *redis.Client, stream, id, sourceID, errText string, fields ...any) {
+	t.Helper()
+	vals := append(fields, streamentry.FieldStream, "orders", streamentry.FieldID, sourceID,
+		streamentry.FieldGroup, "workers", streamentry.FieldComponent, "handler",
+		streamentry.FieldDeliveries, "5", streamentry.FieldError, errText, streamentry.FieldTime, "2026-12-03T10:00:00Z")
+	if err := rc.XAdd(context.Background(), &redis.XAddArgs{Stream: stream, ID: id, Values: vals}).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeadLetters(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{})
+	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	ctx := context.Background()
+	url := rs.URL()
+	dl := func(args ...string) (int, string, string) {
+		return runCLI(t, ctx, "", append([]string{"dead-letters"}, append(args, "-a", url, "--stream", "orders")...)...)
+	}
+	code, out, errOut := dl("list")
+	if code != exitOK || out != "No dead letters in "+rs.Addr()+"/orders:dead\n" {
+		t.Fatalf("empty list: exit %d\n%s%s", code, out, errOut)
+	}
+	addDeadLetter(t, rc, "orders:dead", "5-1", "1-1", "component \"handler\": handler returned an error", "payload", "a", "n", "1")
+	addDeadLetter(t, rc, "orders:dead", "5-2", "1-2", "line one\nline two", "payload", "b")
+	addDeadLetter(t, rc, "orders:dead", "5-3", "1-3", "x", "payload", "c")
+	code, out, errOut = dl("list", "-n", "2")
+	want := `ID   SOURCE ID  DELIVERIES  DEAD-LETTERED         ERROR
+5-1  1-1        5           2026-12-03T10:00:00Z  component "handler": handler returned an error
+5-2  1-2        5           2026-12-03T10:00:00Z  line one\nline two
+2 of 3 entries in ` + rs.Addr() + "/orders:dead (-n 0 lists all)\n"
+	if code != exitOK || out != want {
+		t.Fatalf("list: exit %d\n%s\nwant\n%s\n%s", code, out, want, errOut)
+	}
+
+	// Replay one: back in the source stream with its original fields only.
+	code, out, errOut = dl("replay", "5-1")
+	got := rc.XRange(ctx, "orders", "-", "+").Val()
+	if code != exitOK || len(got) != 1 || fmt.Sprint(got[0].Values) != "map[n:1 payload:a]" ||
+		out != fmt.Sprintf("Replayed 5-1 as %s\nReplayed 1 entries from orders:dead to orders on %s\n", got[0].ID, rs.Addr()) {
+		t.Fatalf("replay: exit %d, source %+v\n%s%s", code, got, out, errOut)
+	}
+	if ids := deadIDs(t, rc); ids != "5-2 5-3" {
+		t.Errorf("dead letters after replay: %s", ids)
+	}
+	// A missing ID fails after the others were done.
+	code, _, errOut = dl("purge", "9-9", "5-3")
+	if code != exitFailure || !strings.Contains(errOut, "dead-letter stream orders:dead: no such entry: 9-9") {
+		t.Errorf("purge with a missing ID: exit %d: %s", code, errOut)
+	}
+	if ids := deadIDs(t, rc); ids != "5-2" {
+		t.Errorf("dead letters after purge: %s", ids)
+	}
+	code, out, _ = dl("replay", "--all")
+	if code != exitOK || !strings.HasSuffix(out, "Replayed 1 entries from orders:dead to orders on "+rs.Addr()+"\n") || rc.XLen(ctx, "orders").Val() != 2 {
+		t.Errorf("replay --all: exit %d\n%s", code, out)
+	}
+	addDeadLetter(t, rc, "orders:dead", "6-1", "1-4", "x", "payload", "d")
+	addDeadLetter(t, rc, "orders:dead", "6-2", "1-5", "x", "payload", "e")
+	code, out, _ = dl("purge", "--all")
+	if code != exitOK || out != "Purged 2 entries from orders:dead on "+rs.Addr()+"\n" || deadIDs(t, rc) != "" {
+		t.Errorf("purge --all: exit %d\n%s", code, out)
+	}
+	// --dead-letter-stream overrides the default name.
+	addDeadLetter(t, rc, "other", "7-1", "1-6", "x", "payload", "f")
+	if code, out, _ := dl("list", "--dead-letter-stream", "other"); code != exitOK || !strings.Contains(out, "7-1  1-6") {
+		t.Errorf("list --dead-letter-stream: exit %d\n%s", code, out)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay"}, "give the dead-letter entry IDs (see `redspin dead-letters list`) or --all"},
+		{[]string{"purge", "5-1", "--all"}, "give entry IDs or --all, not both"},
+		{[]string{"list", "-a", url}, "--stream is required with -a/--address"},
+	} {
+		code, _, errOut := runCLI(t, ctx, "", append([]string{"dead-letters"}, tc.args...)...)
+		if tc.args[0] != "list" {
+			code, _, errOut = dl(tc.args...)
+		}
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want usage error %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+func deadIDs(t *testing.T, rc *redis.Client) string {
+	t.Helper()
+	var ids []string
+	for _, m := range rc.XRange(context.Background(), "orders:dead", "-", "+").Val() {
+		ids = append(ids, m.ID)
+	}
+	return strings.Join(ids, " ")
+}
