@@ -233,7 +233,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		ShutdownTimeout: max(f.shutdownTimeout, time.Nanosecond),
 		Stdout:          c.stdout,
 		Logger:          c.logger,
-		Metrics:         metrics,
+		Observer:        metrics,
 	}
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}

@@ -9,13 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redspin/redspin/internal/observe"
 )
 
 type fakeSource struct{ ready, healthy atomic.Bool }
 
-func (f *fakeSource) Status() Status {
-	return Status{Ready: f.ready.Load(), Healthy: f.healthy.Load(),
-		Servers: []ServerStatus{{Server: "127.0.0.1:6379", State: "subscribed", Channels: 2}}}
+func (f *fakeSource) Status() observe.Status {
+	return observe.Status{Ready: f.ready.Load(), Healthy: f.healthy.Load(),
+		Servers: []observe.ServerStatus{{Server: "127.0.0.1:6379", State: "subscribed", Channels: 2}}}
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -59,7 +61,7 @@ func TestProbesFollowStatus(t *testing.T) {
 		if code != tc.wantH {
 			t.Errorf("healthy=%v: /healthz = %d, want %d", tc.healthy, code, tc.wantH)
 		}
-		var st Status
+		var st observe.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil || st.Healthy != tc.healthy || len(st.Servers) != 1 || st.Servers[0].State != "subscribed" {
 			t.Errorf("/healthz body %q (%v)", body, err)
 		}
@@ -75,12 +77,12 @@ func TestMetricsExpositionAndReadBack(t *testing.T) {
 	lane.Received()
 	lane.Received()
 	lane.SetQueueDepth(7)
-	lane.Dropped(DropQueueFull, 3)
-	lane.Dropped(DropShutdown, 2)
+	lane.Dropped(observe.DropQueueFull, 3)
+	lane.Dropped(observe.DropShutdown, 2)
 	comp := m.Component("checkout")
-	comp.Observe(Handled, 2*time.Millisecond)
-	comp.Observe(Failed, time.Millisecond)
-	comp.Observe(TimedOut, 3*time.Second)
+	comp.Observe(observe.Handled, 2*time.Millisecond)
+	comp.Observe(observe.Failed, time.Millisecond)
+	comp.Observe(observe.TimedOut, 3*time.Second)
 	srvm := m.Server("127.0.0.1:6379")
 	srvm.Reconnected()
 	srvm.SetConnected(true)
@@ -89,7 +91,7 @@ func TestMetricsExpositionAndReadBack(t *testing.T) {
 	if got := m.Totals(); got != want {
 		t.Errorf("Totals = %+v, want %+v", got, want)
 	}
-	if got := m.Value(MetricDropped, map[string]string{"reason": DropShutdown}); got != 2 {
+	if got := m.Value(MetricDropped, map[string]string{"reason": observe.DropShutdown}); got != 2 {
 		t.Errorf("shutdown drops = %v", got)
 	}
 	if got := m.Value(MetricHandlerDuration, map[string]string{"component": "checkout"}); got != 3 {
@@ -133,8 +135,8 @@ func TestMetricsExpositionAndReadBack(t *testing.T) {
 func TestNilMetricsRecordNothing(t *testing.T) {
 	var m *Metrics
 	m.Lane("s", "c").Received()
-	m.Lane("s", "c").Dropped(DropQueueFull, 1)
-	m.Component("x").Observe(Failed, time.Second)
+	m.Lane("s", "c").Dropped(observe.DropQueueFull, 1)
+	m.Component("x").Observe(observe.Failed, time.Second)
 	m.Server("s").Reconnected()
 	if m.Totals() != (Totals{}) || m.Value(MetricReceived, nil) != 0 {
 		t.Fatal("nil metrics reported values")

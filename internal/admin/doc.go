@@ -2,7 +2,7 @@
 // (recorded into a private registry, never the global one) and the health
 // and readiness probes behind --listen-admin.
 //
-// The trigger records into a *Metrics and reports its connection state
-// through the StatusSource interface; this package reads both and knows
-// nothing else about the trigger.
+// The triggers record into a *Metrics through the observe.Observer
+// interface it implements and report their state through
+// observe.StatusSource; this package knows nothing else about them.
 package admin

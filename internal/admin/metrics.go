@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // Metric names, exported so tests and benchmarks can read series back with
@@ -24,22 +26,6 @@ const (
 	MetricConnected       = "redspin_redis_connected"
 )
 
-// Drop reasons, the "reason" label of MetricDropped.
-const (
-	DropQueueFull = "queue_full" // the lane's queue was full (--drop policy applied)
-	DropShutdown  = "shutdown"   // queued but not started when shutdown began
-)
-
-// Result is the outcome of one handler invocation.
-type Result int
-
-// Handler outcomes. Each invocation counts as exactly one of them.
-const (
-	Handled  Result = iota // returned nil
-	Failed                 // returned an error (or panicked)
-	TimedOut               // returned an error wrapping context.DeadlineExceeded
-)
-
 // Metrics holds redspin's Prometheus collectors in a private registry.
 // All methods are safe for concurrent use, and a nil *Metrics (and the nil
 // per-lane, per-component and per-server views it hands out) records nothing.
@@ -54,7 +40,10 @@ type Metrics struct {
 	dropped    *prometheus.CounterVec
 	reconnects *prometheus.CounterVec
 	connected  *prometheus.GaugeVec
+	streams    streamVecs
 }
+
+var _ observe.Observer = (*Metrics)(nil)
 
 // DurationBuckets are the handler-duration histogram buckets, in seconds.
 var DurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
@@ -92,6 +81,8 @@ func NewMetrics() *Metrics {
 			Name: MetricConnected, Help: "1 while the server's pub/sub connection has every channel subscribed, else 0.",
 		}, []string{"server"}),
 	}
+	m.streams = newStreamVecs()
+	m.reg.MustRegister(m.streams.collectors()...)
 	m.reg.MustRegister(m.received, m.handled, m.failed, m.timedOut, m.duration,
 		m.queueDepth, m.dropped, m.reconnects, m.connected,
 		collectors.NewGoCollector(),
@@ -115,15 +106,15 @@ type LaneMetrics struct {
 }
 
 // Lane returns the recorder for one lane, creating its series (at zero).
-func (m *Metrics) Lane(server, channel string) *LaneMetrics {
+func (m *Metrics) Lane(server, channel string) observe.LaneObserver {
 	if m == nil {
-		return nil
+		return (*LaneMetrics)(nil)
 	}
 	return &LaneMetrics{
 		received: m.received.WithLabelValues(server, channel),
 		depth:    m.queueDepth.WithLabelValues(server, channel),
-		full:     m.dropped.WithLabelValues(server, channel, DropQueueFull),
-		shut:     m.dropped.WithLabelValues(server, channel, DropShutdown),
+		full:     m.dropped.WithLabelValues(server, channel, observe.DropQueueFull),
+		shut:     m.dropped.WithLabelValues(server, channel, observe.DropShutdown),
 	}
 }
 
@@ -141,12 +132,12 @@ func (l *LaneMetrics) SetQueueDepth(n int) {
 	}
 }
 
-// Dropped counts n messages dropped for reason (DropQueueFull or DropShutdown).
+// Dropped counts n messages dropped for reason (observe.DropQueueFull or observe.DropShutdown).
 func (l *LaneMetrics) Dropped(reason string, n int) {
 	if l == nil || n <= 0 {
 		return
 	}
-	if reason == DropShutdown {
+	if reason == observe.DropShutdown {
 		l.shut.Add(float64(n))
 	} else {
 		l.full.Add(float64(n))
@@ -160,9 +151,9 @@ type ComponentMetrics struct {
 }
 
 // Component returns the recorder for one component, creating its series.
-func (m *Metrics) Component(id string) *ComponentMetrics {
+func (m *Metrics) Component(id string) observe.ComponentObserver {
 	if m == nil {
-		return nil
+		return (*ComponentMetrics)(nil)
 	}
 	return &ComponentMetrics{
 		handled:  m.handled.WithLabelValues(id),
@@ -173,14 +164,14 @@ func (m *Metrics) Component(id string) *ComponentMetrics {
 }
 
 // Observe records one invocation's result and duration.
-func (c *ComponentMetrics) Observe(r Result, d time.Duration) {
+func (c *ComponentMetrics) Observe(r observe.Result, d time.Duration) {
 	if c == nil {
 		return
 	}
 	switch r {
-	case Handled:
+	case observe.Handled:
 		c.handled.Inc()
-	case TimedOut:
+	case observe.TimedOut:
 		c.timedOut.Inc()
 	default:
 		c.failed.Inc()
@@ -195,9 +186,9 @@ type ServerMetrics struct {
 }
 
 // Server returns the recorder for one server (by its display address).
-func (m *Metrics) Server(display string) *ServerMetrics {
+func (m *Metrics) Server(display string) observe.ServerObserver {
 	if m == nil {
-		return nil
+		return (*ServerMetrics)(nil)
 	}
 	return &ServerMetrics{
 		reconnects: m.reconnects.WithLabelValues(display),

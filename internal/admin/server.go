@@ -10,32 +10,9 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/redspin/redspin/internal/observe"
 )
-
-// Status is a snapshot of the trigger's connection state.
-type Status struct {
-	// Ready is true once every channel of every server has been subscribed,
-	// and false again while shutting down.
-	Ready bool `json:"ready"`
-	// Healthy is false while any server's subscription is down (before the
-	// first subscription and while reconnecting).
-	Healthy bool           `json:"healthy"`
-	Servers []ServerStatus `json:"servers"`
-}
-
-// ServerStatus is the state of one Redis server's pub/sub connection.
-type ServerStatus struct {
-	Server     string `json:"server"` // display address, never credentials
-	State      string `json:"state"`  // connecting, subscribed, reconnecting, stopped
-	Channels   int    `json:"channels"`
-	Reconnects uint64 `json:"reconnects"`
-	LastError  string `json:"last_error,omitempty"`
-}
-
-// StatusSource reports state to the admin server; the trigger implements it.
-type StatusSource interface {
-	Status() Status
-}
 
 // Server is the running admin HTTP server.
 type Server struct {
@@ -47,7 +24,7 @@ type Server struct {
 
 // Mux returns the admin routes: /healthz, /readyz and /metrics. A nil src
 // reports healthy and ready (the process is up); a nil m serves no /metrics.
-func Mux(m *Metrics, src StatusSource) *http.ServeMux {
+func Mux(m *Metrics, src observe.StatusSource) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := status(src)
@@ -63,15 +40,15 @@ func Mux(m *Metrics, src StatusSource) *http.ServeMux {
 	return mux
 }
 
-func status(src StatusSource) Status {
+func status(src observe.StatusSource) observe.Status {
 	if src == nil {
-		return Status{Ready: true, Healthy: true}
+		return observe.Status{Ready: true, Healthy: true}
 	}
 	return src.Status()
 }
 
 // writeProbe answers 200 or 503 with the status as JSON (HEAD: no body).
-func writeProbe(w http.ResponseWriter, r *http.Request, ok bool, st Status) {
+func writeProbe(w http.ResponseWriter, r *http.Request, ok bool, st observe.Status) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	code := http.StatusOK
@@ -88,7 +65,7 @@ func writeProbe(w http.ResponseWriter, r *http.Request, ok bool, st Status) {
 // Start listens on addr (host:port; port 0 picks a free one) and serves the
 // admin routes in the background until Close. A listen error is returned at
 // once, naming the address.
-func Start(addr string, m *Metrics, src StatusSource, logger *slog.Logger) (*Server, error) {
+func Start(addr string, m *Metrics, src observe.StatusSource, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

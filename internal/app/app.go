@@ -18,7 +18,7 @@ import (
 
 // ErrNoRedisTriggers is returned by [Load] for an app that has no Redis
 // trigger (after -c filtering). `check` reports it as a finding, `up` as an error.
-var ErrNoRedisTriggers = errors.New("the app has no Redis triggers: redspin runs only [[trigger.redis]] entries")
+var ErrNoRedisTriggers = errors.New("the app has no Redis triggers: redspin runs only [[trigger.redis]] and [[trigger.redis-stream]] entries")
 
 // ErrNoAddress is wrapped by [Load] when a Redis trigger has no address and no
 // embedded Redis serves it.
@@ -71,6 +71,8 @@ type App struct {
 	Resolver *variables.Resolver
 	// Servers are the distinct Redis servers, in first-use order.
 	Servers []Server
+	// Streams are the redis-stream triggers, in manifest order.
+	Streams []StreamTrigger
 	// Components are the components some Redis trigger runs, in manifest order.
 	Components []*Component
 	// IgnoredTriggerTypes are the trigger types redspin does not run.
@@ -180,7 +182,8 @@ func (a *App) ServerFor(channel string) (Server, bool) {
 
 // HasEmbedded reports whether some trigger needs the embedded Redis.
 func (a *App) HasEmbedded() bool {
-	return slices.ContainsFunc(a.Servers, func(s Server) bool { return s.Embedded })
+	return slices.ContainsFunc(a.Servers, func(s Server) bool { return s.Embedded }) ||
+		slices.ContainsFunc(a.Streams, func(s StreamTrigger) bool { return s.Embedded })
 }
 
 // ServeEmbedded points the embedded server's triggers at the Redis at url.
@@ -190,6 +193,9 @@ func (a *App) ServeEmbedded(url string) error {
 	u, err := redisurl.Parse(url)
 	if err != nil {
 		return fmt.Errorf("embedded Redis URL: %w", err)
+	}
+	if err := a.serveEmbeddedStreams(url, u); err != nil {
+		return err
 	}
 	i := slices.IndexFunc(a.Servers, func(s Server) bool { return s.Embedded })
 	if i < 0 {
@@ -280,10 +286,14 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return a, err
 	}
-	if len(triggers) == 0 {
+	streams := selectStreams(m, opts.ComponentIDs)
+	if len(triggers) == 0 && len(streams) == 0 {
 		return a, ErrNoRedisTriggers
 	}
 	if err := a.resolveServers(ctx, triggers, opts.Embedded); err != nil {
+		return a, err
+	}
+	if err := a.resolveStreams(ctx, streams, opts.Embedded); err != nil {
 		return a, err
 	}
 	if err := a.Resolver.CheckRequired(ctx); err != nil {
@@ -292,7 +302,14 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 		}
 		a.Warnings = append(a.Warnings, err.Error()+" (redspin up will refuse to start)")
 	}
-	if err := a.resolveComponents(ctx, triggers, opts); err != nil {
+	used := map[string]bool{}
+	for _, t := range triggers {
+		used[t.Component] = true
+	}
+	for _, t := range streams {
+		used[t.Component] = true
+	}
+	if err := a.resolveComponents(ctx, used, opts); err != nil {
 		a.Close()
 		return a, err
 	}
@@ -423,11 +440,8 @@ func (a *App) render(ctx context.Context, expr string) (string, error) {
 	return a.Resolver.ResolveTemplate(ctx, t)
 }
 
-func (a *App) resolveComponents(ctx context.Context, triggers []manifest.RedisTrigger, opts Options) error {
-	used := map[string]bool{}
-	for _, t := range triggers {
-		used[t.Component] = true
-	}
+// resolveComponents resolves the components some trigger runs (used).
+func (a *App) resolveComponents(ctx context.Context, used map[string]bool, opts Options) error {
 	overrides, err := parseEnv(opts.Env)
 	if err != nil {
 		return err

@@ -27,6 +27,10 @@ func finalize(p *problems, mod *model) *Manifest {
 		m.RedisAddressLine = p.idx.lookup(mod.redisAddressPath).line
 		checkTriggerTemplate(p, mod, mod.redisAddressPath, "[application.trigger.redis]", "address", mod.redisAddress)
 	}
+	m.StreamAddress = mod.streamAddress
+	if mod.hasStreamAddress {
+		checkTriggerTemplate(p, mod, mod.streamAddressPath, "[application.trigger.redis-stream]", "address", mod.streamAddress)
+	}
 
 	redisComps := map[string]bool{}
 	other := map[string]bool{}
@@ -44,6 +48,13 @@ func finalize(p *problems, mod *model) *Manifest {
 			}
 		}
 		m.Triggers = append(m.Triggers, t)
+		if tr.typ == StreamTriggerType {
+			finalizeStream(p, mod, m, tr, t.Line)
+			if tr.component != nil {
+				redisComps[tr.component.ref] = true
+			}
+			continue
+		}
 		if tr.typ != "redis" {
 			other[tr.typ] = true
 			continue

@@ -36,7 +36,12 @@ type Manifest struct {
 	RedisAddressLine int
 	// RedisTriggers are the [[trigger.redis]] entries in manifest order.
 	RedisTriggers []RedisTrigger
-	// OtherTriggerTypes are the trigger types other than redis, sorted
+	// StreamAddress is the [application.trigger.redis-stream] address
+	// template; "" when unset.
+	StreamAddress string
+	// StreamTriggers are the [[trigger.redis-stream]] entries in manifest order.
+	StreamTriggers []StreamTrigger
+	// OtherTriggerTypes are the trigger types other than redis and redis-stream, sorted
 	// (e.g. ["http"]). redspin ignores those triggers.
 	OtherTriggerTypes []string
 	// Triggers lists every trigger of every type, in manifest order, after

@@ -12,6 +12,9 @@ type model struct {
 	redisAddress               string
 	redisAddressPath           string
 	hasRedisAddress            bool
+	streamAddress              string // [application.trigger.redis-stream] address
+	streamAddressPath          string
+	hasStreamAddress           bool
 	variables                  map[string]Variable
 	triggers                   []*rawTrigger // type order (file), then array order
 	comps                      map[string]*Component
@@ -34,6 +37,7 @@ type rawTrigger struct {
 	components       []*compSpec
 	channel, address string
 	hasAddress       bool
+	stream           *rawStream // redis-stream triggers only
 }
 
 func newModel() *model {
@@ -76,6 +80,9 @@ func parseV2(p *problems, doc map[string]any) *model {
 		if trig, ok := app.sub("trigger", ""); ok {
 			for _, typ := range trig.keys() {
 				tt, ok := trig.sub(typ, fmt.Sprintf("[application.trigger.%s]", typ))
+				if ok && typ == StreamTriggerType {
+					parseStreamAppTrigger(tt, m)
+				}
 				if !ok || typ != "redis" {
 					continue
 				}
@@ -183,6 +190,10 @@ func parseTrigger(p *problems, t *table, typ string) *rawTrigger {
 	tr.id, _ = t.str("id")
 	if v, ok := t.raw("component"); ok {
 		tr.component = parseComponentSpec(p, t.keyPath("component"), t.ctx, v)
+	}
+	if typ == StreamTriggerType {
+		parseStreamTrigger(t, tr)
+		return tr
 	}
 	if typ != "redis" {
 		if v, ok := t.raw("components"); ok {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // work is one worker of a lane: it handles messages until the lane closes.
@@ -42,20 +43,20 @@ func (t *Trigger) dispatch(ctx context.Context, l *lane, payload []byte) {
 func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	id := l.components[i]
 	start := time.Now()
-	err := t.call(ctx, id, payload)
+	err := safeCall(t.log, id, func() error { return t.h.Handle(ctx, id, payload) })
 	elapsed := time.Since(start)
-	var r admin.Result
+	var r observe.Result
 	switch {
 	case err == nil:
-		r = admin.Handled
+		r = observe.Handled
 		t.stats.handled.Add(1)
 	case errors.Is(err, context.DeadlineExceeded):
-		r = admin.TimedOut
+		r = observe.TimedOut
 		t.stats.timedOut.Add(1)
 		t.log.Warn("component handler timed out", "component", id, "channel", l.name,
 			"server", l.srv.cfg.Display, "duration", elapsed.String(), "error", err)
 	default:
-		r = admin.Failed
+		r = observe.Failed
 		t.stats.failed.Add(1)
 		t.log.Warn("component handler failed", "component", id, "channel", l.name,
 			"server", l.srv.cfg.Display, "error", err)
@@ -63,15 +64,15 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	l.compMetric[i].Observe(r, elapsed)
 }
 
-// call runs the handler, turning a panic into an error so that one bad
-// message never takes the process down.
-func (t *Trigger) call(ctx context.Context, id string, payload []byte) (err error) {
+// safeCall runs a handler call, turning a panic into an error so that one
+// bad message never takes the process down.
+func safeCall(log *slog.Logger, id string, call func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			t.log.Error("component handler panicked", "component", id, "panic", fmt.Sprint(v),
+			log.Error("component handler panicked", "component", id, "panic", fmt.Sprint(v),
 				"stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", v)
 		}
 	}()
-	return t.h.Handle(ctx, id, payload)
+	return call()
 }

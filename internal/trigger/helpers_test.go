@@ -98,7 +98,7 @@ func miniServer(mr *miniredis.Miniredis, channels ...Channel) Server {
 	return Server{Display: mr.Addr(), Options: &redis.Options{Addr: mr.Addr(), Protocol: 2}, Channels: channels}
 }
 
-// newHarness creates the trigger (filling Stdout, Logger and Metrics when
+// newHarness creates the trigger (filling Stdout, Logger and Observer when
 // unset) and starts Run. It does not wait for readiness.
 func newHarness(t *testing.T, cfg Config, h Handler) *harness {
 	t.Helper()
@@ -109,8 +109,8 @@ func newHarness(t *testing.T, cfg Config, h Handler) *harness {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = admin.NewMetrics()
+	if cfg.Observer == nil {
+		cfg.Observer = admin.NewMetrics()
 	}
 	tr, err := New(cfg, h)
 	if err != nil {
@@ -165,7 +165,7 @@ func (hs *harness) stop() error {
 }
 
 func (hs *harness) metric(name string, labels map[string]string) float64 {
-	return hs.tr.cfg.Metrics.Value(name, labels)
+	return hs.tr.cfg.Observer.(*admin.Metrics).Value(name, labels)
 }
 
 func (hs *harness) logLines(substr string) []string {
@@ -189,7 +189,7 @@ func publisher(t *testing.T, addr string) *redis.Client {
 // loopback port and returns the base URL.
 func httpAdmin(t *testing.T, tr *Trigger) string {
 	t.Helper()
-	srv, err := admin.Start("127.0.0.1:0", tr.cfg.Metrics, tr, nil)
+	srv, err := admin.Start("127.0.0.1:0", tr.cfg.Observer.(*admin.Metrics), tr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // lane is one channel of one server: a bounded FIFO queue feeding the
@@ -13,8 +13,8 @@ type lane struct {
 	srv        *server
 	name       string
 	components []string
-	compMetric []*admin.ComponentMetrics
-	metrics    *admin.LaneMetrics
+	compMetric []observe.ComponentObserver
+	metrics    observe.LaneObserver
 
 	maxLen     int
 	maxBytes   int64
@@ -38,13 +38,13 @@ func newLane(srv *server, name string, components []string, cfg *Config) *lane {
 		srv:        srv,
 		name:       name,
 		components: components,
-		metrics:    cfg.Metrics.Lane(srv.cfg.Display, name),
+		metrics:    cfg.Observer.Lane(srv.cfg.Display, name),
 		maxLen:     cfg.QueueSize,
 		maxBytes:   cfg.QueueBytes,
 		dropOldest: cfg.Drop == DropOldest,
 	}
 	for _, c := range components {
-		l.compMetric = append(l.compMetric, cfg.Metrics.Component(c))
+		l.compMetric = append(l.compMetric, cfg.Observer.Component(c))
 	}
 	l.cond = sync.NewCond(&l.mu)
 	l.metrics.SetQueueDepth(0)
@@ -59,7 +59,7 @@ func (l *lane) push(p []byte) (dropped int) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		l.dropped(admin.DropShutdown, 1)
+		l.dropped(observe.DropShutdown, 1)
 		return 1
 	}
 	full := func() bool {
@@ -71,7 +71,7 @@ func (l *lane) push(p []byte) (dropped int) {
 		if !l.dropOldest {
 			l.dropsPending++
 			l.mu.Unlock()
-			l.dropped(admin.DropQueueFull, 1)
+			l.dropped(observe.DropQueueFull, 1)
 			l.maybeLogDrops()
 			return 1
 		}
@@ -98,7 +98,7 @@ func (l *lane) push(p []byte) (dropped int) {
 	l.cond.Signal()
 	l.mu.Unlock()
 	if dropped > 0 {
-		l.dropped(admin.DropQueueFull, dropped)
+		l.dropped(observe.DropQueueFull, dropped)
 		l.maybeLogDrops()
 	}
 	return dropped
@@ -141,7 +141,7 @@ func (l *lane) close() int {
 	l.metrics.SetQueueDepth(0)
 	l.cond.Broadcast()
 	l.mu.Unlock()
-	l.dropped(admin.DropShutdown, discarded)
+	l.dropped(observe.DropShutdown, discarded)
 	return discarded
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // Connection states of a server, as reported by Status.
@@ -49,7 +49,7 @@ type server struct {
 	lanes   []*lane       // sorted by channel name
 	byName  map[string]*lane
 	names   []string
-	metrics *admin.ServerMetrics
+	metrics observe.ServerObserver
 
 	state      atomic.Int32
 	reconnects atomic.Uint64
@@ -62,7 +62,7 @@ func newServer(t *Trigger, cfg Server) *server {
 		cfg:     cfg,
 		opts:    *cfg.Options,
 		byName:  map[string]*lane{},
-		metrics: t.cfg.Metrics.Server(cfg.Display),
+		metrics: t.cfg.Observer.Server(cfg.Display),
 	}
 }
 
@@ -88,8 +88,11 @@ func (s *server) setErr(err error) {
 
 // redact removes the password from an error's text (go-redis errors should
 // never contain it; this is a second line of defence).
-func (s *server) redact(err error) error {
-	if pw := s.opts.Password; pw != "" && strings.Contains(err.Error(), pw) {
+func (s *server) redact(err error) error { return redact(&s.opts, err) }
+
+// redact removes opts's password from an error's text.
+func redact(opts *redis.Options, err error) error {
+	if pw := opts.Password; pw != "" && strings.Contains(err.Error(), pw) {
 		return errors.New(strings.ReplaceAll(err.Error(), pw, "****"))
 	}
 	return err

@@ -15,7 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 // Handler runs one component for one message. It returns an error wrapping
@@ -85,8 +85,8 @@ type Config struct {
 	Stdout io.Writer
 	// Logger receives diagnostics (nil = discard).
 	Logger *slog.Logger
-	// Metrics records Prometheus metrics (nil = none).
-	Metrics *admin.Metrics
+	// Observer records what the trigger does (nil = observe.Nop).
+	Observer observe.Observer
 }
 
 // Stats are the trigger's totals since New. Handled, Failed and TimedOut
@@ -169,6 +169,9 @@ func New(cfg Config, h Handler) (*Trigger, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = observe.Nop{}
+	}
 	t := &Trigger{cfg: cfg, h: h, log: cfg.Logger}
 	for i, sc := range cfg.Servers {
 		if sc.Options == nil {
@@ -242,11 +245,11 @@ func (t *Trigger) Healthy() bool {
 	return true
 }
 
-// Status implements admin.StatusSource.
-func (t *Trigger) Status() admin.Status {
-	st := admin.Status{Ready: t.Ready(), Healthy: t.Healthy()}
+// Status implements observe.StatusSource.
+func (t *Trigger) Status() observe.Status {
+	st := observe.Status{Ready: t.Ready(), Healthy: t.Healthy()}
 	for _, s := range t.servers {
-		ss := admin.ServerStatus{
+		ss := observe.ServerStatus{
 			Server:     s.cfg.Display,
 			State:      stateNames[s.state.Load()],
 			Channels:   len(s.lanes),
@@ -260,7 +263,7 @@ func (t *Trigger) Status() admin.Status {
 	return st
 }
 
-var _ admin.StatusSource = (*Trigger)(nil)
+var _ observe.StatusSource = (*Trigger)(nil)
 
 // Run connects to every server, subscribes, prints the active channels and
 // handles messages until ctx is cancelled. It returns an error only when a
@@ -336,21 +339,7 @@ loop:
 
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	timer := time.NewTimer(t.cfg.ShutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		t.log.Warn("shutdown timeout: cancelling handlers still running", "timeout", t.cfg.ShutdownTimeout.String())
-		hcancel()
-		grace := time.NewTimer(5 * time.Second)
-		defer grace.Stop()
-		select {
-		case <-done:
-		case <-grace.C:
-			t.log.Error("handlers ignored cancellation; exiting without them")
-		}
-	}
+	drain(t.log, done, t.cfg.ShutdownTimeout, hcancel)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/observe"
 )
 
 func TestFanOutBinaryAndEmptyPayloads(t *testing.T) {
@@ -229,7 +230,7 @@ func TestDropPolicies(t *testing.T) {
 			if got := hs.tr.Stats().Dropped; got != 7 {
 				t.Errorf("dropped = %d, want 7", got)
 			}
-			if got := hs.metric(admin.MetricDropped, map[string]string{"channel": "slow", "reason": admin.DropQueueFull}); got != 7 {
+			if got := hs.metric(admin.MetricDropped, map[string]string{"channel": "slow", "reason": observe.DropQueueFull}); got != 7 {
 				t.Errorf("dropped metric = %v, want 7", got)
 			}
 			if got := hs.metric(admin.MetricQueueDepth, lane); got != 2 {
@@ -492,7 +493,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	if st.Handled != 1 || st.Dropped != 2 {
 		t.Errorf("stats = %+v, want 1 handled, 2 dropped", st)
 	}
-	if got := hs.metric(admin.MetricDropped, map[string]string{"reason": admin.DropShutdown}); got != 2 {
+	if got := hs.metric(admin.MetricDropped, map[string]string{"reason": observe.DropShutdown}); got != 2 {
 		t.Errorf("shutdown drops metric = %v", got)
 	}
 	if n := len(hs.logLines("dropped queued messages")); n != 1 {

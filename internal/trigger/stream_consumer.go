@@ -1,0 +1,725 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/streamentry"
+)
+
+// States of a stream consumer, as reported by Status.
+const (
+	streamConnecting int32 = iota
+	streamReading
+	streamReconnecting
+	streamStopped
+)
+
+var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "stopped"}
+
+// ackBatch is the most IDs acknowledged by one XACK.
+const ackBatch = 1000
+
+// streamConsumer runs one Stream: a reader that only reads as many entries as it has free slots, a
+// handler goroutine per entry, and an acker that batches XACKs.
+type streamConsumer struct {
+	t      *StreamTrigger
+	cfg    Stream
+	log    *slog.Logger
+	obs    observe.StreamObserver
+	comp   observe.ComponentObserver
+	client *redis.Client
+
+	free     chan struct{} // one token per free slot
+	acks     chan string   // IDs to acknowledge
+	ackDone  chan struct{} // closed when the acker has exited
+	handlers sync.WaitGroup
+
+	mu       sync.Mutex
+	inflight map[string]bool      // IDs being handled now
+	retries  map[string]time.Time // failed IDs -> when they are due again
+	backoffs map[string]time.Duration
+
+	state      atomic.Int32
+	reconnects atomic.Uint64
+	lastErr    atomic.Pointer[string]
+}
+
+func newStreamConsumer(t *StreamTrigger, s Stream) *streamConsumer {
+	c := &streamConsumer{
+		t:        t,
+		cfg:      s,
+		log:      t.log.With("server", s.Display, "stream", s.Key, "group", s.Group),
+		obs:      t.cfg.Observer.Stream(s.Display, s.Key, s.Group),
+		comp:     t.cfg.Observer.Component(s.Component),
+		free:     make(chan struct{}, s.Concurrency),
+		acks:     make(chan string, 4*s.Concurrency+64),
+		ackDone:  make(chan struct{}),
+		inflight: map[string]bool{},
+		retries:  map[string]time.Time{},
+		backoffs: map[string]time.Duration{},
+	}
+	for range s.Concurrency {
+		c.free <- struct{}{}
+	}
+	return c
+}
+
+func (c *streamConsumer) close() {
+	if c.client != nil {
+		_ = c.client.Close()
+	}
+	c.state.Store(streamStopped)
+}
+
+func (c *streamConsumer) setErr(err error) {
+	msg := redact(c.cfg.Options, err).Error()
+	c.lastErr.Store(&msg)
+}
+
+// run creates the group (retrying within ConnectRetry), reports the outcome on startup once, then reads
+// until ctx ends. Handlers run with hctx.
+func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
+	opts := *c.cfg.Options
+	c.client = redis.NewClient(&opts)
+	c.state.Store(streamConnecting)
+	begin := time.Now()
+	retry := 250 * time.Millisecond
+	for {
+		err := c.createGroup(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			startup <- errStartupCancelled
+			return
+		}
+		c.setErr(err)
+		if c.t.cfg.ConnectRetry < 0 || time.Since(begin)+retry > c.t.cfg.ConnectRetry {
+			startup <- fmt.Errorf("redis-stream trigger failed to create group %q on stream %q at %s: %w", c.cfg.Group, c.cfg.Key, c.cfg.Display, redact(c.cfg.Options, err))
+			return
+		}
+		c.log.Warn("could not create the consumer group; retrying", "retry_in", retry.String(), "error", redact(c.cfg.Options, err))
+		if !sleep(ctx, retry) {
+			startup <- errStartupCancelled
+			return
+		}
+		retry *= 2
+	}
+	c.state.Store(streamReading)
+	c.lastErr.Store(nil)
+	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
+		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
+	c.t.printStream(c)
+	go c.acker()
+	startup <- nil
+
+	var bg sync.WaitGroup
+	bg.Go(func() { c.refresh(ctx) })
+	c.read(ctx, hctx)
+	bg.Wait()
+}
+
+// createGroup creates the group at Start (and the stream, MKSTREAM); an existing group is fine.
+func (c *streamConsumer) createGroup(ctx context.Context) error {
+	err := c.client.XGroupCreateMkStream(ctx, c.cfg.Key, c.cfg.Group, c.cfg.Start).Err()
+	if err != nil && !isBusyGroup(err) {
+		return err
+	}
+	return nil
+}
+
+func isBusyGroup(err error) bool {
+	return err != nil && len(err.Error()) >= 9 && err.Error()[:9] == "BUSYGROUP"
+}
+
+// reader state between steps.
+type readCursor struct {
+	pending   string // "" once the startup re-read of this consumer's pending entries is done
+	claim     string // XAUTOCLAIM cursor
+	nextClaim time.Time
+}
+
+// read is the reader loop: take the free slots, fill them (due retries first, then this consumer's own
+// pending entries at startup, then entries idle on other consumers, then new entries), repeat.
+func (c *streamConsumer) read(ctx, hctx context.Context) {
+	cur := readCursor{pending: "0", claim: "0-0"}
+	bo := backoff{min: backoffMin, max: backoffMax}
+	var downSince time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.free:
+		}
+		n := 1
+	take:
+		for n < c.cfg.Concurrency {
+			select {
+			case <-c.free:
+				n++
+			default:
+				break take
+			}
+		}
+		used, err := c.step(ctx, hctx, n, &cur)
+		for range n - used {
+			c.free <- struct{}{}
+		}
+		switch {
+		case err == nil:
+			if c.state.Load() != streamReading {
+				c.state.Store(streamReading)
+				c.lastErr.Store(nil)
+				c.reconnects.Add(1)
+				c.t.stats.reconnects.Add(1)
+				c.log.Info("reading stream again", "downtime", time.Since(downSince).Round(time.Millisecond).String())
+			}
+			bo.reset()
+		case isNoGroup(err):
+			c.log.Warn("the stream or its consumer group was deleted (NOGROUP): creating the group again", "start", c.cfg.Start)
+			c.forgetRetries()
+			if err := c.createGroup(context.WithoutCancel(ctx)); err != nil {
+				c.fail(err, &downSince)
+				sleep(ctx, bo.next())
+			}
+		case ctx.Err() != nil:
+			return
+		default:
+			c.fail(err, &downSince)
+			sleep(ctx, bo.next())
+		}
+	}
+}
+
+func (c *streamConsumer) fail(err error, downSince *time.Time) {
+	c.setErr(err)
+	if c.state.Load() == streamReading {
+		*downSince = time.Now()
+		c.state.Store(streamReconnecting)
+		c.log.Warn("lost connection to Redis; retrying", "error", redact(c.cfg.Options, err))
+		return
+	}
+	c.log.Debug("Redis call failed", "error", redact(c.cfg.Options, err))
+}
+
+// step fills up to n slots and reports how many it used.
+func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor) (int, error) {
+	// Reads use a context that is not cancelled at shutdown: an entry Redis delivered is handled, never
+	// lost in a dropped reply; the BLOCK timeout bounds the wait.
+	rctx := context.WithoutCancel(ctx)
+	if ids, minIdle := c.dueRetries(n); len(ids) > 0 {
+		return c.claim(rctx, hctx, ids, minIdle)
+	}
+	if cur.pending != "" {
+		return c.rereadPending(rctx, hctx, n, cur)
+	}
+	if !time.Now().Before(cur.nextClaim) {
+		return c.autoclaim(rctx, hctx, n, cur)
+	}
+	block := min(c.t.cfg.Block, time.Until(cur.nextClaim))
+	if due, ok := c.nextDue(); ok {
+		block = min(block, time.Until(due))
+	}
+	if rt := c.cfg.Options.ReadTimeout; rt > 0 {
+		block = min(block, rt/2)
+	}
+	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
+	v, err := c.client.Do(rctx, "XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n,
+		"BLOCK", block.Milliseconds(), "STREAMS", c.cfg.Key, ">").Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	entries, err := parseReadReply(v)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for _, e := range entries {
+		if c.start(hctx, e, 1) {
+			started++
+		}
+	}
+	c.received(started)
+	return started, nil
+}
+
+func (c *streamConsumer) received(n int) {
+	if n > 0 {
+		c.t.stats.received.Add(uint64(n))
+		c.obs.Received(n)
+	}
+}
+
+// rereadPending is the startup re-read of this consumer's own pending entries (XREADGROUP ... 0): what a
+// crashed process with the same consumer name left behind. Nil entries (trimmed away) are acknowledged
+// and counted as lost.
+func (c *streamConsumer) rereadPending(rctx, hctx context.Context, n int, cur *readCursor) (int, error) {
+	v, err := c.client.Do(rctx, "XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n,
+		"STREAMS", c.cfg.Key, cur.pending).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
+	}
+	entries, err := parseReadReply(v)
+	if err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		cur.pending = ""
+		return 0, nil
+	}
+	cur.pending = entries[len(entries)-1].id
+	var live []rawEntry
+	var trimmed []string
+	for _, e := range entries {
+		if e.deleted {
+			trimmed = append(trimmed, e.id)
+		} else {
+			live = append(live, e)
+		}
+	}
+	if len(trimmed) > 0 {
+		c.trimmed(trimmed, "pending re-read")
+		for _, id := range trimmed {
+			c.acks <- id
+		}
+	}
+	return c.startCounted(rctx, hctx, live)
+}
+
+// startCounted looks up the delivery counts of entries just claimed or re-read (Redis raised them) and
+// starts their handlers.
+func (c *streamConsumer) startCounted(rctx, hctx context.Context, entries []rawEntry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	counts, err := c.deliveries(rctx, entries)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for i, e := range entries {
+		if counts[i] == 0 {
+			continue // no longer pending on this consumer
+		}
+		if c.start(hctx, e, counts[i]) {
+			started++
+		}
+	}
+	c.received(started)
+	return started, nil
+}
+
+// deliveries returns the delivery count of each entry on this consumer (0: not pending on it).
+func (c *streamConsumer) deliveries(ctx context.Context, entries []rawEntry) ([]int64, error) {
+	cmds := make([]*redis.XPendingExtCmd, len(entries))
+	_, err := c.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, e := range entries {
+			cmds[i] = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: c.cfg.Key, Group: c.cfg.Group,
+				Start: e.id, End: e.id, Count: 1, Consumer: c.t.cfg.Consumer})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([]int64, len(entries))
+	for i, cmd := range cmds {
+		if p, err := cmd.Result(); err == nil && len(p) == 1 {
+			out[i] = p[0].RetryCount
+		}
+	}
+	return out, nil
+}
+
+// claim re-delivers this consumer's due retries with XCLAIM (not JUSTID, so Redis counts the delivery).
+// minIdle keeps it from taking back an entry another consumer has claimed since.
+func (c *streamConsumer) claim(rctx, hctx context.Context, ids []string, minIdle time.Duration) (int, error) {
+	args := []any{"XCLAIM", c.cfg.Key, c.cfg.Group, c.t.cfg.Consumer, minIdle.Milliseconds()}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	v, err := c.client.Do(rctx, args...).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, err
+	}
+	entries, err := parseEntries(v)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	for _, id := range ids {
+		delete(c.retries, id)
+	}
+	c.mu.Unlock()
+	if len(entries) < len(ids) {
+		c.log.Debug("some retries are no longer pending on this consumer (acknowledged, claimed elsewhere or trimmed)",
+			"due", len(ids), "claimed", len(entries))
+	}
+	return c.startCounted(rctx, hctx, entries)
+}
+
+// autoclaim takes entries pending on any consumer for longer than ClaimIdle (XAUTOCLAIM); entries
+// deleted from the stream while pending are counted and logged. At the end of a pass it also deletes
+// dead consumers.
+func (c *streamConsumer) autoclaim(rctx, hctx context.Context, n int, cur *readCursor) (int, error) {
+	v, err := c.client.Do(rctx, "XAUTOCLAIM", c.cfg.Key, c.cfg.Group, c.t.cfg.Consumer,
+		c.cfg.ClaimIdle.Milliseconds(), cur.claim, "COUNT", n).Result()
+	if err != nil {
+		return 0, err
+	}
+	next, entries, deleted, err := parseAutoclaim(v)
+	if err != nil {
+		return 0, err
+	}
+	if len(deleted) > 0 {
+		c.trimmed(deleted, "XAUTOCLAIM")
+	}
+	cur.claim = next
+	if next == "0-0" {
+		cur.nextClaim = time.Now().Add(c.claimEvery())
+		c.cleanupConsumers(rctx)
+	}
+	if len(entries) > 0 {
+		c.t.stats.claimed.Add(uint64(len(entries)))
+		c.obs.Claimed(len(entries))
+		c.log.Info("claimed entries idle on other consumers", "entries", len(entries), "claim_idle", c.cfg.ClaimIdle.String())
+	}
+	return c.startCounted(rctx, hctx, entries)
+}
+
+func (c *streamConsumer) claimEvery() time.Duration {
+	return min(max(c.cfg.ClaimIdle/4, 100*time.Millisecond), 30*time.Second)
+}
+
+func (c *streamConsumer) trimmed(ids []string, how string) {
+	c.t.stats.trimmed.Add(uint64(len(ids)))
+	c.obs.Trimmed(len(ids))
+	c.log.Warn("pending entries were deleted from the stream before they were handled (trimmed or XDEL): lost",
+		"entries", len(ids), "ids", ids, "found_by", how)
+}
+
+// cleanupConsumers deletes the group's consumers idle for ConsumerIdle with nothing pending, in one
+// script so that no entry is discarded with a consumer that received it in between.
+func (c *streamConsumer) cleanupConsumers(ctx context.Context) {
+	if c.t.cfg.ConsumerIdle < 0 {
+		return
+	}
+	names, err := cleanupScript.Run(ctx, c.client, []string{c.cfg.Key},
+		c.cfg.Group, c.t.cfg.ConsumerIdle.Milliseconds(), c.t.cfg.Consumer).StringSlice()
+	if err != nil {
+		c.log.Debug("consumer cleanup failed", "error", redact(c.cfg.Options, err))
+		return
+	}
+	if len(names) > 0 {
+		c.log.Info("deleted idle consumers with no pending entries", "consumers", names, "idle", c.t.cfg.ConsumerIdle.String())
+	}
+}
+
+// start registers an entry as in flight and runs its handler; the caller has taken a slot for it. An
+// entry already in flight (claimed back while still running) is not started twice: start then frees the
+// slot and reports false.
+func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int64) bool {
+	c.mu.Lock()
+	if c.inflight[e.id] {
+		c.mu.Unlock()
+		c.free <- struct{}{}
+		return false
+	}
+	c.inflight[e.id] = true
+	delete(c.retries, e.id)
+	n := len(c.inflight)
+	c.mu.Unlock()
+	c.obs.SetInFlight(n)
+	entry := streamentry.Entry{Stream: c.cfg.Key, ID: e.id, Group: c.cfg.Group, Fields: e.fields, Deliveries: deliveries}
+	for _, f := range e.fields {
+		if f.Name == c.cfg.Field {
+			entry.Payload = f.Value
+			break
+		}
+	}
+	c.handlers.Go(func() { c.handle(hctx, entry) })
+	return true
+}
+
+// handle runs the handler for one entry and settles it: ack, retry later, or dead-letter.
+func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
+	defer c.finish(e.ID)
+	comp := c.cfg.Component
+	begin := time.Now()
+	var d streamentry.Disposition
+	err := safeCall(c.log, comp, func() error {
+		var err error
+		d, err = c.t.h.HandleEntry(hctx, comp, e)
+		return err
+	})
+	elapsed := time.Since(begin)
+	r := observe.Handled
+	switch {
+	case err == nil:
+		c.t.stats.handled.Add(1)
+	case errors.Is(err, context.DeadlineExceeded):
+		r = observe.TimedOut
+		c.t.stats.timedOut.Add(1)
+	default:
+		r = observe.Failed
+		c.t.stats.failed.Add(1)
+	}
+	c.comp.Observe(r, elapsed)
+	c.obs.Finished(r, elapsed)
+
+	if err == nil && d.Action == streamentry.Ack {
+		c.acks <- e.ID
+		return
+	}
+	reason := ""
+	switch {
+	case err != nil:
+		reason = err.Error()
+		c.log.Warn("component handler failed", "component", comp, "id", e.ID, "deliveries", e.Deliveries,
+			"max_deliveries", c.cfg.MaxDeliveries, "timed_out", r == observe.TimedOut, "error", err)
+	case d.Action == streamentry.DeadLetter:
+		reason = d.Reason
+		if reason == "" {
+			reason = "dead-lettered by the handler"
+		}
+		c.deadLetter(e, reason)
+		return
+	default:
+		reason = "the handler asked for a retry"
+	}
+	switch {
+	case hctx.Err() != nil:
+		c.log.Warn("shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
+	case e.Deliveries >= c.cfg.MaxDeliveries:
+		c.deadLetter(e, reason)
+	case c.t.stopping.Load():
+		c.log.Info("shutdown: failed entry left pending for another consumer", "id", e.ID)
+	default:
+		c.scheduleRetry(e, d.RetryAfter)
+	}
+}
+
+// finish forgets an entry that is no longer being handled and frees its slot.
+func (c *streamConsumer) finish(id string) {
+	c.mu.Lock()
+	delete(c.inflight, id)
+	n := len(c.inflight)
+	c.mu.Unlock()
+	c.obs.SetInFlight(n)
+	c.free <- struct{}{}
+}
+
+// scheduleRetry leaves a failed entry pending and schedules its next delivery: after `after`, or the
+// trigger's backoff doubled per delivery, capped at half the claim idle time so that another replica
+// does not claim it first.
+func (c *streamConsumer) scheduleRetry(e streamentry.Entry, after time.Duration) {
+	if after <= 0 {
+		after = c.cfg.RetryBackoff << min(max(e.Deliveries-1, 0), 20)
+	}
+	after = min(after, c.cfg.ClaimIdle/2, maxRetryBackoff)
+	c.mu.Lock()
+	c.retries[e.ID] = time.Now().Add(after)
+	c.backoffs[e.ID] = after
+	c.mu.Unlock()
+	c.t.stats.retried.Add(1)
+	c.obs.Retried()
+	c.log.Info("entry stays pending; retrying", "id", e.ID, "deliveries", e.Deliveries, "retry_in", after.String())
+}
+
+// dueRetries returns up to n due retries and the smallest idle time XCLAIM may require of them.
+func (c *streamConsumer) dueRetries(n int) ([]string, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	var ids []string
+	minIdle := time.Duration(-1)
+	for id, due := range c.retries {
+		if due.After(now) {
+			continue
+		}
+		ids = append(ids, id)
+		if b := c.backoffs[id]; minIdle < 0 || b < minIdle {
+			minIdle = b
+		}
+	}
+	slices.SortFunc(ids, compareIDs)
+	if len(ids) > n {
+		ids = ids[:n]
+	}
+	for _, id := range ids {
+		delete(c.backoffs, id)
+	}
+	return ids, max(minIdle, 0)
+}
+
+// nextDue is when the earliest retry is due.
+func (c *streamConsumer) nextDue() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first time.Time
+	for _, due := range c.retries {
+		if first.IsZero() || due.Before(first) {
+			first = due
+		}
+	}
+	return first, !first.IsZero()
+}
+
+func (c *streamConsumer) forgetRetries() {
+	c.mu.Lock()
+	clear(c.retries)
+	clear(c.backoffs)
+	c.mu.Unlock()
+}
+
+// compareIDs orders stream IDs ("ms-seq") numerically.
+func compareIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	if am != bm {
+		if am < bm {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case as < bs:
+		return -1
+	case as > bs:
+		return 1
+	}
+	return 0
+}
+
+func splitID(id string) (ms, seq uint64) {
+	for i := 0; i < len(id); i++ {
+		if id[i] == '-' {
+			ms, _ = strconv.ParseUint(id[:i], 10, 64)
+			seq, _ = strconv.ParseUint(id[i+1:], 10, 64)
+			return ms, seq
+		}
+	}
+	ms, _ = strconv.ParseUint(id, 10, 64)
+	return ms, 0
+}
+
+// acker acknowledges handled entries in batches: every ID that arrived while the previous XACK was on
+// the wire goes into the next one.
+func (c *streamConsumer) acker() {
+	defer close(c.ackDone)
+	ctx := context.Background()
+	bo := backoff{min: backoffMin, max: backoffMax}
+	batch := make([]string, 0, ackBatch)
+	for id := range c.acks {
+		batch = append(batch[:0], id)
+	more:
+		for len(batch) < ackBatch {
+			select {
+			case id, ok := <-c.acks:
+				if !ok {
+					break more
+				}
+				batch = append(batch, id)
+			default:
+				break more
+			}
+		}
+		for attempt := 0; ; attempt++ {
+			err := c.client.XAck(ctx, c.cfg.Key, c.cfg.Group, batch...).Err()
+			if err == nil || isNoGroup(err) {
+				break
+			}
+			if attempt >= 20 || (c.t.stopping.Load() && attempt >= 3) {
+				c.log.Error("could not acknowledge handled entries; they stay pending and will be delivered again",
+					"entries", len(batch), "error", redact(c.cfg.Options, err))
+				break
+			}
+			time.Sleep(bo.next())
+		}
+		bo.reset()
+	}
+}
+
+// stopAcks flushes the acknowledgements queued so far and stops the acker (after the handlers ended).
+func (c *streamConsumer) stopAcks() {
+	if c.client == nil {
+		return
+	}
+	select {
+	case <-c.ackDone:
+		return
+	default:
+	}
+	close(c.acks)
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.ackDone:
+	case <-t.C:
+		c.log.Error("shutdown: acknowledgements did not complete in 10s; those entries will be delivered again")
+	}
+}
+
+// refresh reads the group's state every Refresh interval for the observer.
+func (c *streamConsumer) refresh(ctx context.Context) {
+	tick := time.NewTicker(c.t.cfg.Refresh)
+	defer tick.Stop()
+	for {
+		c.refreshOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *streamConsumer) refreshOnce(ctx context.Context) {
+	info, err := GroupState(ctx, c.client, c.cfg.Key, c.cfg.Group)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Debug("reading the group's state failed", "error", redact(c.cfg.Options, err))
+		}
+		return
+	}
+	c.obs.SetGroup(info)
+}
+
+// GroupState reads a consumer group's pending count, lag (unknown when Redis reports NULL) and the age
+// of its oldest pending entry.
+func GroupState(ctx context.Context, client redis.Cmdable, stream, group string) (observe.GroupInfo, error) {
+	var info observe.GroupInfo
+	groups, err := client.XInfoGroups(ctx, stream).Result()
+	if err != nil {
+		return info, err
+	}
+	i := slices.IndexFunc(groups, func(g redis.XInfoGroup) bool { return g.Name == group })
+	if i < 0 {
+		return info, fmt.Errorf("NOGROUP no group %q on stream %q", group, stream)
+	}
+	info.Pending = groups[i].Pending
+	info.Lag, info.LagKnown = groups[i].Lag, groups[i].Lag >= 0
+	if info.Pending > 0 {
+		p, err := client.XPending(ctx, stream, group).Result()
+		if err != nil {
+			return info, err
+		}
+		ms, _ := splitID(p.Lower)
+		info.OldestPendingAge = max(time.Since(time.UnixMilli(int64(ms))), 0)
+	}
+	return info, nil
+}

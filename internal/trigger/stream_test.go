@@ -1,0 +1,385 @@
+package trigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/admin"
+	"github.com/redspin/redspin/internal/streamentry"
+	"github.com/redspin/redspin/internal/testutil/redisserver"
+)
+
+var errFirst = errors.New("first delivery fails")
+
+// A delivery that fails stays pending and is delivered again (with Redis's delivery count raised, through
+// XCLAIM); the second delivery succeeds and the entry is acknowledged. With concurrency 1, entries are
+// handled in stream order.
+func TestStreamFailedDeliveryIsRetried(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		if string(e.Payload) == "flaky" && e.Deliveries == 1 {
+			return streamentry.Disposition{}, errFirst
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders")}, Consumer: "c1"}, rec)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, xadd(t, rdb, "orders", "payload", fmt.Sprint("m", i)))
+	}
+	flaky := xadd(t, rdb, "orders", "payload", "flaky", "other", "x")
+	waitFor(t, 10*time.Second, "flaky entry handled twice and acked", func() bool {
+		return len(rec.byID(flaky)) == 2 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	got := rec.byID(flaky)
+	if got[0].deliveries != 1 || got[1].deliveries != 2 {
+		t.Errorf("deliveries of the flaky entry = %d, %d; want 1, 2", got[0].deliveries, got[1].deliveries)
+	}
+	var order []string
+	for _, c := range rec.snapshot()[:5] {
+		order = append(order, c.id)
+	}
+	if !slices.Equal(order, ids) {
+		t.Errorf("handling order %v, want stream order %v", order, ids)
+	}
+	st := hs.tr.Stats()
+	if st.Received != 7 || st.Handled != 6 || st.Failed != 1 || st.Retried != 1 || st.DeadLettered != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	labels := map[string]string{"stream": "orders", "group": "g"}
+	if v := hs.metrics.Value(admin.MetricStreamRetried, labels); v != 1 {
+		t.Errorf("%s = %v, want 1", admin.MetricStreamRetried, v)
+	}
+	if v := hs.metrics.Value(admin.MetricStreamHandled, labels); v != 6 {
+		t.Errorf("%s = %v, want 6", admin.MetricStreamHandled, v)
+	}
+}
+
+// A poison entry is handled exactly max_deliveries times, then moved to the dead-letter stream with all
+// its fields plus redspin.* fields, and acknowledged.
+func TestStreamPoisonEntryDeadLettered(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	rec := &entryRecorder{fn: func(context.Context, streamentry.Entry) (streamentry.Disposition, error) {
+		return streamentry.Disposition{}, errors.New("poison")
+	}}
+	s := testStream(srv, "orders")
+	s.MaxDeliveries = 3
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	id := xadd(t, rdb, "orders", "payload", "bad", "extra", "42")
+	waitFor(t, 10*time.Second, "dead letter", func() bool { return rdb.XLen(context.Background(), "orders:dead").Val() == 1 })
+	if n := pendingCount(t, rdb, "orders", "g"); n != 0 {
+		t.Errorf("pending after dead-lettering = %d, want 0", n)
+	}
+	calls := rec.byID(id)
+	if len(calls) != 3 {
+		t.Fatalf("handler ran %d times, want exactly max_deliveries = 3", len(calls))
+	}
+	for i, c := range calls {
+		if c.deliveries != int64(i+1) {
+			t.Errorf("delivery %d reported count %d", i+1, c.deliveries)
+		}
+	}
+	msgs, err := rdb.XRange(context.Background(), "orders:dead", "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := msgs[0].Values
+	want := map[string]string{
+		"payload": "bad", "extra": "42",
+		streamentry.FieldStream: "orders", streamentry.FieldID: id, streamentry.FieldGroup: "g",
+		streamentry.FieldComponent: "comp", streamentry.FieldDeliveries: "3", streamentry.FieldError: "poison",
+	}
+	for k, w := range want {
+		if v[k] != w {
+			t.Errorf("dead letter field %s = %v, want %q", k, v[k], w)
+		}
+	}
+	if ts, err := time.Parse(time.RFC3339, fmt.Sprint(v[streamentry.FieldTime])); err != nil || time.Since(ts) > time.Minute {
+		t.Errorf("dead letter time %v: %v", v[streamentry.FieldTime], err)
+	}
+	if len(v) != len(want)+1 {
+		t.Errorf("dead letter has %d fields, want %d: %v", len(v), len(want)+1, v)
+	}
+	if st := hs.tr.Stats(); st.DeadLettered != 1 || st.Failed != 3 || st.Retried != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+	if v := hs.metrics.Value(admin.MetricStreamDeadLettered, map[string]string{"stream": "orders"}); v != 1 {
+		t.Errorf("%s = %v", admin.MetricStreamDeadLettered, v)
+	}
+}
+
+// A handler can dead-letter an entry at once with a reason; a dead-letter key of the wrong type makes the
+// script refuse before writing, so the entry stays pending (never acknowledged without its dead letter).
+func TestStreamDeadLetterFromHandlerAndWrongType(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	rdb.Set(ctx, "blocked:dead", "not a stream", 0)
+	rec := &entryRecorder{fn: func(context.Context, streamentry.Entry) (streamentry.Disposition, error) {
+		return streamentry.Disposition{Action: streamentry.DeadLetter, Reason: "invalid order"}, nil
+	}}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders"), testStream(srv, "blocked")}, Consumer: "c1"}, rec)
+	xadd(t, rdb, "orders", "payload", "x")
+	blocked := xadd(t, rdb, "blocked", "payload", "y")
+	waitFor(t, 10*time.Second, "dead letter", func() bool { return rdb.XLen(ctx, "orders:dead").Val() == 1 })
+	msgs := rdb.XRange(ctx, "orders:dead", "-", "+").Val()
+	if got := msgs[0].Values[streamentry.FieldError]; got != "invalid order" {
+		t.Errorf("reason = %v", got)
+	}
+	waitFor(t, 10*time.Second, "refused dead letter logged", func() bool {
+		return strings.Contains(hs.logs.String(), "could not dead-letter")
+	})
+	p := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "blocked", Group: "g", Start: "-", End: "+", Count: 10}).Val()
+	if len(p) != 1 || p[0].ID != blocked {
+		t.Errorf("pending on blocked = %+v, want the entry %s still pending", p, blocked)
+	}
+	if typ := rdb.Type(ctx, "blocked:dead").Val(); typ != "string" {
+		t.Errorf("blocked:dead type = %s", typ)
+	}
+}
+
+// A handler timeout is a failed delivery: retried, and counted as timed out.
+func TestStreamHandlerTimeoutIsFailedDelivery(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		if e.Deliveries == 1 {
+			tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			defer cancel()
+			<-tctx.Done()
+			return streamentry.Disposition{}, fmt.Errorf("handler timeout: %w", tctx.Err())
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders")}, Consumer: "c1"}, rec)
+	id := xadd(t, rdb, "orders", "payload", "slow")
+	waitFor(t, 10*time.Second, "retry after timeout", func() bool {
+		return len(rec.byID(id)) == 2 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if st := hs.tr.Stats(); st.TimedOut != 1 || st.Handled != 1 || st.Retried != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+	if v := hs.metrics.Value(admin.MetricTimedOut, map[string]string{"component": "comp"}); v != 1 {
+		t.Errorf("%s = %v", admin.MetricTimedOut, v)
+	}
+}
+
+// Deleting the stream (and with it the group) while running: NOGROUP is logged, the group is created
+// again, and new entries are handled.
+func TestStreamNoGroupRecovery(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	rec := &entryRecorder{}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders")}, Consumer: "c1"}, rec)
+	first := xadd(t, rdb, "orders", "payload", "1")
+	waitFor(t, 5*time.Second, "first entry", func() bool { return len(rec.byID(first)) == 1 })
+	rdb.Del(ctx, "orders")
+	var second string
+	waitFor(t, 10*time.Second, "entry after the group was recreated", func() bool {
+		if second == "" && strings.Contains(hs.logs.String(), "NOGROUP") {
+			second = xadd(t, rdb, "orders", "payload", "2")
+		}
+		return second != "" && len(rec.byID(second)) == 1
+	})
+	if !hs.tr.Ready() {
+		t.Error("not ready after recovery")
+	}
+}
+
+// Pending entries deleted from the stream are counted and logged as lost, both when this consumer
+// re-reads its own pending list at startup (nil entries, acknowledged) and when XAUTOCLAIM reports them;
+// live pending entries are recovered (crash recovery).
+func TestStreamCrashRecoveryAndTrimmedEntries(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	rdb.XGroupCreateMkStream(ctx, "orders", "g", "0")
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, xadd(t, rdb, "orders", "payload", fmt.Sprint(i)))
+	}
+	// A crashed "c1" left 0..2 pending, a crashed "c2" 3..5; one entry of each was then deleted.
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c1", Streams: []string{"orders", ">"}, Count: 3})
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c2", Streams: []string{"orders", ">"}, Count: 3})
+	rdb.XDel(ctx, "orders", ids[1], ids[4])
+	time.Sleep(300 * time.Millisecond) // entries of c2 must be idle for longer than the claim idle time
+
+	rec := &entryRecorder{}
+	s := testStream(srv, "orders")
+	s.ClaimIdle = 200 * time.Millisecond
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	waitFor(t, 10*time.Second, "recovery", func() bool { return pendingCount(t, rdb, "orders", "g") == 0 })
+	for _, i := range []int{0, 2, 3, 5} {
+		c := rec.byID(ids[i])
+		if len(c) != 1 || c[0].deliveries != 2 {
+			t.Errorf("entry %d: calls %+v, want one with delivery count 2", i, c)
+		}
+	}
+	for _, i := range []int{1, 4} {
+		if c := rec.byID(ids[i]); len(c) != 0 {
+			t.Errorf("deleted entry %d handled: %+v", i, c)
+		}
+	}
+	st := hs.tr.Stats()
+	if st.Trimmed != 2 || st.Claimed != 2 || st.Handled != 4 {
+		t.Errorf("stats = %+v, want 2 trimmed, 2 claimed, 4 handled", st)
+	}
+	if v := hs.metrics.Value(admin.MetricStreamTrimmed, nil); v != 2 {
+		t.Errorf("%s = %v", admin.MetricStreamTrimmed, v)
+	}
+	if n := strings.Count(hs.logs.String(), "pending entries were deleted"); n != 2 {
+		t.Errorf("trimmed log lines = %d, want 2 (pending re-read, XAUTOCLAIM)", n)
+	}
+}
+
+// Idle consumers with nothing pending are deleted; one with pending entries is kept.
+func TestStreamConsumerCleanup(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	rdb.XGroupCreateMkStream(ctx, "orders", "g", "0")
+	xadd(t, rdb, "orders", "payload", "held")
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "holder", Streams: []string{"orders", ">"}, Count: 1})
+	rdb.XGroupCreateConsumer(ctx, "orders", "g", "gone")
+	names := func() []string {
+		var out []string
+		for _, c := range rdb.XInfoConsumers(ctx, "orders", "g").Val() {
+			out = append(out, c.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	time.Sleep(150 * time.Millisecond) // let "gone" and "holder" become idle
+	startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders")}, Consumer: "me", ConsumerIdle: 100 * time.Millisecond}, &entryRecorder{})
+	waitFor(t, 10*time.Second, "idle consumer deleted", func() bool { return !slices.Contains(names(), "gone") })
+	if got := names(); !slices.Equal(got, []string{"holder", "me"}) {
+		t.Errorf("consumers = %v, want [holder me]", got)
+	}
+}
+
+// Graceful shutdown under load: every entry read is either handled and acknowledged or, when its handler
+// outlives the shutdown timeout, left pending; nothing else is pending.
+func TestStreamGracefulShutdown(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	var stuck atomic.Int64
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		if string(e.Payload) == "stuck" {
+			stuck.Add(1)
+			<-ctx.Done()
+			return streamentry.Disposition{}, ctx.Err()
+		}
+		time.Sleep(2 * time.Millisecond)
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.Concurrency = 4
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1", ShutdownTimeout: 300 * time.Millisecond}, rec)
+	for i := range 400 {
+		p := fmt.Sprint(i)
+		if i == 50 {
+			p = "stuck"
+		}
+		xadd(t, rdb, "orders", "payload", p)
+	}
+	waitFor(t, 10*time.Second, "stuck entry running and load in flight", func() bool {
+		return stuck.Load() == 1 && len(rec.snapshot()) > 100
+	})
+	if err := hs.stop(); err != nil {
+		t.Fatal(err)
+	}
+	st := hs.tr.Stats()
+	calls := len(rec.snapshot())
+	if int(st.Received) != calls || int(st.Handled) != calls-1 {
+		t.Errorf("stats %+v, %d calls: want every received entry handled but the stuck one", st, calls)
+	}
+	p := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "orders", Group: "g", Start: "-", End: "+", Count: 10}).Val()
+	if len(p) != 1 {
+		t.Fatalf("pending after shutdown = %+v, want only the stuck entry", p)
+	}
+	if got := rec.byID(p[0].ID); len(got) != 1 || got[0].payload != "stuck" {
+		t.Errorf("pending entry %s is not the stuck one: %+v", p[0].ID, got)
+	}
+	if lag := rdb.XInfoGroups(ctx, "orders").Val()[0].Lag; lag != int64(400-calls) {
+		t.Errorf("lag = %d, want the %d entries never read", lag, 400-calls)
+	}
+}
+
+// Redis restarted with AOF appendfsync always while entries are added and handled: every entry whose
+// XADD succeeded is handled, and nothing stays pending.
+func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+	rdb := srv.Client()
+	ctx := context.Background()
+	var seen sync.Map
+	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		seen.Store(string(e.Payload), true)
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.Concurrency = 8
+	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+
+	const n = 2000
+	var added []string
+	for i := 0; i < n; i++ {
+		if i == n/2 {
+			srv.Restart()
+		}
+		p := fmt.Sprint(i)
+		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: "orders", Values: []any{"payload", p}}).Err(); err != nil {
+			continue // the restart: this entry may or may not exist; it is not counted
+		}
+		added = append(added, p)
+	}
+	waitFor(t, 30*time.Second, "every added entry handled and nothing pending", func() bool {
+		for _, p := range added {
+			if _, ok := seen.Load(p); !ok {
+				return false
+			}
+		}
+		return pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if len(added) < n-50 {
+		t.Errorf("only %d of %d XADDs succeeded", len(added), n)
+	}
+}
+
+// The group's lag is exported as NaN (unknown), never 0, when Redis reports NULL (after an XDEL in the
+// middle of the stream).
+func TestStreamLagUnknownAfterXDEL(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	rdb.XGroupCreateMkStream(ctx, "orders", "g", "0")
+	ids := []string{xadd(t, rdb, "orders", "payload", "1"), xadd(t, rdb, "orders", "payload", "2"), xadd(t, rdb, "orders", "payload", "3")}
+	info, err := GroupState(ctx, rdb, "orders", "g")
+	if err != nil || !info.LagKnown || info.Lag != 3 {
+		t.Fatalf("before XDEL: %+v, %v", info, err)
+	}
+	rdb.XDel(ctx, "orders", ids[1]) // a hole in the middle: Redis can no longer count the lag
+	info, err = GroupState(ctx, rdb, "orders", "g")
+	if err != nil || info.LagKnown {
+		t.Fatalf("after XDEL: %+v, %v; want lag unknown", info, err)
+	}
+	m := admin.NewMetrics()
+	obs := m.Stream("s", "orders", "g")
+	obs.SetGroup(info)
+	if v := m.Value(admin.MetricStreamLag, nil); !math.IsNaN(v) {
+		t.Errorf("%s = %v, want NaN", admin.MetricStreamLag, v)
+	}
+}
