@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/redspin/redspin/internal/app"
-	"github.com/redspin/redspin/internal/embedredis"
 	"github.com/redspin/redspin/internal/redisurl"
 )
 
@@ -127,10 +125,8 @@ func defaultAddress(ctx context.Context, from, channel string) (address, hint st
 		}
 		subscribed = true
 	}
-	if a.HasEmbedded() && a.StateDir != "" {
-		if u, err := embedredis.ReadURL(a.StateDir); err == nil {
-			return u, " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
-		}
+	if u, hint := embeddedURL(a); u != "" {
+		return u, hint, nil
 	}
 	if !subscribed {
 		for _, s := range a.Servers {

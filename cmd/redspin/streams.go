@@ -291,6 +291,8 @@ type streamTrigger struct {
 	component, address, stream, field, deadLetter string
 	// hint says where the address came from (e.g. the embedded Redis URL file).
 	hint string
+	// noAddress, when set, is why the trigger has no address to use.
+	noAddress string
 }
 
 // selectStreamTrigger loads the app and returns its redis-stream trigger
@@ -317,6 +319,8 @@ func selectStreamTrigger(ctx context.Context, from, stream, component string) (s
 	switch {
 	case len(all) == 0:
 		return streamTrigger{}, errors.New("the app has no [[trigger.redis-stream]]: give -a/--address and --stream")
+	case len(match) == 1 && match[0].noAddress != "":
+		return streamTrigger{}, fmt.Errorf("stream %q: %s", match[0].stream, match[0].noAddress)
 	case len(match) == 1:
 		return match[0], nil
 	case len(match) == 0:

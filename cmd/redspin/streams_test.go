@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -147,4 +149,76 @@ func deadIDs(t *testing.T, rc *redis.Client) string {
 		ids = append(ids, m.ID)
 	}
 	return strings.Join(ids, " ")
+}
+
+// TestStreamCommandsReadTheApp: without -a, the commands use the selected
+// trigger's address, field and dead-letter stream.
+func TestStreamCommandsReadTheApp(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{})
+	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rc.Close()
+	ctx := context.Background()
+	dir := t.TempDir()
+	manifest := `spin_manifest_version = 2
+[application]
+name = "shop"
+[application.trigger.redis-stream]
+address = "` + rs.URL() + `"
+[[trigger.redis-stream]]
+component = "a"
+stream = "orders"
+field = "body"
+dead_letter_stream = "{orders}:dead"
+[[trigger.redis-stream]]
+component = "b"
+stream = "audit"
+[[trigger.redis-stream]]
+component = "c"
+stream = "audit"
+group = "second"
+[component.a]
+source = "a.wasm"
+[component.b]
+source = "a.wasm"
+[component.c]
+source = "a.wasm"
+`
+	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, ctx, "", "publish", "-f", dir, "--stream", "orders", "hi")
+	got := rc.XRange(ctx, "orders", "-", "+").Val()
+	if code != exitOK || len(got) != 1 || fmt.Sprint(got[0].Values) != "map[body:hi]" || !strings.Contains(out, `(field "body")`) {
+		t.Fatalf("publish: exit %d, stream %+v\n%s%s", code, got, out, errOut)
+	}
+	// -c selects the trigger too; --field overrides its field.
+	if code, _, errOut := runCLI(t, ctx, "", "publish", "-f", dir, "-c", "b", "--field", "x", "m"); code != exitOK ||
+		fmt.Sprint(rc.XRange(ctx, "audit", "-", "+").Val()[0].Values) != "map[x:m]" {
+		t.Fatalf("publish -c b: exit %d: %s", code, errOut)
+	}
+	addDeadLetter(t, rc, "{orders}:dead", "5-1", "1-1", "boom", "body", "a")
+	if code, out, errOut := runCLI(t, ctx, "", "dead-letters", "list", "-f", dir, "-c", "a"); code != exitOK ||
+		!strings.Contains(out, "5-1  1-1        5           2026-12-03T10:00:00Z  boom\n") {
+		t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, ctx, "", "dead-letters", "replay", "-f", dir, "--stream", "orders", "--all"); code != exitOK ||
+		rc.XLen(ctx, "orders").Val() != 2 || rc.XLen(ctx, "{orders}:dead").Val() != 0 {
+		t.Fatalf("replay: exit %d: %s", code, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dead-letters", "list", "-f", dir}, `3 redis-stream triggers match no selection: stream "orders" (component "a"), stream "audit" (component "b"), stream "audit" (component "c"); choose one with --stream and -c`},
+		{[]string{"dead-letters", "list", "-f", dir, "--stream", "audit"}, `2 redis-stream triggers match --stream audit:`},
+		{[]string{"publish", "-f", dir, "--stream", "nope", "m"}, `no redis-stream trigger in the app matches --stream nope; the app has: stream "orders" (component "a")`},
+	} {
+		code, _, errOut := runCLI(t, ctx, "", tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want usage error %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	if code, _, errOut := runCLI(t, ctx, "", "dead-letters", "list", "-f", dir, "-c", "c"); code != exitOK {
+		t.Errorf("list -c c: exit %d: %s", code, errOut)
+	}
 }
