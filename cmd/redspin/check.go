@@ -47,6 +47,7 @@ each component, and every warning. It exits 0 when the app is valid.`,
 					fmt.Fprintf(c.stdout, "\t%s/%s: [%s]\n", s.Display, ch.Name, strings.Join(ch.Components, ","))
 				}
 			}
+			c.printStreams(a, "")
 			if !noComponents {
 				imports, kvm, err := spinServices(cmd.Context(), a, c.logger)
 				if err != nil {

@@ -11,16 +11,16 @@ import (
 // appStreamTriggers lists the app's redis-stream triggers. A trigger
 // without an address gets the URL that a running `up --embedded-redis`
 // wrote; when none is running it keeps no address, and selecting it fails.
-func appStreamTriggers(ctx context.Context, from string) ([]streamTrigger, error) {
+func appStreamTriggers(ctx context.Context, from string) ([]appStream, error) {
 	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, Embedded: true})
 	defer a.Close()
 	if err != nil {
 		return nil, err
 	}
 	embedded, hint := embeddedURL(a)
-	out := make([]streamTrigger, 0, len(a.Streams))
+	out := make([]appStream, 0, len(a.Streams))
 	for _, s := range a.Streams {
-		t := streamTrigger{component: s.Component, address: s.Address, stream: s.Stream, field: s.Field, deadLetter: s.DeadLetter}
+		t := appStream{component: s.Component, address: s.Address, stream: s.Stream, field: s.Field, deadLetter: s.DeadLetter}
 		if s.Embedded {
 			t.address, t.hint = embedded, hint
 			if embedded == "" {

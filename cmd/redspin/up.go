@@ -45,6 +45,7 @@ type upFlags struct {
 	shutdownTimeout   time.Duration
 	listenAdmin       string
 	publish           []string
+	consumer          string
 }
 
 func (c *cli) upCommand() *cobra.Command {
@@ -87,6 +88,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish before they are cancelled; 0 = cancel at once")
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
 	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
+	fs.StringVar(&f.consumer, "consumer", "", "consumer name in every redis-stream group; must be unique per running process (default: <hostname>-<pid>-<random>)")
 	return cmd
 }
 
@@ -242,24 +244,43 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		}
 		cfg.Servers = append(cfg.Servers, srv)
 	}
-	t, err := trigger.New(cfg, h)
+	var t *trigger.Trigger
+	if len(cfg.Servers) > 0 {
+		if t, err = trigger.New(cfg, h); err != nil {
+			return err
+		}
+	}
+	st, err := c.streamTrigger(a, f, h, metrics)
 	if err != nil {
 		return err
 	}
 	if f.listenAdmin != "" {
-		srv, err := admin.Start(f.listenAdmin, metrics, t, c.logger)
+		srv, err := admin.Start(f.listenAdmin, metrics, statusSources(t, st), c.logger)
 		if err != nil {
 			return fmt.Errorf("--listen-admin: %w", err)
 		}
 		defer srv.Close(context.WithoutCancel(ctx))
 		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (healthz, readyz, metrics)\n", srv.Addr())
 	}
-	if len(f.publish) > 0 {
+	if len(f.publish) > 0 && t != nil {
 		go c.publishWhenReady(ctx, t, a, f.publish)
 	}
 
-	runErr := t.Run(ctx)
-	fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	var runErr error
+	switch {
+	case t != nil && st != nil:
+		runErr = runTriggers(ctx, t, st)
+	case t != nil:
+		runErr = t.Run(ctx)
+	default:
+		runErr = st.Run(ctx)
+	}
+	if t != nil {
+		fmt.Fprintf(c.stderr, "redspin: %s\n", t.Stats())
+	}
+	if st != nil {
+		fmt.Fprintf(c.stderr, "redspin: %s\n", st.Stats())
+	}
 	return runErr
 }
 
