@@ -12,6 +12,7 @@ import (
 
 	"github.com/redspin/redspin/internal/streamentry"
 	"github.com/redspin/redspin/internal/testutil/redisserver"
+	"github.com/redspin/redspin/internal/wasmtime"
 )
 
 func TestPublishStream(t *testing.T) {
@@ -220,5 +221,58 @@ source = "a.wasm"
 	}
 	if code, _, errOut := runCLI(t, ctx, "", "dead-letters", "list", "-f", dir, "-c", "c"); code != exitOK {
 		t.Errorf("list -c c: exit %d: %s", code, errOut)
+	}
+}
+
+// TestCheckHandlerExports: check names both handler exports, and a pub/sub
+// trigger on a component with only the stream handler is an error.
+func TestCheckHandlerExports(t *testing.T) {
+	dir := t.TempDir()
+	wat, err := os.ReadFile(filepath.Join("..", "..", "testdata", "guests", "stream", "stream-only.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(wat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stream-only.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stream, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "guests", "stream", "stream.wasm"))
+	write := func(pubsubComponent string) {
+		t.Helper()
+		m := fmt.Sprintf(`spin_manifest_version = 2
+[application]
+name = "x"
+[application.trigger.redis]
+address = "redis://127.0.0.1:1"
+[application.trigger.redis-stream]
+address = "redis://127.0.0.1:1"
+[[trigger.redis]]
+channel = "ch"
+component = %q
+[[trigger.redis-stream]]
+stream = "s"
+component = "only"
+[component.only]
+source = "stream-only.wasm"
+[component.both]
+source = %q
+`, pubsubComponent, stream)
+		if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("both")
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--cache-dir", t.TempDir())
+	if code != exitOK || !strings.Contains(out, "\tboth: component exporting fermyon:spin/inbound-redis and redspin:streams/inbound-stream@0.1.0\n") ||
+		!strings.Contains(out, "\tonly: component exporting redspin:streams/inbound-stream@0.1.0\n") {
+		t.Fatalf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	write("only")
+	code, _, errOut = runCLI(t, context.Background(), "", "check", "-f", dir, "--cache-dir", t.TempDir())
+	if want := `component "only" exports only redspin:streams/inbound-stream@0.1.0, so the redis trigger on channel "ch" cannot run it`; code != exitFailure || !strings.Contains(errOut, want) {
+		t.Fatalf("check with a pub/sub trigger on a stream-only component: exit %d, stderr %q; want %q", code, errOut, want)
 	}
 }

@@ -224,6 +224,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		return err
 	}
 	defer h.Close()
+	if err := checkHandlers(a, h); err != nil {
+		return err
+	}
 
 	metrics := admin.NewMetrics()
 	cfg := trigger.Config{

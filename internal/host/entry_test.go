@@ -17,31 +17,23 @@ import (
 
 // streamOnlyWAT is a component exporting only redspin:streams/inbound-stream,
 // whose handler answers ack.
-const streamOnlyWAT = `(component
-  (core module $m
-    (memory (export "memory") 1)
-    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
-    (func (export "handle") (param i32 i32 i32 i32 i32 i32 i32 i32 i64) (result i32) (i32.const 16)))
-  (core instance $i (instantiate $m))
-  (type $field (record (field "name" string) (field "value" (list u8))))
-  (export $field2 "field" (type $field))
-  (type $entry (record (field "stream-key" string) (field "id" string) (field "group" string)
-    (field "fields" (list $field2)) (field "deliveries" u64)))
-  (export $entry2 "entry" (type $entry))
-  (type $disp (variant (case "ack") (case "retry" (option u32)) (case "dead-letter" string)))
-  (export $disp2 "disposition" (type $disp))
-  (func $h (param "entry" $entry2) (result $disp2)
-    (canon lift (core func $i "handle") (memory $i "memory") (realloc (func $i "cabi_realloc"))))
-  (instance $inst (export "field" (type $field2)) (export "entry" (type $entry2))
-    (export "disposition" (type $disp2)) (export "handle-entry" (func $h)))
-  (export "redspin:streams/inbound-stream@0.1.0" (instance $inst))
-)`
+const streamOnlyWAT = guestsDir + "/stream/stream-only.wat"
+
+// watFile compiles a WAT file into a .wasm file in a temp dir.
+func watFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeWAT(t, filepath.Base(path)+".wasm", string(b))
+}
 
 // entryFixture loads the stream guest (rich handler), guests with only the
 // plain handler in each shape, and the stream-only WAT component.
 func entryFixture(t *testing.T, opts Options) (*Host, string) {
 	t.Helper()
-	comps := []ComponentConfig{{ID: "stream-only", WasmPath: writeWAT(t, "stream-only.wasm", streamOnlyWAT)}}
+	comps := []ComponentConfig{{ID: "stream-only", WasmPath: watFile(t, streamOnlyWAT)}}
 	for id, file := range map[string]string{
 		"stream": "stream/stream.wasm", "stream-module": "stream/stream.core.wasm",
 		"c": "c/c.wasm", "c-module": "c/c.core.wasm", "spin1": "spin1/spin1.wasm",
