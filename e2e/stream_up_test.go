@@ -75,3 +75,20 @@ allowed_outbound_hosts = [%[1]q]
 		t.Errorf("no %q summary in stderr:\n%s", want, p.stderr)
 	}
 }
+
+// The README's durable-mode command, in a copy of the repository's examples: the entry added by --publish
+// reaches hello-redis's component through the stream, and SIGINT exits 0 with the stream summary.
+func TestStreamQuickStart(t *testing.T) {
+	t.Parallel()
+	root := copyExamples(t)
+	p := startRedspin(t, runOpts{dir: root},
+		"up", "-f", "examples/hello-stream", "--embedded-redis", "--publish", "orders=hello", "--cache-dir", cacheDir)
+	p.waitStderr("Got message: hello\n")
+	p.waitStdout(`/orders as group "hello-stream-hello" consumer "`)
+	if code := p.stop(syscall.SIGINT); code != 0 {
+		t.Fatalf("exit %d after SIGINT\n%s", code, p.output())
+	}
+	if !strings.Contains(p.stderr.String(), "redspin: streams: 1 received, 1 handled, 0 failed") {
+		t.Errorf("no stream summary:\n%s", p.stderr)
+	}
+}

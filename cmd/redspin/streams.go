@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
@@ -53,7 +56,9 @@ func streamHandler(h *host.Host) streamentry.Handler {
 }
 
 // runner is a trigger Run.
-type runner interface{ Run(ctx context.Context) error }
+type runner interface {
+	Run(ctx context.Context) error
+}
 
 // runTriggers runs the triggers that exist (non-nil) until ctx ends; a trigger that fails at startup
 // stops the others, and its error is returned.
@@ -99,5 +104,62 @@ func (c *cli) printStreams(a *app.App, consumer string) {
 	for _, s := range a.Streams {
 		fmt.Fprintf(c.stdout, "Stream %s/%s: [%s] group %q, consumer %s, dead letters to %q (field %q, start %q, concurrency %d, max_deliveries %d)\n",
 			s.Display, s.Stream, s.Component, s.Group, consumer, s.DeadLetter, s.Field, s.Start, s.Concurrency, s.MaxDeliveries)
+		if hashTag(s.Stream) != hashTag(s.DeadLetter) {
+			fmt.Fprintf(c.stdout, "\tnote: on a Redis Cluster %q and %q may sit in different hash slots, so dead-lettering falls back to XADD then XACK (at-least-once); hash-tag both to keep it atomic, e.g. stream = %q, dead_letter_stream = %q\n",
+				s.Stream, s.DeadLetter, "{"+s.Stream+"}", "{"+s.Stream+"}"+app.DeadLetterSuffix)
+		}
+	}
+}
+
+// hashTag is the part of a key Redis Cluster hashes: the text between the first "{" and the next "}"
+// when it is not empty, else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// splitPublish separates the --publish messages for a's streams (NAME is a stream some redis-stream
+// trigger reads) from those for channels.
+func splitPublish(a *app.App, msgs []string) (streams, channels []string) {
+	for _, m := range msgs {
+		name, _, _ := strings.Cut(m, "=")
+		if _, ok := a.StreamFor(name); ok {
+			streams = append(streams, m)
+		} else {
+			channels = append(channels, m)
+		}
+	}
+	return streams, channels
+}
+
+// addWhenReady adds the --publish STREAM=MESSAGE entries (the message in the trigger's field) once the
+// stream trigger is reading.
+func (c *cli) addWhenReady(ctx context.Context, st *trigger.StreamTrigger, a *app.App, msgs []string) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !st.Ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	for _, m := range msgs {
+		stream, payload, _ := strings.Cut(m, "=")
+		s, _ := a.StreamFor(stream)
+		opts := s.URL.Options()
+		opts.MaxRetries = -1
+		client := redis.NewClient(opts)
+		id, err := client.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{s.Field, payload}}).Result()
+		_ = client.Close()
+		if err != nil {
+			c.logger.Warn("--publish failed", "stream", stream, "err", err)
+			continue
+		}
+		c.logger.Info("added a stream entry", "stream", stream, "id", id, "field", s.Field, "bytes", len(payload))
 	}
 }

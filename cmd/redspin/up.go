@@ -87,7 +87,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.StringVar(&f.drop, "drop", "newest", "what to drop from a full channel queue: newest or oldest")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight handlers may finish before they are cancelled; 0 = cancel at once")
 	fs.StringVar(&f.listenAdmin, "listen-admin", "", "serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090)")
-	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed (repeatable; for trying an app)")
+	fs.StringArrayVar(&f.publish, "publish", nil, "publish CHANNEL=MESSAGE once every channel is subscribed, or add an entry to a redis-stream trigger's STREAM (repeatable; for trying an app)")
 	fs.StringVar(&f.consumer, "consumer", "", "consumer name in every redis-stream group; must be unique per running process (default: <hostname>-<pid>-<random>)")
 	return cmd
 }
@@ -265,8 +265,12 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		defer srv.Close(context.WithoutCancel(ctx))
 		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (healthz, readyz, metrics)\n", srv.Addr())
 	}
-	if len(f.publish) > 0 && t != nil {
-		go c.publishWhenReady(ctx, t, a, f.publish)
+	toStreams, toChannels := splitPublish(a, f.publish)
+	if len(toChannels) > 0 && t != nil {
+		go c.publishWhenReady(ctx, t, a, toChannels)
+	}
+	if len(toStreams) > 0 {
+		go c.addWhenReady(ctx, st, a, toStreams)
 	}
 
 	var runErr error

@@ -25,7 +25,7 @@ const (
 	DefaultStreamStart        = "0"
 	DefaultMaxDeliveries      = 5
 	DefaultRetryBackoff       = time.Second
-	DefaultStreamBlock        = time.Second
+	DefaultStreamBlock        = 500 * time.Millisecond
 	DefaultStreamRefresh      = 5 * time.Second
 	DefaultConsumerIdle       = time.Hour
 	DefaultDeadLetterSuffix   = ":dead"
@@ -76,7 +76,7 @@ type StreamConfig struct {
 	// ConnectRetry is the time budget for creating the groups at startup before Run fails. Default 4 s;
 	// negative means a single attempt.
 	ConnectRetry time.Duration
-	// Block is the longest XREADGROUP BLOCK; it bounds how long shutdown waits for a read. Default 1 s.
+	// Block is the longest XREADGROUP BLOCK; it bounds how long shutdown waits for a read. Default 0.5 s.
 	Block time.Duration
 	// Refresh is how often the group's pending count, lag and oldest pending age are read. Default 5 s.
 	Refresh time.Duration

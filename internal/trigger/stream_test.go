@@ -201,8 +201,14 @@ func TestStreamNoGroupRecovery(t *testing.T) {
 
 // Pending entries deleted from the stream are counted and logged as lost, both when this consumer
 // re-reads its own pending list at startup (nil entries, acknowledged) and when XAUTOCLAIM reports them;
-// live pending entries are recovered (crash recovery).
+// live pending entries are recovered (crash recovery). Both reply protocols are parsed.
 func TestStreamCrashRecoveryAndTrimmedEntries(t *testing.T) {
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprint("RESP", proto), func(t *testing.T) { testCrashRecovery(t, proto) })
+	}
+}
+
+func testCrashRecovery(t *testing.T, proto int) {
 	srv := redisserver.Start(t, redisserver.Options{})
 	rdb := srv.Client()
 	ctx := context.Background()
@@ -220,6 +226,7 @@ func TestStreamCrashRecoveryAndTrimmedEntries(t *testing.T) {
 	rec := &entryRecorder{}
 	s := testStream(srv, "orders")
 	s.ClaimIdle = 200 * time.Millisecond
+	s.Options.Protocol = proto
 	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
 	waitFor(t, 10*time.Second, "recovery", func() bool { return pendingCount(t, rdb, "orders", "g") == 0 })
 	for _, i := range []int{0, 2, 3, 5} {
