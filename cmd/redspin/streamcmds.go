@@ -219,16 +219,14 @@ func idsOrAll(ids []string, all bool) error {
 	return nil
 }
 
-func (c *cli) deadLettersReplay() *cobra.Command {
+// idsCommand builds replay and purge: entry IDs or --all, the selected
+// trigger, and act with a client connected to its server.
+func (c *cli) idsCommand(use, short, long, allHelp string,
+	act func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error) *cobra.Command {
 	var f streamFlags
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "replay [ID...] [--all]",
-		Short: "Add dead-lettered entries back to the source stream, then remove them from the dead-letter stream",
-		Long: `replay adds each selected entry to the trigger's stream again with its original
-fields (without the redspin.* fields) and a new ID, and removes it from the
-dead-letter stream only after that succeeded. --all replays the entries present
-when it starts.`,
+		Use: use, Short: short, Long: long,
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			if err := idsOrAll(ids, all); err != nil {
 				return err
@@ -239,50 +237,42 @@ when it starts.`,
 			}
 			rc := t.client()
 			defer rc.Close()
-			done, err := deadletter.Replay(cmd.Context(), rc, deadletter.Streams{Dead: t.deadLetter, Source: t.stream}, ids, all)
+			if err := act(cmd.Context(), rc, t, ids, all); err != nil {
+				return fmt.Errorf("on %s%s: %w", t.where(), t.hint, err)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	cmd.Flags().BoolVar(&all, "all", false, allHelp)
+	return cmd
+}
+
+func (c *cli) deadLettersReplay() *cobra.Command {
+	return c.idsCommand("replay [ID...] [--all]",
+		"Add dead-lettered entries back to the source stream, then remove them from the dead-letter stream",
+		`replay adds each selected entry to the trigger's stream again with its original
+fields (without the redspin.* fields) and a new ID, and removes it from the
+dead-letter stream only after that succeeded. --all replays the entries present
+when it starts.`, "replay every entry",
+		func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error {
+			done, err := deadletter.Replay(ctx, rc, deadletter.Streams{Dead: t.deadLetter, Source: t.stream}, ids, all)
 			for _, r := range done {
 				fmt.Fprintf(c.stdout, "Replayed %s as %s\n", r.DeadID, r.NewID)
 			}
 			fmt.Fprintf(c.stdout, "Replayed %d entries from %s to %s on %s\n", len(done), t.deadLetter, t.stream, t.where())
-			if err != nil {
-				return fmt.Errorf("on %s%s: %w", t.where(), t.hint, err)
-			}
-			return nil
-		},
-	}
-	f.register(cmd, false)
-	cmd.Flags().BoolVar(&all, "all", false, "replay every entry")
-	return cmd
+			return err
+		})
 }
 
 func (c *cli) deadLettersPurge() *cobra.Command {
-	var f streamFlags
-	var all bool
-	cmd := &cobra.Command{
-		Use:   "purge [ID...] [--all]",
-		Short: "Delete dead-lettered entries for good",
-		Long:  `purge deletes the selected entries, or with --all every entry present when it starts.`,
-		RunE: func(cmd *cobra.Command, ids []string) error {
-			if err := idsOrAll(ids, all); err != nil {
-				return err
-			}
-			t, err := f.resolve(cmd.Context())
-			if err != nil {
-				return err
-			}
-			rc := t.client()
-			defer rc.Close()
-			n, err := deadletter.Purge(cmd.Context(), rc, t.deadLetter, ids, all)
+	return c.idsCommand("purge [ID...] [--all]", "Delete dead-lettered entries for good",
+		`purge deletes the selected entries, or with --all every entry present when it starts.`, "purge every entry",
+		func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error {
+			n, err := deadletter.Purge(ctx, rc, t.deadLetter, ids, all)
 			fmt.Fprintf(c.stdout, "Purged %d entries from %s on %s\n", n, t.deadLetter, t.where())
-			if err != nil {
-				return fmt.Errorf("on %s%s: %w", t.where(), t.hint, err)
-			}
-			return nil
-		},
-	}
-	f.register(cmd, false)
-	cmd.Flags().BoolVar(&all, "all", false, "purge every entry")
-	return cmd
+			return err
+		})
 }
 
 // appStream is what the stream commands need of an app's

@@ -17,8 +17,7 @@ import (
 
 func TestPublishStream(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{})
-	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
-	defer rc.Close()
+	rc := rs.Client()
 	ctx := context.Background()
 	url := rs.URL()
 	code, out, errOut := runCLI(t, ctx, "", "publish", "-a", url, "--stream", "orders", "hello")
@@ -68,8 +67,7 @@ func addDeadLetter(t *testing.T, rc *redis.Client, stream, id, sourceID, errText
 
 func TestDeadLetters(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{})
-	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
-	defer rc.Close()
+	rc := rs.Client()
 	ctx := context.Background()
 	url := rs.URL()
 	dl := func(args ...string) (int, string, string) {
@@ -156,8 +154,7 @@ func deadIDs(t *testing.T, rc *redis.Client) string {
 // trigger's address, field and dead-letter stream.
 func TestStreamCommandsReadTheApp(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{})
-	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
-	defer rc.Close()
+	rc := rs.Client()
 	ctx := context.Background()
 	dir := t.TempDir()
 	manifest := `spin_manifest_version = 2
@@ -274,5 +271,18 @@ source = %q
 	code, _, errOut = runCLI(t, context.Background(), "", "check", "-f", dir, "--cache-dir", t.TempDir())
 	if want := `component "only" exports only redspin:streams/inbound-stream@0.1.0, so the redis trigger on channel "ch" cannot run it`; code != exitFailure || !strings.Contains(errOut, want) {
 		t.Fatalf("check with a pub/sub trigger on a stream-only component: exit %d, stderr %q; want %q", code, errOut, want)
+	}
+}
+
+// A trigger without an address needs a running `up --embedded-redis`.
+func TestStreamCommandsNeedAnAddress(t *testing.T) {
+	dir := t.TempDir()
+	m := "spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"orders\"\n[component.a]\nsource = \"a.wasm\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, context.Background(), "", "dead-letters", "list", "-f", dir)
+	if want := `stream "orders": the trigger has no address and no embedded Redis is running for the app (start ` + "`redspin up --embedded-redis`" + `, or give -a)`; code != exitFailure || !strings.Contains(errOut, want) {
+		t.Errorf("exit %d, stderr %q; want %q", code, errOut, want)
 	}
 }

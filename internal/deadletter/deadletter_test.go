@@ -16,10 +16,7 @@ import (
 
 func client(t *testing.T) *redis.Client {
 	t.Helper()
-	rs := redisserver.Start(t, redisserver.Options{})
-	c := redis.NewClient(&redis.Options{Addr: rs.Addr()})
-	t.Cleanup(func() { c.Close() })
-	return c
+	return redisserver.Start(t, redisserver.Options{}).Client()
 }
 
 // deadLetter adds a dead-letter entry as the trigger writes it: the original
