@@ -36,13 +36,13 @@ func nextPoll(done float64, n int, elapsed time.Duration) time.Duration {
 // to the poll that saw the last completion, the counters' deltas, and
 // redspin's CPU time per message over the run in µs (which includes serving
 // the scrapes).
-func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, payload []byte, n int, stall time.Duration) (float64, counters, float64, error) {
+func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, rt route, payload []byte, n int, stall time.Duration) (float64, counters, float64, error) {
 	base, err := p.Metrics()
 	if err != nil {
 		return 0, counters{}, 0, err
 	}
 	cpu0 := p.CPUTime()
-	first, err := publishN(ctx, pub, benchChannel, payload, n)
+	first, err := rt.sendN(ctx, pub, payload, n)
 	if err != nil {
 		return 0, counters{}, 0, err
 	}
@@ -57,7 +57,7 @@ func e2eRun(ctx context.Context, p *redspinProc, pub *redis.Client, payload []by
 		if c.finished()-base.finished() >= float64(n) {
 			d := counters{c.handled - base.handled, c.failed - base.failed, c.timedOut - base.timedOut, c.dropped - base.dropped}
 			cpu := float64((p.CPUTime() - cpu0).Microseconds()) / float64(n)
-			return float64(n) / now.Sub(first).Seconds(), d, cpu, nil
+			return float64(n) / now.Sub(first).Seconds(), d, cpu, rt.done(ctx, pub)
 		}
 		if c.finished() != last.finished() {
 			last, lastMove = c, now
@@ -110,25 +110,25 @@ type LatencyResult struct {
 // output is not echoed (a quiet redspin), it falls back to publish → the
 // handled counter moving in /metrics (method "metrics-poll", one message
 // in flight at a time).
-func latencyRun(ctx context.Context, p *redspinProc, pub *redis.Client, size int, rate float64, count int) (LatencyResult, error) {
+func latencyRun(ctx context.Context, p *redspinProc, pub *redis.Client, rt route, size int, rate float64, count int) (LatencyResult, error) {
 	payload := latencyPayload(size)
 	// Drain stale line timestamps.
 	for len(p.lenLine) > 0 {
 		<-p.lenLine
 	}
 	// Probe: does the guest's line reach us?
-	if err := pub.Publish(ctx, benchChannel, payload).Err(); err != nil {
+	if err := rt.send(ctx, pub, payload); err != nil {
 		return LatencyResult{}, err
 	}
 	select {
 	case <-p.lenLine:
-		return latencyLines(ctx, p, pub, payload, rate, count)
+		return latencyLines(ctx, p, pub, rt, payload, rate, count)
 	case <-time.After(2 * time.Second):
-		return latencyPoll(ctx, p, pub, payload, min(count, 100))
+		return latencyPoll(ctx, p, pub, rt, payload, min(count, 100))
 	}
 }
 
-func latencyLines(ctx context.Context, p *redspinProc, pub *redis.Client, payload []byte, rate float64, count int) (LatencyResult, error) {
+func latencyLines(ctx context.Context, p *redspinProc, pub *redis.Client, rt route, payload []byte, rate float64, count int) (LatencyResult, error) {
 	interval := time.Duration(float64(time.Second) / rate)
 	sent := make([]time.Time, 0, count)
 	start := time.Now()
@@ -137,7 +137,7 @@ func latencyLines(ctx context.Context, p *redspinProc, pub *redis.Client, payloa
 			time.Sleep(d)
 		}
 		sent = append(sent, time.Now())
-		if err := pub.Publish(ctx, benchChannel, payload).Err(); err != nil {
+		if err := rt.send(ctx, pub, payload); err != nil {
 			return LatencyResult{}, err
 		}
 	}
@@ -156,7 +156,7 @@ func latencyLines(ctx context.Context, p *redspinProc, pub *redis.Client, payloa
 	return latencySummary("stdout-line", rate, lat), nil
 }
 
-func latencyPoll(ctx context.Context, p *redspinProc, pub *redis.Client, payload []byte, count int) (LatencyResult, error) {
+func latencyPoll(ctx context.Context, p *redspinProc, pub *redis.Client, rt route, payload []byte, count int) (LatencyResult, error) {
 	lat := make([]time.Duration, 0, count)
 	start := time.Now()
 	for range count {
@@ -165,7 +165,7 @@ func latencyPoll(ctx context.Context, p *redspinProc, pub *redis.Client, payload
 			return LatencyResult{}, err
 		}
 		t0 := time.Now()
-		if err := pub.Publish(ctx, benchChannel, payload).Err(); err != nil {
+		if err := rt.send(ctx, pub, payload); err != nil {
 			return LatencyResult{}, err
 		}
 		for {

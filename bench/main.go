@@ -60,7 +60,7 @@ func parseFlags() (*config, error) {
 	var (
 		guests    = flag.String("guests", "c,rust,go,js", "guests to run (testdata/guests/<name>/<name>.wasm and <name>.core.wasm)")
 		shapes    = flag.String("shapes", "component,module", "guest shapes: component (<name>.wasm), module (<name>.core.wasm)")
-		modes     = flag.String("modes", "ordered,concurrent", "ordered (1 worker / default --max-concurrency) and concurrent (one per CPU)")
+		modes     = flag.String("modes", "ordered,concurrent,stream,stream-concurrent", "ordered (1 worker / default --max-concurrency), concurrent (one per CPU), and the same through a redis-stream trigger: stream (concurrency 1), stream-concurrent (one per CPU)")
 		payloads  = flag.String("payloads", "64,65536", "payload sizes in bytes")
 		runs      = flag.Int("runs", 3, "runs per figure (median, min and max are reported)")
 		quick     = flag.Bool("quick", false, "1 run per figure and short runs, for development")
@@ -92,8 +92,8 @@ func parseFlags() (*config, error) {
 		c.skip[s] = true
 	}
 	for _, m := range c.modes {
-		if m != "ordered" && m != "concurrent" {
-			return nil, fmt.Errorf("-modes: %q: want ordered or concurrent", m)
+		if m != "ordered" && m != "concurrent" && !isStream(m) {
+			return nil, fmt.Errorf("-modes: %q: want ordered, concurrent, stream or stream-concurrent", m)
 		}
 	}
 	for _, s := range c.shapes {
@@ -331,7 +331,7 @@ func (b *bencher) overBudget(figure string) bool {
 }
 
 func (b *bencher) workers(mode string) int {
-	if mode == "concurrent" {
+	if engineMode(mode) == "concurrent" {
 		return runtime.NumCPU()
 	}
 	return 1
@@ -427,7 +427,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 		if ablate {
 			loads = append(loads, load{quietPayload, []byte(quietPayload)})
 		}
-		for _, mode := range b.cfg.modes {
+		for _, mode := range engineModes(b.cfg.modes) {
 			workers := b.workers(mode)
 			for _, l := range loads {
 				size := len(l.payload)
@@ -472,7 +472,7 @@ func (b *bencher) startup(ctx context.Context, g guestFile) {
 		return
 	}
 	dir := filepath.Join(b.tmp, "startup", g.Guest+"-"+g.Shape)
-	manifest, err := writeApp(dir, g.Path, b.redis.Addr)
+	manifest, err := writeApp(dir, g.Path, b.redis.Addr, "ordered", 1)
 	if err != nil {
 		b.res.note("startup %s/%s: %v", g.Guest, g.Shape, err)
 		return
@@ -515,8 +515,8 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	if b.overBudget("redspin " + label) {
 		return
 	}
-	dir := filepath.Join(b.tmp, "e2e", g.Guest+"-"+g.Shape)
-	manifest, err := writeApp(dir, g.Path, b.redis.Addr)
+	dir := filepath.Join(b.tmp, "e2e", g.Guest+"-"+g.Shape+"-"+mode)
+	manifest, err := writeApp(dir, g.Path, b.redis.Addr, mode, b.workers(mode))
 	if err != nil {
 		b.res.note("redspin %s: %v", label, err)
 		return
@@ -527,6 +527,7 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	if mode == "concurrent" {
 		args = append(args, "--max-concurrency", strconv.Itoa(runtime.NumCPU()))
 	}
+	rt := routeFor(mode)
 	p, err := startRedspin(ctx, b.bin, manifest, filepath.Join(dir, "cache"), args...)
 	if err != nil {
 		b.res.note("redspin %s: %v", label, err)
@@ -554,16 +555,19 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 		n := countFor(limit, b.cfg.e2eTarget, 20, 200000)
 		if size >= 32<<10 {
 			n = min(n, 20000) // ≤ 1.3 GB queued at worst
+			if rt.stream {
+				n = min(n, 4000) // a stream keeps its entries until the run's trim: ≤ 260 MB in Redis
+			}
 		}
 		// Warm-up: the first messages fault in code and pool slots.
-		if _, _, _, err := e2eRun(ctx, p, pub, payload, min(n, 200), 15*time.Second); err != nil {
+		if _, _, _, err := e2eRun(ctx, p, pub, rt, payload, min(n, 200), 15*time.Second); err != nil {
 			b.res.note("redspin %s %d B warm-up: %v", label, size, err)
 			continue
 		}
 		var lost counters
 		var cpus []float64
 		s, err := b.repeat(ctx, 7*time.Second, func() (float64, error) {
-			rate, c, cpu, err := e2eRun(ctx, p, pub, payload, n, 15*time.Second)
+			rate, c, cpu, err := e2eRun(ctx, p, pub, rt, payload, n, 15*time.Second)
 			lost.failed += c.failed + c.timedOut
 			lost.dropped += c.dropped
 			if err == nil {
@@ -613,7 +617,7 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 				break
 			}
 			rate, count := b.latencyPlan(g, mode, size)
-			lr, err := latencyRun(ctx, p, pub, size, rate, count)
+			lr, err := latencyRun(ctx, p, pub, rt, size, rate, count)
 			if err != nil {
 				b.res.note("latency %s %d B: %v", label, size, err)
 				continue

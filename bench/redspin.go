@@ -23,6 +23,10 @@ const (
 	metricFailed   = "redspin_handler_failed_total"
 	metricTimedOut = "redspin_handler_timed_out_total"
 	metricDropped  = "redspin_messages_dropped_total"
+	// The stream trigger's: an app has one kind of trigger here, so they
+	// are summed with the pub/sub ones.
+	metricStreamHandled = "redspin_stream_entries_handled_total"
+	metricStreamFailed  = "redspin_stream_entries_failed_total"
 )
 
 // benchChannel is the channel the bench app subscribes to.
@@ -40,8 +44,9 @@ func buildRedspin(ctx context.Context, root, dir string) (string, error) {
 }
 
 // writeApp writes a one-component Spin app for wasm into dir, triggered by
-// benchChannel on the bench Redis.
-func writeApp(dir, wasm, redisAddr string) (string, error) {
+// benchChannel on the bench Redis, or for a stream mode by benchStream
+// with concurrency entries in flight.
+func writeApp(dir, wasm, redisAddr, mode string, concurrency int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -52,21 +57,31 @@ func writeApp(dir, wasm, redisAddr string) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "guest.wasm"), b, 0o644); err != nil {
 		return "", err
 	}
+	trigger := fmt.Sprintf(`[application.trigger.redis]
+address = "redis://%s"
+
+[[trigger.redis]]
+channel = %q
+component = "guest"`, redisAddr, benchChannel)
+	if isStream(mode) {
+		trigger = fmt.Sprintf(`[application.trigger.redis-stream]
+address = "redis://%s"
+
+[[trigger.redis-stream]]
+stream = %q
+component = "guest"
+concurrency = %d`, redisAddr, benchStream, concurrency)
+	}
 	toml := fmt.Sprintf(`spin_manifest_version = 2
 
 [application]
 name = "bench"
 
-[application.trigger.redis]
-address = "redis://%s"
-
-[[trigger.redis]]
-channel = %q
-component = "guest"
+%s
 
 [component.guest]
 source = "guest.wasm"
-`, redisAddr, benchChannel)
+`, trigger)
 	path := filepath.Join(dir, "spin.toml")
 	return path, os.WriteFile(path, []byte(toml), 0o644)
 }
@@ -140,7 +155,7 @@ func startRedspin(ctx context.Context, bin, manifest, cacheDir string, extra ...
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			if strings.HasPrefix(line, "Active Channels") {
+			if strings.HasPrefix(line, "Active Channels") || strings.HasPrefix(line, "Reading stream") {
 				select {
 				case p.active <- time.Now():
 				default:
@@ -231,9 +246,9 @@ func parseMetrics(text string) counters {
 		}
 		var dst *float64
 		switch name {
-		case metricHandled:
+		case metricHandled, metricStreamHandled:
 			dst = &c.handled
-		case metricFailed:
+		case metricFailed, metricStreamFailed:
 			dst = &c.failed
 		case metricTimedOut:
 			dst = &c.timedOut

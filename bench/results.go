@@ -138,7 +138,10 @@ func (r *Results) transportRate(size int) float64 {
 	return 0
 }
 
+// engineRate is the engine limit for mode (a stream mode's is its pub/sub
+// twin's, see engineMode).
 func (r *Results) engineRate(guest, shape, mode string, size int) float64 {
+	mode = engineMode(mode)
 	for _, e := range r.Engine {
 		if e.Guest == guest && e.Shape == shape && e.Mode == mode && e.Payload == size && e.Variant == "default" && e.PayloadKind == "plain" {
 			return e.MsgsPerS.Median
@@ -286,7 +289,7 @@ func printTable(w io.Writer, r *Results) {
 			}
 		}
 		for _, x := range r.Engine {
-			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == l.Mode && x.Payload == l.Payload && x.Variant == "default" && x.PayloadKind == "plain" {
+			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == engineMode(l.Mode) && x.Payload == l.Payload && x.Variant == "default" && x.PayloadKind == "plain" {
 				eng, engCPU = x.MsgsPerS, x.CPUUsPerMsg
 			}
 		}

@@ -218,6 +218,25 @@ build_c_host() {
     "wasikv:get:default|none" ok "wasikv:open:secret" err
 }
 
+# stream: redspin's rich stream handler (the entry's `action` field says what to do) next
+# to the C guest's plain handler, with outbound Redis and variables to record entries.
+build_stream() {
+  local d=$G/stream
+  timed "clang-14 stream" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME='"stream"' \
+    -o "$BUILD/stream.raw.wasm" "$d/stream.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize stream "$d" "$BUILD/stream.raw.wasm" "$d"
+  local s=$TOOLS/tools/spin-stub.mjs dir=$BUILD/transpiled
+  mkdir -p "$dir" && echo '{"type":"module"}' > "$dir/package.json"
+  "${JCO[@]}" transpile "$d/stream.wasm" --name stream -o "$dir/stream" >/dev/null \
+    --map "fermyon:spin/redis@2.0.0=$s#redis2" --map "fermyon:spin/variables@2.0.0=$s#variables"
+  smoke stream "$d/stream.wasm" "${PROTOCOL_SMOKE[@]}" trap trap
+  node --import "$TOOLS/tools/preopen-fix.mjs" "$TOOLS/tools/run-stream.mjs" "$dir/stream/stream.js" \
+    ack ack retry retry retry-after:250 retry:250 "dead:bad input" "dead-letter:bad input" ack-after:2 ack \
+    ack-after:3 retry echo ack "record:redis://h|t" ack frobnicate "dead-letter:unsupported action frobnicate" \
+    trap trap >&2
+}
+
 # The examples' components.
 build_example_hello() {
   local d=$EX/hello-redis
@@ -240,7 +259,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host stream js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

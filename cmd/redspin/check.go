@@ -75,10 +75,13 @@ warning here (` + "`up`" + ` refuses them).`,
 					return err
 				}
 				defer h.Close()
+				if err := checkHandlers(a, h); err != nil {
+					return err
+				}
 				fmt.Fprintln(c.stdout, "Components:")
 				for _, comp := range a.Components {
 					info, _ := h.Info(comp.ID())
-					fmt.Fprintf(c.stdout, "\t%s: %s exporting %s\n", comp.ID(), info.Shape, info.Export)
+					fmt.Fprintf(c.stdout, "\t%s: %s exporting %s\n", comp.ID(), info.Shape, exportsOf(info))
 					for _, imp := range info.UnsupportedImports {
 						a.Warnings = append(a.Warnings, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", comp.ID(), imp))
 					}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,16 +15,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/redspin/redspin/internal/app"
-	"github.com/redspin/redspin/internal/embedredis"
 	"github.com/redspin/redspin/internal/redisurl"
 )
 
 func (c *cli) publishCommand() *cobra.Command {
-	var address, from string
+	var sf streamFlags
 	var raw bool
 	cmd := &cobra.Command{
-		Use:   "publish [-a URL] CHANNEL [MESSAGE | @file | -]",
-		Short: "Publish a test message to a Redis channel",
+		Use:   "publish [-a URL] (CHANNEL | --stream STREAM) [MESSAGE | @file | -]",
+		Short: "Publish a test message to a Redis channel, or add it to a stream",
 		Long: `publish sends one message. The message is the argument, the contents of @file,
 or standard input when it is "-" or missing. One trailing newline is removed
 from standard input (so that ` + "`echo hello | redspin publish ch`" + ` sends "hello"),
@@ -33,13 +31,36 @@ unless --raw is given; the argument and @file are sent exactly. Without -a it pu
 app in the current directory (or -f) listens: the address of the trigger that
 subscribes CHANNEL, or, for triggers without an address, the URL the embedded
 Redis of a running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.
-It prints how many subscribers received the message, and warns when none did.`,
-		Args: cobra.RangeArgs(1, 2),
+It prints how many subscribers received the message, and warns when none did.
+
+With --stream (or -c) it adds the message to a redis-stream trigger's stream
+instead (XADD, as the trigger's ` + "`field`" + `), on the trigger's address; with -a
+the app is not read and the field is --field, else "payload".`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			check := cobra.RangeArgs(1, 2)
+			if sf.stream != "" || sf.component != "" {
+				check = cobra.MaximumNArgs(1)
+			} else if sf.field != "" {
+				return usageError{errors.New("--field needs --stream")}
+			}
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if sf.stream != "" || sf.component != "" {
+				payload, err := readMessage(c.stdin, args, raw)
+				if err != nil {
+					return err
+				}
+				return c.publishStream(cmd.Context(), &sf, payload)
+			}
 			payload, err := readMessage(c.stdin, args[1:], raw)
 			if err != nil {
 				return err
 			}
+			address, from := sf.address, sf.from
 			hint, display := "", ""
 			if address == "" {
 				address, display, hint, err = defaultAddress(cmd.Context(), from, args[0])
@@ -68,9 +89,10 @@ It prints how many subscribers received the message, and warns when none did.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
-	cmd.Flags().StringVarP(&from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
+	cmd.Flags().StringVarP(&sf.address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
+	cmd.Flags().StringVarP(&sf.from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
 	cmd.Flags().BoolVar(&raw, "raw", false, "send standard input exactly, keeping its trailing newline")
+	sf.register(cmd, true)
 	return cmd
 }
 
@@ -123,10 +145,8 @@ func defaultAddress(ctx context.Context, from, channel string) (address, display
 		}
 		subscribed = true
 	}
-	if a.HasEmbedded() && a.StateDir != "" {
-		if u, err := embedredis.ReadURL(a.StateDir); err == nil {
-			return u, "", " (the embedded Redis URL in " + filepath.Join(a.StateDir, embedredis.URLFile) + "; is `redspin up --embedded-redis` still running?)", nil
-		}
+	if u, hint := embeddedURL(a); u != "" {
+		return u, "", hint, nil
 	}
 	if !subscribed {
 		for _, s := range a.Servers {

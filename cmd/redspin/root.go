@@ -64,7 +64,7 @@ runs each message through the components, as Spin's Redis trigger does.`,
 	root.PersistentFlags().StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(c.upCommand(), c.checkCommand(), c.publishCommand())
+	root.AddCommand(c.upCommand(), c.checkCommand(), c.publishCommand(), c.deadLettersCommand())
 	root.AddCommand(c.registryCommand())
 
 	err := root.ExecuteContext(ctx)

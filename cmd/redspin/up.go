@@ -276,6 +276,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 			h.Close()
 		}
 	}()
+	if err := checkHandlers(a, h); err != nil {
+		return err
+	}
 
 	metrics := admin.NewMetrics()
 	cfg := trigger.Config{

@@ -20,6 +20,9 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	if !ok {
 		return fmt.Errorf("unknown component %q", componentID)
 	}
+	if g.info.Export == "" {
+		return fmt.Errorf("component %q: exports only %s, so only a redis-stream trigger can run it", componentID, exportInboundStream)
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed.Load() {
@@ -50,16 +53,33 @@ func (h *Host) checkPayload(g *guest, n int) error {
 	return nil
 }
 
-// run handles one message in a fresh store. A component payload first
-// takes its share of the payload budget, which it gives back as soon as
-// the call has returned.
+// run handles one message in a fresh store.
 func (h *Host) run(ctx context.Context, dl msgDeadline, g *guest, payload []byte) error {
+	lower := 0
+	if g.clinker != nil {
+		lower = len(payload)
+	}
+	return h.inStore(ctx, dl, g, lower, func(s *wasmtime.Store, lowered func(), ph *phaseClock) error {
+		if g.clinker != nil {
+			return h.callComponent(s, g, payload, lowered, ph)
+		}
+		return h.callModule(s, g, payload, ph)
+	})
+}
+
+// inStore runs call in a fresh store for g, the one way every export is
+// called. A component call that lowers lower bytes of payload first takes
+// them from the payload budget; call gives them back (lowered) as soon as
+// the guest has returned, and they are given back at the latest when
+// inStore returns.
+func (h *Host) inStore(ctx context.Context, dl msgDeadline, g *guest, lower int,
+	call func(s *wasmtime.Store, lowered func(), ph *phaseClock) error) error {
 	var ph phaseClock
 	ph.start(h.phases)
 	lowered := func() {}
-	if g.clinker != nil {
+	if lower > 0 {
 		var err error
-		if lowered, err = h.reserveLowering(ctx, dl, len(payload)); err != nil {
+		if lowered, err = h.reserveLowering(ctx, dl, lower); err != nil {
 			return err
 		}
 		defer lowered()
@@ -74,10 +94,7 @@ func (h *Host) run(ctx context.Context, dl msgDeadline, g *guest, payload []byte
 	// write.
 	defer flush()
 	defer s.Close()
-	if g.clinker != nil {
-		return h.callComponent(s, g, payload, lowered, &ph)
-	}
-	return h.callModule(s, g, payload, &ph)
+	return call(s, lowered, &ph)
 }
 
 // newStore makes the per-message store: host-interface data, limits,

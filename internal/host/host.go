@@ -33,6 +33,8 @@ const DefaultHandlerTimeout = 60 * time.Second
 const (
 	exportInboundRedis  = "fermyon:spin/inbound-redis"
 	exportSpin4Prefix   = "spin:redis/inbound-redis@"
+	exportInboundStream = "redspin:streams/inbound-stream@0.1.0"
+	funcHandleEntry     = "handle-entry"
 	funcHandleMessage   = "handle-message"
 	exportCoreHandler   = "fermyon:spin/inbound-redis#handle-message"
 	exportCorePost      = "cabi_post_fermyon:spin/inbound-redis#handle-message"
@@ -179,7 +181,11 @@ type Imports interface {
 // ComponentInfo describes a loaded component.
 type ComponentInfo struct {
 	Shape  string // ShapeComponent, ShapeModule or ShapeSpin1Module
-	Export string // the handler export used
+	Export string // the handler export used ("" when the component exports only StreamExport)
+	// StreamExport is redspin:streams/inbound-stream@0.1.0 when the
+	// component exports it; HandleEntry then calls it instead of Export.
+	// "" = not exported.
+	StreamExport string
 	// UnsupportedImports are imports redspin does not provide; they load as
 	// functions that trap when called.
 	UnsupportedImports []string
@@ -219,7 +225,7 @@ type Host struct {
 	// lowerRate is the expected time to lower one MiB of component
 	// payload, in nanoseconds (see observeLowering).
 	lowerRate atomic.Int64
-	tick   time.Duration
+	tick      time.Duration
 	// slow prints slowCompileNotice if compiling takes long.
 	slow *time.Timer
 	// phases, when set (benchmarks), times each message's phases.
@@ -249,6 +255,8 @@ type guest struct {
 	clinker *wasmtime.ComponentLinker
 	iface   *wasmtime.ExportIndex
 	fn      *wasmtime.ExportIndex
+	// entryIface and entryFn: redspin:streams/inbound-stream (nil = not exported).
+	entryIface, entryFn *wasmtime.ExportIndex
 
 	// module shapes
 	linker                 *wasmtime.Linker
@@ -463,8 +471,11 @@ func detectShape(b *binInfo) (shape, export string, err error) {
 			return "", "", spin4Error{spin4}
 		case has(exportInboundRedis):
 			return ShapeComponent, exportInboundRedis, nil
+		case has(exportInboundStream):
+			return ShapeComponent, "", nil
 		}
-		return "", "", fmt.Errorf("no Redis handler: %s (want %s)", listed(), exportInboundRedis)
+		return "", "", fmt.Errorf("no Redis handler: %s (want %s); a component for redis-stream triggers may export %s instead",
+			listed(), exportInboundRedis, exportInboundStream)
 	}
 	switch {
 	case has(exportCoreHandler) && has(exportSpin1Handler):
@@ -574,6 +585,9 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
 		}
 	}
 	g := &guest{id: c.ID, info: ComponentInfo{Shape: shape, Export: export}, mount: c.Mounts, imports: c.Imports}
+	if bin.kind == binComponent && slices.Contains(bin.exports, exportInboundStream) {
+		g.info.StreamExport = exportInboundStream
+	}
 	names := make([]string, 0, len(c.Env))
 	for k := range c.Env {
 		names = append(names, k)
@@ -626,7 +640,10 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (*guest, error) {
 func (h *Host) linkComponent(g *guest, stubsOnly bool) error {
 	comp := g.art.comp
 	var ok bool
-	if g.iface == nil {
+	if err := g.findEntryExport(); err != nil {
+		return err
+	}
+	if g.iface == nil && g.info.Export != "" {
 		if g.iface, ok = comp.ExportIndex(nil, exportInboundRedis); !ok {
 			return fmt.Errorf("export %s not found", exportInboundRedis)
 		}
@@ -862,6 +879,8 @@ func (h *Host) trial(g *guest) error {
 func (g *guest) close() {
 	g.fn.Close()
 	g.iface.Close()
+	g.entryFn.Close()
+	g.entryIface.Close()
 	if g.clinker != nil {
 		g.clinker.Close()
 	}
