@@ -189,7 +189,7 @@ func TestHandleEntryLimits(t *testing.T) {
 	big := entry("ack", 1)
 	big.Fields = append(big.Fields, streamentry.Field{Name: "blob", Value: make([]byte, 1010)})
 	_, err = h.HandleEntry(ctx, "stream", big)
-	if !errors.Is(err, ErrPayloadTooLarge) || !strings.Contains(err.Error(), "entry 1700000000000-0 has 1032 bytes of fields, over the component payload limit of 1024 bytes") {
+	if !errors.Is(err, ErrPayloadTooLarge) || !strings.Contains(err.Error(), "entry 1700000000000-0: payload too large: 1032 bytes exceeds the component payload limit of 1024 bytes (raise --max-component-payload)") {
 		t.Errorf("big entry: %v", err)
 	}
 	h.Close()
