@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,7 +63,7 @@ runs each message through the components, as Spin's Redis trigger does.`,
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(c.upCommand(), c.checkCommand(), c.publishCommand(), c.deadLettersCommand())
-	root.AddCommand(c.registryCommand())
+	root.AddCommand(c.registryCommand(), c.versionCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -86,34 +84,8 @@ runs each message through the components, as Spin's Redis trigger does.`,
 	return exitFailure
 }
 
-// version describes this build: the module version (or "(devel)"), the
-// commit when the build recorded one, and the toolchain and engine.
-func version() string {
-	v := "(devel)"
-	var commit, modified string
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					modified = "+dirty"
-				}
-			}
-		}
-	}
-	if len(commit) > 12 {
-		commit = commit[:12]
-	}
-	if commit != "" {
-		v += " (commit " + commit + modified + ")"
-	}
-	return v + ", Wasmtime 39, " + runtime.Version()
-}
+// version describes this build on one line (see readBuildInfo).
+func version() string { return readBuildInfo().short() }
 
 // exitCodeError carries an explicit exit code; err may be nil when the
 // command already reported what happened.
