@@ -141,3 +141,62 @@ variables = { greet = "{{ greeting }}" }
 	}
 	_ = out
 }
+
+// TestSDKGuestComponent makes a component of the SDK guest with jco and the
+// WASI adapter (what Spin does with it) and runs it: the component-type
+// section and the adapter allocator are what make that work.
+func TestSDKGuestComponent(t *testing.T) {
+	wasm := goguest.Component(t, mustAbs(t, "../.."), buildSDKGuest(t))
+	srv := redisserver.Start(t, redisserver.Options{})
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "sdk-component"
+[application.trigger.redis]
+address = "`+srv.URL()+`"
+[variables]
+greeting = { default = "hello from a variable" }
+[[trigger.redis]]
+channel = "in"
+component = "sdk"
+[component.sdk]
+source = "`+wasm+`"
+allowed_outbound_hosts = ["redis://127.0.0.1:*"]
+key_value_stores = ["default"]
+variables = { greet = "{{ greeting }}" }
+`)
+	u := srv.URL()
+	args := []string{"up", "-f", dir, "--cache-dir", t.TempDir()}
+	for _, m := range []string{
+		"print:hello from the component",
+		"redis:set:" + u + "|k|v",
+		"redis:big:" + u + "|" + "1000000",
+		"redis:execute:" + u + "|PING",
+		"kv:set:default|a|1",
+		"kv:keys:default",
+		"var:greet",
+		"alloc:64",
+		"len:" + strings.Repeat("x", 2<<20),
+		"fail",
+		"print:done",
+	} {
+		args = append(args, "--publish", "in="+m)
+	}
+	_, errOut, stop := startCLI(t, args...)
+	waitFor(t, "the last message", func() bool { return strings.Contains(errOut.String(), "done\n") })
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+	}
+	e := errOut.String()
+	for _, want := range []string{"hello from the component\n", "big=1000000\n", "result status PONG\n",
+		`kv keys=["a"]` + "\n", "var=hello from a variable\n", "alloc:64 ok\n", "len=2097156\n", "fail requested\n"} {
+		if !strings.Contains(e, want) {
+			t.Errorf("missing %q in the output:\n%.4000s", want, e)
+		}
+	}
+	if n := strings.Count(e, "handler failed"); n != 1 {
+		t.Errorf("%d messages failed, want 1 (fail):\n%.4000s", n, e)
+	}
+	if v, err := srv.Client().Get(context.Background(), "k").Result(); err != nil || v != "v" {
+		t.Errorf("Redis k = %q, %v", v, err)
+	}
+}

@@ -64,3 +64,39 @@ func Build(t testing.TB, pkgDir, dir, name string, tags ...string) (path string,
 	}
 	return path, len(b)
 }
+
+// JCO returns the command (node and its arguments) that runs the repository's
+// pinned jco with the preopen workaround (scripts/guests; see
+// scripts/build-guests.sh), given the repository root. It skips the test
+// when node or the npm tools are missing (run `npm ci` in scripts/guests),
+// or fails it when REDSPIN_E2E=1.
+func JCO(t testing.TB, root string) []string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	tools := filepath.Join(root, "scripts", "guests")
+	jco := filepath.Join(tools, "node_modules", "@bytecodealliance", "jco", "dist", "jco.js")
+	if err == nil {
+		_, err = os.Stat(jco)
+	}
+	if err != nil {
+		if os.Getenv(redisserver.EnvE2E) == "1" {
+			t.Fatalf("node or jco missing and %s=1 (run `npm ci` in scripts/guests): %v", redisserver.EnvE2E, err)
+		}
+		t.Skipf("node or jco missing (run `npm ci` in scripts/guests; set %s=1 to make this a failure): %v", redisserver.EnvE2E, err)
+	}
+	return []string{node, "--import", filepath.Join(tools, "tools", "preopen-fix.mjs"), jco}
+}
+
+// Component makes a component of the finished module at path with jco and
+// the WASI preview1 reactor adapter, as Spin's componentize step does, and
+// returns its path (next to the module, .component.wasm).
+func Component(t testing.TB, root, path string) string {
+	t.Helper()
+	jco := JCO(t, root)
+	out := strings.TrimSuffix(path, ".wasm") + ".component.wasm"
+	cmd := exec.Command(jco[0], append(jco[1:], "new", path, "--wasi-reactor", "-o", out)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("jco new %s: %v\n%s", path, err, b)
+	}
+	return out
+}

@@ -41,7 +41,7 @@ var componentType []byte
 // reads every custom section whose name starts with "component-type").
 const SectionName = "component-type:redspin-go-sdk:redis-handler"
 
-// Arena is the adapter arena's magic and size, as the SDK declares it.
+// arenaMagic and arenaSize describe the adapter arena as package internal/cabi declares it.
 var (
 	arenaMagic = []byte("SPIN-ADAPTER-ARN")
 	arenaSize  = 192 << 10
