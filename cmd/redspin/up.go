@@ -78,7 +78,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.BoolVar(&f.disablePooling, "disable-pooling", false, "disable Wasmtime's pooling instance allocator")
 	fs.BoolVar(&f.disableCache, "disable-cache", os.Getenv("DISABLE_WASMTIME_CACHE") != "", "do not cache compiled components on disk [env: DISABLE_WASMTIME_CACHE]")
 	fs.StringArrayVar(&f.keyValues, "key-value", nil, "seed the default key-value store with KEY=VALUE (repeatable)")
-	fs.BoolVar(&f.build, "build", false, "not supported: redspin does not build")
+	fs.BoolVar(&f.build, "build", false, "run the components' build commands first (see `redspin build`)")
 	fs.DurationVar(&f.handlerTimeout, "handler-timeout", 60*time.Second, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
 	fs.IntVar(&f.maxConcurrency, "max-concurrency", 1, "messages handled at once per channel; 1 keeps each channel in order")
 	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
@@ -91,9 +91,6 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 }
 
 func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
-	if f.build {
-		return usageError{errors.New("--build: redspin does not build components; run your build (e.g. `spin build`) first")}
-	}
 	if f.quiet && len(f.follow) > 0 {
 		return usageError{errors.New("--quiet and --follow cannot be used together")}
 	}
@@ -134,6 +131,12 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	finished := make(chan struct{})
 	defer close(finished)
 	c.handleSignals(cancel, finished)
+
+	if f.build { // every component, as `spin up --build` builds them all
+		if err := c.build(ctx, f.from, nil); err != nil {
+			return err
+		}
+	}
 
 	opts := f.options()
 	opts.Env = f.env
