@@ -69,7 +69,7 @@ func (c *cli) newApp(tmpl, name, dir string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	fmt.Fprintf(c.stdout, "Created %s from template %s: %s\n", dir, tmpl, strings.Join(files, ", "))
+	fmt.Fprintf(c.stdout, "Created %s from template %s (%d files)\n", dir, tmpl, len(files))
 	if strings.HasPrefix(tmpl, "redis-go") {
 		c.goModTidy(dir)
 	}

@@ -53,7 +53,14 @@ func newBuildUp(t *testing.T, template string, prepare func(appDir string)) {
 	}
 	t.Logf("%s: redspin build took %s", template, time.Since(start).Round(100*time.Millisecond))
 	_, errOut2, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--publish", "messages=hi", "--cache-dir", t.TempDir())
-	waitFor(t, "the handler's output", func() bool { return strings.Contains(errOut2.String(), "hello received: hi\n") })
+	// A JS component (12 MB) takes a while to compile on a loaded machine.
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(errOut2.String(), "hello received: hi\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no handler output after 5 minutes:\n%s", errOut2)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if code := stop(); code != exitOK {
 		t.Fatalf("up: exit %d\n%s", code, errOut2)
 	}
