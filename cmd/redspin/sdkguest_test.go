@@ -19,14 +19,16 @@ func buildSDKGuest(t *testing.T) string {
 	return path
 }
 
-func TestSDKGuest(t *testing.T) {
-	wasm := buildSDKGuest(t)
-	srv := redisserver.Start(t, redisserver.Options{})
-	dir := writeManifest(t, `spin_manifest_version = 2
+// sdkApp writes an app running the SDK guest at wasm on channel "in" of the
+// Redis server at url, with outbound Redis to 127.0.0.1, the default
+// key-value store and a variable.
+func sdkApp(t *testing.T, wasm, url string) string {
+	t.Helper()
+	return writeManifest(t, `spin_manifest_version = 2
 [application]
 name = "sdk"
 [application.trigger.redis]
-address = "`+srv.URL()+`"
+address = "`+url+`"
 [variables]
 greeting = { default = "hello from a variable" }
 [[trigger.redis]]
@@ -38,6 +40,12 @@ allowed_outbound_hosts = ["redis://127.0.0.1:*"]
 key_value_stores = ["default"]
 variables = { greet = "{{ greeting }}" }
 `)
+}
+
+func TestSDKGuest(t *testing.T) {
+	wasm := buildSDKGuest(t)
+	srv := redisserver.Start(t, redisserver.Options{})
+	dir := sdkApp(t, wasm, srv.URL())
 	u := srv.URL()
 	msgs := []string{
 		"print:hello from the sdk",
@@ -148,22 +156,7 @@ variables = { greet = "{{ greeting }}" }
 func TestSDKGuestComponent(t *testing.T) {
 	wasm := goguest.Component(t, mustAbs(t, "../.."), buildSDKGuest(t))
 	srv := redisserver.Start(t, redisserver.Options{})
-	dir := writeManifest(t, `spin_manifest_version = 2
-[application]
-name = "sdk-component"
-[application.trigger.redis]
-address = "`+srv.URL()+`"
-[variables]
-greeting = { default = "hello from a variable" }
-[[trigger.redis]]
-channel = "in"
-component = "sdk"
-[component.sdk]
-source = "`+wasm+`"
-allowed_outbound_hosts = ["redis://127.0.0.1:*"]
-key_value_stores = ["default"]
-variables = { greet = "{{ greeting }}" }
-`)
+	dir := sdkApp(t, wasm, srv.URL())
 	u := srv.URL()
 	args := []string{"up", "-f", dir, "--cache-dir", t.TempDir()}
 	for _, m := range []string{

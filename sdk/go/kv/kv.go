@@ -14,9 +14,6 @@
 package kv
 
 import (
-	"runtime"
-	"strconv"
-
 	"github.com/redspin/redspin/sdk/go/internal/cabi"
 )
 
@@ -35,20 +32,10 @@ const (
 	Other
 )
 
+var errorNames = []string{"store-table-full", "no-such-store", "access-denied", "other"}
+
 // String names the case as the WIT does.
-func (k ErrorKind) String() string {
-	switch k {
-	case StoreTableFull:
-		return "store-table-full"
-	case NoSuchStore:
-		return "no-such-store"
-	case AccessDenied:
-		return "access-denied"
-	case Other:
-		return "other"
-	}
-	return "error(" + strconv.Itoa(int(k)) + ")"
-}
+func (k ErrorKind) String() string { return cabi.CaseName(errorNames, uint8(k)) }
 
 // Error is a failed key-value call.
 type Error struct {
@@ -76,11 +63,7 @@ type Store struct {
 // Open opens the store with the given label.
 func Open(label string) (*Store, error) {
 	var a cabi.Area
-	p, n := cabi.StringArg(label)
-	cabi.PauseGC()
-	storeOpen(p, n, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(label)
+	cabi.CallString(func(_, p, n, ret uint32) { storeOpen(p, n, ret) }, 0, label, &a)
 	if err := liftError(&a); err != nil {
 		return nil, err
 	}
@@ -107,56 +90,32 @@ func (s *Store) h() uint32 {
 // Get returns the value of key; found is false when the key does not exist.
 func (s *Store) Get(key string) (value []byte, found bool, err error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	storeGet(s.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(storeGet, s.h(), key, &a)
 	if err := liftError(&a); err != nil {
 		return nil, false, err
 	}
-	if a.U8(4) == 0 {
-		return nil, false, nil
-	}
-	v := a.Bytes(8)
-	if v == nil {
-		v = []byte{}
-	}
-	return v, true, nil
+	value, found = a.OptionBytes(4)
+	return value, found, nil
 }
 
 // Set sets key to value.
 func (s *Store) Set(key string, value []byte) error {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	vp, vn := cabi.BytesArg(value)
-	cabi.PauseGC()
-	storeSet(s.h(), kp, kn, vp, vn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
-	runtime.KeepAlive(value)
+	cabi.CallStringBytes(storeSet, s.h(), key, value, &a)
 	return liftError(&a)
 }
 
 // Delete deletes key (deleting a missing key is not an error).
 func (s *Store) Delete(key string) error {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	storeDelete(s.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(storeDelete, s.h(), key, &a)
 	return liftError(&a)
 }
 
 // Exists reports whether key exists.
 func (s *Store) Exists(key string) (bool, error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	storeExists(s.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(storeExists, s.h(), key, &a)
 	if err := liftError(&a); err != nil {
 		return false, err
 	}
@@ -177,12 +136,9 @@ func (s *Store) Keys() ([]string, error) {
 
 // liftError lifts the error of a result whose payload is at byte 4.
 func liftError(a *cabi.Area) error {
-	if a.U8(0) == 0 {
+	if !a.IsErr() {
 		return nil
 	}
-	e := &Error{Kind: ErrorKind(a.U8(4))}
-	if e.Kind == Other {
-		e.Message = a.String(8)
-	}
-	return e
+	kind, msg := a.Variant(4, uint8(Other))
+	return &Error{Kind: ErrorKind(kind), Message: msg}
 }

@@ -12,11 +12,7 @@ import (
 // allowed_outbound_hosts.
 func Open(address string) (*Conn, error) {
 	var a cabi.Area
-	p, n := cabi.StringArg(address)
-	cabi.PauseGC()
-	connectionOpen(p, n, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(address)
+	cabi.CallString(func(_, p, n, ret uint32) { connectionOpen(p, n, ret) }, 0, address, &a)
 	if err := liftError(&a); err != nil {
 		return nil, err
 	}
@@ -44,60 +40,34 @@ func (c *Conn) h() uint32 {
 // Publish publishes payload on channel.
 func (c *Conn) Publish(channel string, payload []byte) error {
 	var a cabi.Area
-	cp, cn := cabi.StringArg(channel)
-	pp, pn := cabi.BytesArg(payload)
-	cabi.PauseGC()
-	connectionPublish(c.h(), cp, cn, pp, pn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(channel)
-	runtime.KeepAlive(payload)
+	cabi.CallStringBytes(connectionPublish, c.h(), channel, payload, &a)
 	return liftError(&a)
 }
 
 // Get returns the value of key; found is false when the key does not exist.
 func (c *Conn) Get(key string) (value []byte, found bool, err error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	connectionGet(c.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(connectionGet, c.h(), key, &a)
 	if err := liftError(&a); err != nil {
 		return nil, false, err
 	}
-	if a.U8(4) == 0 {
-		return nil, false, nil
-	}
-	v := a.Bytes(8)
-	if v == nil {
-		v = []byte{}
-	}
-	return v, true, nil
+	value, found = a.OptionBytes(4)
+	return value, found, nil
 }
 
 // Set sets key to value.
 func (c *Conn) Set(key string, value []byte) error {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	vp, vn := cabi.BytesArg(value)
-	cabi.PauseGC()
-	connectionSet(c.h(), kp, kn, vp, vn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
-	runtime.KeepAlive(value)
+	cabi.CallStringBytes(connectionSet, c.h(), key, value, &a)
 	return liftError(&a)
 }
 
 // Incr increments the integer at key by one and returns the new value.
 func (c *Conn) Incr(key string) (int64, error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	connectionIncr(c.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(connectionIncr, c.h(), key, &a)
 	// result<s64, error>: the payload is 8-aligned.
-	if a.U8(0) != 0 {
+	if a.IsErr() {
 		return 0, liftErrorAt(&a, 8)
 	}
 	return int64(a.U64(8)), nil
@@ -117,35 +87,22 @@ func (c *Conn) Del(keys ...string) (int, error) {
 
 // SAdd adds values to the set at key and returns how many were new.
 func (c *Conn) SAdd(key string, values ...string) (int, error) {
-	return c.setOp(connectionSadd, key, values)
+	var a cabi.Area
+	cabi.CallStringStrings(connectionSadd, c.h(), key, values, &a)
+	return liftCount(&a)
 }
 
 // SRem removes values from the set at key and returns how many were there.
 func (c *Conn) SRem(key string, values ...string) (int, error) {
-	return c.setOp(connectionSrem, key, values)
-}
-
-func (c *Conn) setOp(op func(h, kp, kn, lp, ln, ret uint32), key string, values []string) (int, error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	list, lp, ln := cabi.StringsArg(values)
-	cabi.PauseGC()
-	op(c.h(), kp, kn, lp, ln, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
-	runtime.KeepAlive(values)
-	runtime.KeepAlive(list)
+	cabi.CallStringStrings(connectionSrem, c.h(), key, values, &a)
 	return liftCount(&a)
 }
 
 // SMembers returns the members of the set at key.
 func (c *Conn) SMembers(key string) ([]string, error) {
 	var a cabi.Area
-	kp, kn := cabi.StringArg(key)
-	cabi.PauseGC()
-	connectionSmembers(c.h(), kp, kn, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(key)
+	cabi.CallString(connectionSmembers, c.h(), key, &a)
 	if err := liftError(&a); err != nil {
 		return nil, err
 	}
@@ -206,19 +163,16 @@ func (c *Conn) Execute(command string, args ...Param) ([]Result, error) {
 
 // liftError lifts the error of a result whose payload is at byte 4 (nil for ok).
 func liftError(a *cabi.Area) error {
-	if a.U8(0) == 0 {
+	if !a.IsErr() {
 		return nil
 	}
 	return liftErrorAt(a, 4)
 }
 
-// liftErrorAt lifts the error variant at off: the case, then other's string.
+// liftErrorAt lifts the error variant at off.
 func liftErrorAt(a *cabi.Area, off int) error {
-	e := &Error{Kind: ErrorKind(a.U8(off))}
-	if e.Kind == Other {
-		e.Message = a.String(off + 4)
-	}
-	return e
+	kind, msg := a.Variant(off, uint8(Other))
+	return &Error{Kind: ErrorKind(kind), Message: msg}
 }
 
 // liftCount lifts result<u32, error>.

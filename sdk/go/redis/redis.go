@@ -18,7 +18,8 @@ package redis
 
 import (
 	"context"
-	"strconv"
+
+	"github.com/redspin/redspin/sdk/go/internal/cabi"
 )
 
 // HandlerFunc handles one message: payload is the message body. Returning nil
@@ -52,20 +53,10 @@ const (
 	Other
 )
 
+var errorNames = []string{"invalid-address", "too-many-connections", "type-error", "other"}
+
 // String names the case as the WIT does.
-func (k ErrorKind) String() string {
-	switch k {
-	case InvalidAddress:
-		return "invalid-address"
-	case TooManyConnections:
-		return "too-many-connections"
-	case TypeError:
-		return "type-error"
-	case Other:
-		return "other"
-	}
-	return "error(" + strconv.Itoa(int(k)) + ")"
-}
+func (k ErrorKind) String() string { return cabi.CaseName(errorNames, uint8(k)) }
 
 // Error is a failed outbound Redis call.
 type Error struct {

@@ -11,9 +11,6 @@
 package variables
 
 import (
-	"runtime"
-	"strconv"
-
 	"github.com/redspin/redspin/sdk/go/internal/cabi"
 )
 
@@ -32,20 +29,10 @@ const (
 	Other
 )
 
+var errorNames = []string{"invalid-name", "undefined", "provider", "other"}
+
 // String names the case as the WIT does.
-func (k ErrorKind) String() string {
-	switch k {
-	case InvalidName:
-		return "invalid-name"
-	case Undefined:
-		return "undefined"
-	case Provider:
-		return "provider"
-	case Other:
-		return "other"
-	}
-	return "error(" + strconv.Itoa(int(k)) + ")"
-}
+func (k ErrorKind) String() string { return cabi.CaseName(errorNames, uint8(k)) }
 
 // Error is a failed Get.
 type Error struct {
@@ -62,12 +49,8 @@ func (e *Error) Error() string { return "variables: " + e.Kind.String() + ": " +
 // letters, digits and underscores, as in the manifest).
 func Get(name string) (string, error) {
 	var a cabi.Area
-	p, n := cabi.StringArg(name)
-	cabi.PauseGC()
-	get(p, n, a.Ptr())
-	cabi.ResumeGC()
-	runtime.KeepAlive(name)
-	if a.U8(0) != 0 {
+	cabi.CallString(func(_, p, n, ret uint32) { get(p, n, ret) }, 0, name, &a)
+	if a.IsErr() {
 		return "", &Error{Kind: ErrorKind(a.U8(4)), Message: a.String(8)}
 	}
 	return a.String(4), nil

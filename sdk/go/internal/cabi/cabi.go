@@ -25,7 +25,9 @@
 package cabi
 
 import (
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"unsafe"
 )
 
@@ -185,4 +187,74 @@ func le32(b []byte) uint32 {
 // GOOS=wasip1 guest. The SDK's imports call it when built for the host.
 func NotWasm(iface string) {
 	panic(iface + " is only available in a GOOS=wasip1 GOARCH=wasm guest run by redspin or Spin")
+}
+
+// The shapes of imported calls the SDK's interfaces share: a handle (or
+// none), a string, maybe bytes or a list of strings, and the return area.
+// Each call runs with the collector paused and keeps its arguments alive.
+
+// CallString calls f(h, s, ret).
+func CallString(f func(h, p, n, ret uint32), h uint32, s string, a *Area) {
+	p, n := StringArg(s)
+	PauseGC()
+	f(h, p, n, a.Ptr())
+	ResumeGC()
+	runtime.KeepAlive(s)
+}
+
+// CallStringBytes calls f(h, s, b, ret).
+func CallStringBytes(f func(h, p, n, bp, bn, ret uint32), h uint32, s string, b []byte, a *Area) {
+	p, n := StringArg(s)
+	bp, bn := BytesArg(b)
+	PauseGC()
+	f(h, p, n, bp, bn, a.Ptr())
+	ResumeGC()
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(b)
+}
+
+// CallStringStrings calls f(h, s, list, ret).
+func CallStringStrings(f func(h, p, n, lp, ln, ret uint32), h uint32, s string, list []string, a *Area) {
+	p, n := StringArg(s)
+	arr, lp, ln := StringsArg(list)
+	PauseGC()
+	f(h, p, n, lp, ln, a.Ptr())
+	ResumeGC()
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(list)
+	runtime.KeepAlive(arr)
+}
+
+// IsErr reports whether the result at the start of the area is err.
+func (a *Area) IsErr() bool { return a.U8(0) != 0 }
+
+// Variant lifts the error variant at off whose case otherCase carries a
+// string (the other cases carry nothing): the case and that string.
+func (a *Area) Variant(off int, otherCase uint8) (uint8, string) {
+	c := a.U8(off)
+	if c == otherCase {
+		return c, a.String(off + 4)
+	}
+	return c, ""
+}
+
+// OptionBytes lifts option<list<u8>> at off: found is false for none, and a
+// found empty value is an empty, non-nil slice.
+func (a *Area) OptionBytes(off int) (value []byte, found bool) {
+	if a.U8(off) == 0 {
+		return nil, false
+	}
+	v := a.Bytes(off + 4)
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true
+}
+
+// CaseName is names[c], or "error(c)" for a case the SDK does not know.
+func CaseName(names []string, c uint8) string {
+	if int(c) < len(names) {
+		return names[c]
+	}
+	return "error(" + strconv.Itoa(int(c)) + ")"
 }
