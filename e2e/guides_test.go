@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redspin/redspin/internal/testutil/goguest"
 	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
@@ -49,18 +50,8 @@ func TestGuides(t *testing.T) {
 				"PATH="+filepath.Dir(binary)+string(os.PathListSeparator)+os.Getenv("PATH"),
 				"REDSPIN="+repoRoot)
 			if p.name == "go.md" {
-				// The guide's app uses this checkout's SDK (see useCheckoutSDK in cmd/redspin).
-				work := filepath.Join(work, "go.work")
-				gomod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				goLine := regexp.MustCompile(`(?m)^go \S+$`).Find(gomod)
-				body := string(goLine) + "\n\nuse (\n\t./hello\n\t" + repoRoot + "\n)\n"
-				if err := os.WriteFile(work, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				env = append(env, "GOWORK="+work)
+				// The guide's app uses this checkout's SDK (GOWORK, as the template tests do).
+				env = append(env, "GOWORK="+goguest.WorkFile(t, repoRoot, filepath.Join(work, "hello")))
 			}
 			cmd := exec.Command("bash", "-c", script)
 			cmd.Dir = work

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,22 +15,10 @@ import (
 
 // useCheckoutSDK makes Go builds in appDir use this checkout's SDK instead
 // of downloading github.com/redspin/redspin at the version the template
-// requires (not published when testing a change): a go.work listing both,
-// through GOWORK, as a developer of redspin would set it up.
+// requires (not published when testing a change), as a developer of
+// redspin would set it up.
 func useCheckoutSDK(t *testing.T, appDir string) {
-	t.Helper()
-	root := mustAbs(t, "../..")
-	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goLine := regexp.MustCompile(`(?m)^go \S+$`).Find(gomod)
-	work := filepath.Join(t.TempDir(), "go.work")
-	body := string(goLine) + "\n\nuse (\n\t" + appDir + "\n\t" + root + "\n)\n"
-	if err := os.WriteFile(work, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GOWORK", work)
+	t.Setenv("GOWORK", goguest.WorkFile(t, mustAbs(t, "../.."), appDir))
 }
 
 // newBuildUp runs `redspin new`, `redspin build` and `redspin up

@@ -40,7 +40,7 @@ type Template struct {
 
 // all lists the templates, in --list order.
 var all = []Template{
-	{Name: "redis-go", Description: "Redis message handler in Go (standard Go toolchain, redspin's Go SDK)", Needs: "go 1.24+"},
+	{Name: "redis-go", Description: "Redis message handler in Go (standard Go toolchain, redspin's Go SDK)", Needs: "go 1.26+"},
 	{Name: "redis-js", Description: "Redis message handler in JavaScript (componentize-js)", Needs: "node 20+, npm"},
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -99,4 +100,27 @@ func Component(t testing.TB, root, path string) string {
 		t.Fatalf("jco new %s: %v\n%s", path, err, b)
 	}
 	return out
+}
+
+// WorkFile writes a go.work in a temporary directory that uses the module
+// at root (this checkout) and the module directories in use (which need not
+// exist yet), with root's go version, and returns its path. With GOWORK set
+// to it, Go builds in those directories use the checkout's SDK instead of
+// downloading github.com/redspin/redspin at the version their go.mod requires.
+func WorkFile(t testing.TB, root string, use ...string) string {
+	t.Helper()
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goLine := regexp.MustCompile(`(?m)^go \S+$`).Find(gomod)
+	body := string(goLine) + "\n\nuse (\n"
+	for _, u := range append(use, root) {
+		body += "\t" + u + "\n"
+	}
+	work := filepath.Join(t.TempDir(), "go.work")
+	if err := os.WriteFile(work, []byte(body+")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return work
 }
