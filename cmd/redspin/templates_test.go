@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redspin/redspin/internal/testutil/goguest"
-	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
 // useCheckoutSDK makes Go builds in appDir use this checkout's SDK instead
@@ -58,23 +56,9 @@ func TestTemplateRedisGo(t *testing.T) {
 	newBuildUp(t, "redis-go", func(appDir string) { useCheckoutSDK(t, appDir) })
 }
 
-// TestTemplateRedisJS needs node and npm, and the npm registry (or a warm npm
-// cache): the build runs `npm install` (componentize-js, ~390 MB) and
-// componentize-js (~5-15 s, ~800 MB of memory).
-func TestTemplateRedisJS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the JS template's build takes a minute or more")
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(redisserver.EnvE2E) == "1" {
-				t.Fatalf("%s not found and %s=1", tool, redisserver.EnvE2E)
-			}
-			t.Skipf("%s not found (set %s=1 to make this a failure): %v", tool, redisserver.EnvE2E, err)
-		}
-	}
-	newBuildUp(t, "redis-js", nil)
-}
+// The redis-js template is tested by e2e's TestGuides/js, which runs the same
+// new, build and up commands from docs/guests/js.md (a JS build installs
+// componentize-js and takes minutes, so it runs once).
 
 func TestNewErrors(t *testing.T) {
 	dir := t.TempDir()
