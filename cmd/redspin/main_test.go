@@ -155,7 +155,6 @@ func TestUpUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"up", "-f", dir, "--build"}, exitUsage, "redspin does not build"},
 		{[]string{"up", "-f", dir, "--quiet", "--follow", "hello"}, exitUsage, "cannot be used together"},
 		{[]string{"up", "-f", dir, "--drop", "sideways"}, exitUsage, "--drop"},
 		{[]string{"up", "-f", dir, "--embedded-redis", "--follow", "nope"}, exitUsage, `--follow "nope": no such component; valid ids: hello`},

@@ -63,7 +63,7 @@ runs each message through the components, as Spin's Redis trigger does.`,
 	root.PersistentFlags().StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(c.upCommand(), c.checkCommand(), c.publishCommand(), c.deadLettersCommand())
-	root.AddCommand(c.registryCommand(), c.versionCommand())
+	root.AddCommand(c.registryCommand(), c.versionCommand(), c.newCommand(), c.buildCommand())
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

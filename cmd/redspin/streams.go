@@ -24,7 +24,7 @@ func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Ob
 	cfg := trigger.StreamConfig{
 		Consumer:        f.consumer,
 		HandlerTimeout:  f.handlerTimeout,
-		ShutdownTimeout: triggerShutdownTimeout(f.shutdownTimeout),
+		ShutdownTimeout: offIfZero(f.shutdownTimeout),
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Observer:        obs,

@@ -82,7 +82,7 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.BoolVar(&f.disablePooling, "disable-pooling", false, "disable Wasmtime's pooling instance allocator")
 	fs.BoolVar(&f.disableCache, "disable-cache", os.Getenv("DISABLE_WASMTIME_CACHE") != "", "do not cache compiled components on disk [env: DISABLE_WASMTIME_CACHE]")
 	fs.StringArrayVar(&f.keyValues, "key-value", nil, "seed the default key-value store with KEY=VALUE (repeatable)")
-	fs.BoolVar(&f.build, "build", false, "not supported: redspin does not build")
+	fs.BoolVar(&f.build, "build", false, "run the components' build commands first (see `redspin build`)")
 	fs.DurationVar(&f.handlerTimeout, "handler-timeout", host.DefaultHandlerTimeout, "stop a handler that runs longer than this; 0 = no limit (Spin has none)")
 	fs.Int64Var(&f.maxCompPayload, "max-component-payload", host.DefaultMaxComponentPayload, "largest payload passed to a component, in bytes (core modules: 512 MiB); 0 = no cap")
 	fs.Int64Var(&f.compPayloadBudget, "component-payload-budget", host.DefaultComponentPayloadBudget, "payload bytes being passed into components at once, all messages together (~74 bytes of memory each); 0 = no budget")
@@ -124,9 +124,6 @@ func offIfZero[T int64 | time.Duration](n T) T {
 }
 
 func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
-	if f.build {
-		return usageError{errors.New("--build: redspin does not build components; run your build (e.g. `spin build`) first")}
-	}
 	if f.quiet && len(f.follow) > 0 {
 		return usageError{errors.New("--quiet and --follow cannot be used together")}
 	}
@@ -170,6 +167,12 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	finished := make(chan struct{})
 	defer close(finished)
 	c.handleSignals(cancel, finished, shutdownBound(f.shutdownTimeout))
+
+	if f.build { // every component, as `spin up --build` builds them all
+		if err := c.build(ctx, f.from, nil); err != nil {
+			return err
+		}
+	}
 
 	opts := f.options()
 	if err := c.pullRemote(ctx, &f.appFlags, &opts); err != nil {
@@ -286,7 +289,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		QueueSize:       f.queueSize,
 		QueueBytes:      f.queueBytes,
 		Drop:            f.drop,
-		ShutdownTimeout: triggerShutdownTimeout(f.shutdownTimeout),
+		ShutdownTimeout: offIfZero(f.shutdownTimeout),
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Observer:        metrics,
@@ -346,16 +349,6 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		return exitCodeError{code: exitFailure}
 	}
 	return runErr
-}
-
-// triggerShutdownTimeout maps --shutdown-timeout to the triggers' option:
-// the flag's 0 means no wait, which the triggers spell negative (their 0 is
-// the default).
-func triggerShutdownTimeout(flag time.Duration) time.Duration {
-	if flag == 0 {
-		return -1
-	}
-	return flag
 }
 
 // shutdownExitGrace is the fixed time `up` allows, beyond the trigger's

@@ -6,17 +6,15 @@
 //
 //	handle-message: func(message: list<u8>) -> result<_, error>   (error: enum {success, error})
 //
+// The protocol itself is in protocol.go, shared with ../go-sdk.
+//
 // core signature (ptr i32, len i32) -> i32: the returned i32 points to a 2-byte result
 // area, byte 0 = 0 ok / 1 err, byte 1 = the error case (0 success, 1 error). The host
 // lowers the payload into our memory through cabi_realloc.
 package main
 
 import (
-	"fmt"
-	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"unsafe"
 )
 
@@ -50,14 +48,6 @@ func cabiRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	return uint32(p)
 }
 
-type outcome int
-
-const (
-	ok outcome = iota
-	errError
-	errSuccess
-)
-
 var retArea [2]byte
 
 //go:wasmexport fermyon:spin/inbound-redis#handle-message
@@ -79,72 +69,6 @@ func handleMessage(ptr, length uint32) uint32 {
 		retArea[0], retArea[1] = 0, 0
 	}
 	return uint32(uintptr(unsafe.Pointer(&retArea[0])))
-}
-
-func handle(msg []byte) outcome {
-	text := string(msg)
-	cmd, arg, _ := strings.Cut(text, ":")
-	switch cmd {
-	case "print":
-		fmt.Println(arg)
-	case "stderr":
-		fmt.Fprintln(os.Stderr, arg)
-	case "fail":
-		return errError
-	case "errsuccess":
-		return errSuccess
-	case "trap":
-		panic("trap requested") // Go prints the panic and exits with code 2
-	case "loop":
-		for {
-		}
-	case "alloc":
-		return allocMiB(arg)
-	case "env":
-		if v, found := os.LookupEnv(arg); found {
-			fmt.Println(v)
-		} else {
-			fmt.Fprintf(os.Stderr, "unset:%s\n", arg)
-		}
-	case "file":
-		data, err := os.ReadFile(arg)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "file:%s: %v\n", arg, err)
-			return errError
-		}
-		if len(data) == 0 || data[len(data)-1] != '\n' {
-			data = append(data, '\n')
-		}
-		os.Stdout.Write(data)
-	case "len":
-		fmt.Printf("len=%d\n", len(msg))
-	default:
-		fmt.Printf("%s got %d bytes\n", name, len(msg))
-	}
-	return ok
-}
-
-var sink []byte
-
-// allocMiB allocates and touches n MiB. Go cannot recover from running out of memory:
-// when the allocation fails the runtime prints "fatal error: out of memory" and exits.
-func allocMiB(arg string) outcome {
-	mib, err := strconv.Atoi(arg)
-	if err != nil || mib <= 0 {
-		fmt.Fprintf(os.Stderr, "alloc:%s: want a positive number of MiB\n", arg)
-		return errError
-	}
-	if mib >= 4096 {
-		fmt.Fprintf(os.Stderr, "alloc:%d: out of memory\n", mib)
-		return errError
-	}
-	sink = make([]byte, mib<<20)
-	for i := 0; i < len(sink); i += 4096 {
-		sink[i] = 1
-	}
-	sink = nil
-	fmt.Printf("alloc:%d ok\n", mib)
-	return ok
 }
 
 // adapterArena is memory for the WASI preview1-to-preview2 adapter. The adapter

@@ -1,0 +1,8 @@
+package templates
+
+import "embed"
+
+// files holds files/<template>/...
+//
+//go:embed all:files
+var files embed.FS
