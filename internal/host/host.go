@@ -220,18 +220,19 @@ type Host struct {
 	mu     sync.RWMutex
 	closed atomic.Bool
 	maxPay int
-	// budget bounds the component payload bytes being lowered at once.
-	budget payloadBudget
-	// lowerRate is the expected time to lower one MiB of component
-	// payload, in nanoseconds (see observeLowering).
-	lowerRate atomic.Int64
-	tick      time.Duration
+	tick   time.Duration
 	// slow prints slowCompileNotice if compiling takes long.
 	slow *time.Timer
 	// phases, when set (benchmarks), times each message's phases.
 	phases *phaseTimes
 	// wasiTypes are WASI's resource types (see wasiResourceTypes).
 	wasiTypes map[string]*wasmtime.ResourceType
+
+	// budget bounds the component payload bytes being lowered at once.
+	budget payloadBudget
+	// lowerRate is the expected time to lower one MiB of component
+	// payload, in nanoseconds (see observeLowering).
+	lowerRate atomic.Int64
 }
 
 // artifact is a compiled binary, shared by components with the same bytes.

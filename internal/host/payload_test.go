@@ -275,3 +275,22 @@ func TestDurationOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The lowering estimate moves a quarter of the way to each observation of
+// a big payload, within its bounds, and ignores small payloads.
+func TestLoweringEstimate(t *testing.T) {
+	h := &Host{}
+	h.lowerRate.Store(int64(lowerPerMiB))
+	h.observeLowering(1<<20, 20*time.Millisecond)
+	if got, want := time.Duration(h.lowerRate.Load()), lowerPerMiB-(lowerPerMiB-20*time.Millisecond)/4; got != want {
+		t.Errorf("after a fast 1 MiB: %v, want %v", got, want)
+	}
+	h.observeLowering(1000, time.Hour) // too small to count
+	h.observeLowering(1<<20, time.Hour)
+	if got, want := time.Duration(h.lowerRate.Load()), 65*time.Millisecond+(8*lowerPerMiB-65*time.Millisecond)/4; got != want {
+		t.Errorf("after a very slow 1 MiB: %v, want %v (clamped)", got, want)
+	}
+	if got := h.lowerTime(4 << 20); got != 4*time.Duration(h.lowerRate.Load()) {
+		t.Errorf("lowerTime(4 MiB) = %v", got)
+	}
+}

@@ -119,6 +119,10 @@ wasmtime_error_t *rs_call_bytes_result(const wasmtime_component_func_t *func,
   }
   wasmtime_component_val_t res;
   memset(&res, 0, sizeof res);
+  // The C API has no byte-buffer path: the list is one 32-byte value per
+  // byte, which wasmtime_component_func_call converts into Rust values and
+  // lowers, all within the call. It is freed the moment the call returns,
+  // before post-return: the earliest the API allows.
   wasmtime_error_t *err =
       wasmtime_component_func_call(func, ctx, &arg, 1, &res, 1);
   wasmtime_component_val_delete(&arg);
