@@ -654,7 +654,15 @@ source = "deep.wasm"
 	})
 	rs, lg, p, admin := sc.rs, sc.lg, sc.p, sc.admin
 
-	const total, first, batch = 20_000, 2_000, 200
+	// Under -race, 5,000 messages check the accounting, and memory is not
+	// measured (the race runtime's own memory varies by ±10 % from run to
+	// run); scripts/test.sh runs this test again without -race: 20,000
+	// messages and the memory check.
+	const first, batch = 2_000, 200
+	total := 20_000
+	if raceEnabled {
+		total = 5_000
+	}
 	kinds := map[string]int{}
 	payload := func(n int) (channel, msg string) {
 		switch {
@@ -712,7 +720,7 @@ source = "deep.wasm"
 	failedRec, failedDeep := m.sum(mFailed, `component="rec"`), m.sum(mFailed, `component="deep"`)
 	if len(counts) != kinds["ok"] || m.sum(mHandled) != float64(kinds["ok"]) ||
 		failedRec != float64(kinds["trap"]+kinds["alloc"]) || failedDeep != float64(kinds["overflow"]) ||
-		m.sum(mTimedOut) != float64(kinds["loop"]) || m.sum(mReceived) != total || m.sum(mDropped) != 0 {
+		m.sum(mTimedOut) != float64(kinds["loop"]) || m.sum(mReceived) != float64(total) || m.sum(mDropped) != 0 {
 		t.Errorf("published %v; ledger %d; /metrics: %v received, %v handled, %v+%v failed, %v timed out, %v dropped",
 			kinds, len(counts), m.sum(mReceived), m.sum(mHandled), failedRec, failedDeep, m.sum(mTimedOut), m.sum(mDropped))
 	}
@@ -746,12 +754,12 @@ source = "deep.wasm"
 	if s := exitSummary(t, errOut); s.received != total || s.handled != kinds["ok"] || s.dropped != 0 {
 		t.Errorf("summary %+v", s)
 	}
-	if late.rssKiB > early.rssKiB*11/10 || late.fds > early.fds*11/10 {
+	if late.fds > early.fds*11/10 || !raceEnabled && late.rssKiB > early.rssKiB*11/10 {
 		t.Errorf("after %d messages: RSS %d KiB (anonymous %d), %d fds; after %d: RSS %d KiB (anonymous %d), %d fds (want within 10 %%)",
 			first, early.rssKiB, early.anonKiB, early.fds, total, late.rssKiB, late.anonKiB, late.fds)
 	}
 	pct := func(a, b int) float64 { return 100 * float64(b-a) / float64(a) }
-	t.Logf("%d messages (%v) in %s; RSS %d KiB -> %d KiB (%+.1f%%), anonymous %d KiB -> %d KiB (%+.1f%%), fds %d -> %d",
-		total, kinds, elapsed.Round(100*time.Millisecond), early.rssKiB, late.rssKiB, pct(early.rssKiB, late.rssKiB),
+	t.Logf("%d messages (%v, race %v) in %s; RSS %d KiB -> %d KiB (%+.1f%%), anonymous %d KiB -> %d KiB (%+.1f%%), fds %d -> %d",
+		total, kinds, raceEnabled, elapsed.Round(100*time.Millisecond), early.rssKiB, late.rssKiB, pct(early.rssKiB, late.rssKiB),
 		early.anonKiB, late.anonKiB, pct(early.anonKiB, late.anonKiB), early.fds, late.fds)
 }
