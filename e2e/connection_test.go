@@ -17,6 +17,14 @@ import (
 // at address.
 func oneChannelApp(t testing.TB, address string) string {
 	t.Helper()
+	return channelApp(t, address, "echo", "@C@", "")
+}
+
+// channelApp is an app whose channel "ch" at address runs component id
+// from source; extra is appended to the manifest (more keys of the
+// component, more triggers and components).
+func channelApp(t testing.TB, address, id, source, extra string) string {
+	t.Helper()
 	return app(t, fmt.Sprintf(`spin_manifest_version = 2
 [application]
 name = "one"
@@ -24,10 +32,10 @@ name = "one"
 address = %q
 [[trigger.redis]]
 channel = "ch"
-component = "echo"
-[component.echo]
-source = "@C@"
-`, address))
+component = %[2]q
+[component.%[2]s]
+source = %[3]q
+%[4]s`, address, id, source, extra))
 }
 
 // An address nothing listens on: a retry line per attempt, then exit 1 with

@@ -271,3 +271,40 @@ func TestE2EAuthFailureIsNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// When Redis kills the pub/sub connection, redspin resubscribes on one new
+// connection of its own session. go-redis's own reconnection (inside the
+// failing Receive, before redspin closes that PubSub) must not open a
+// second one: a message published to that short-lived subscription would
+// be counted by PUBLISH and lost.
+func TestE2EOneConnectionPerReconnect(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{})
+	hs := started(t, Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.Options{Addr: rs.Addr(), Protocol: 2},
+		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
+	ctx := context.Background()
+	admin := rs.Client() // one connection, opened before the first count
+	connections := func() int {
+		info, err := admin.Info(ctx, "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "total_connections_received:"); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		t.Fatal("no total_connections_received in INFO stats")
+		return 0
+	}
+	for i := range 3 {
+		before := connections()
+		if n, err := admin.ClientKillByFilter(ctx, "TYPE", "pubsub").Result(); err != nil || n != 1 {
+			t.Fatalf("CLIENT KILL TYPE pubsub: %d, %v", n, err)
+		}
+		waitFor(t, 10*time.Second, "resubscribed", func() bool { return hs.tr.Stats().Reconnects == uint64(i+1) && hs.tr.Healthy() })
+		if got := connections() - before; got != 1 {
+			t.Errorf("kill %d: %d connections to resubscribe, want 1\n%s", i+1, got, hs.logs.String())
+		}
+	}
+}

@@ -52,15 +52,48 @@ type server struct {
 	metrics observe.ServerObserver
 
 	connState
+	// dialed is set once the current session has connected (see
+	// sessionDialer).
+	dialed atomic.Bool
 }
 
 func newServer(t *Trigger, cfg Server) *server {
-	return &server{
+	s := &server{
 		t:       t,
 		cfg:     cfg,
 		opts:    *cfg.Options,
 		byName:  map[string]*lane{},
 		metrics: t.cfg.Observer.Server(cfg.Display),
+	}
+	s.opts.Dialer = s.sessionDialer(cfg.Options.Dialer)
+	return s
+}
+
+// errOwnReconnect is what go-redis's own reconnection of a session's
+// pub/sub connection gets (see sessionDialer).
+var errOwnReconnect = errors.New("one connection per session: redspin reconnects and resubscribes itself")
+
+// sessionDialer wraps dial (go-redis's default when nil) so that a session
+// connects at most once. When a pub/sub connection fails, go-redis
+// reconnects and resubscribes by itself, inside the Receive that failed,
+// before redspin sees the error and closes that PubSub: a message published
+// in between would go to a subscription about to be discarded, and be lost
+// although PUBLISH counted a subscriber (TestFaultClientKillPubsub caught
+// it). Refusing that dial leaves the resubscription to the next session.
+// Failed dials do not count, so go-redis's dial retries still work.
+func (s *server) sessionDialer(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+	if dial == nil {
+		dial = redis.NewDialer(&s.opts) // reads the options when it dials, after go-redis filled in defaults
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if s.dialed.Load() {
+			return nil, errOwnReconnect
+		}
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			s.dialed.Store(true)
+		}
+		return c, err
 	}
 }
 
@@ -229,6 +262,7 @@ func (s *server) tlsHint(err error) string {
 // goroutine) once every channel is confirmed, and reports whether that
 // happened.
 func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed func()) (subscribed bool, err error) {
+	s.dialed.Store(false)
 	ps := client.Subscribe(ctx) // no channels yet: no I/O
 	defer func() { _ = ps.Close() }()
 

@@ -380,7 +380,9 @@ func closedPort(t *testing.T) string {
 func TestStartupFailure(t *testing.T) {
 	const password = "hunter2-very-secret"
 	addr := closedPort(t)
-	hs := newHarness(t, Config{ConnectRetry: time.Second, Servers: []Server{{
+	// 3 s: each attempt is go-redis's 5 dials 100 ms apart, so that a loaded
+	// machine still fits the two retries this test wants to see.
+	hs := newHarness(t, Config{ConnectRetry: 3 * time.Second, Servers: []Server{{
 		Display:  addr,
 		Options:  &redis.Options{Addr: addr, Password: password, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}},
