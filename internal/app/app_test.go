@@ -301,3 +301,20 @@ func TestServerFor(t *testing.T) {
 		t.Error("an unsubscribed channel found a server")
 	}
 }
+
+// TestAddressDisplay: a secret address is shown as its template cut down to
+// host:port or the socket path, without credentials, database or query.
+func TestAddressDisplay(t *testing.T) {
+	for in, want := range map[string]string{
+		"{{ url }}": "{{ url }}",
+		"redis://:{{ pw }}@cache:6379/1?x={{ y }}":    "cache:6379",
+		"rediss://u:{{ pw }}@{{ host }}#insecure":     "{{ host }}",
+		"redis://{{ host }}:{{ port }}":               "{{ host }}:{{ port }}",
+		"redis+unix:///run/{{ s }}.sock?pass={{ p }}": "/run/{{ s }}.sock",
+		"redis://u:p@": "(address hidden)",
+	} {
+		if got := addressDisplay(in); got != want {
+			t.Errorf("addressDisplay(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
