@@ -393,16 +393,16 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 }
 
 func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, opts Options) error {
-	var def template.Text
+	var def defaultAddress
 	if a.Manifest.RedisAddress != "" {
 		t, err := a.Render(ctx, a.Manifest.RedisAddress)
 		switch {
 		case err != nil && opts.AllowUnresolved && unresolved(err):
-			t = template.Text{Source: a.Manifest.RedisAddress}
+			def.unresolved = true
 		case err != nil:
 			return diag.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
 		}
-		def = t
+		def.Text = t
 	}
 	byServer := map[string]*Server{}
 	var order []string
@@ -436,11 +436,18 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 	return nil
 }
 
+// defaultAddress is the rendered [application.trigger.redis] address.
+type defaultAddress struct {
+	template.Text
+	// unresolved: a variable in it has no value (Options.AllowUnresolved).
+	unresolved bool
+}
+
 // triggerServer resolves the address of trigger t (its own, else def, the
 // default address, which Spin renders a second time) and returns its server
 // from byServer, or a new one, which the caller records. A new server whose
 // URL has query parameters redspin ignores adds a warning naming them.
-func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def template.Text, opts Options, byServer map[string]*Server) (*Server, error) {
+func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def defaultAddress, opts Options, byServer map[string]*Server) (*Server, error) {
 	var addr template.Text
 	switch {
 	case t.Address != "":
@@ -452,8 +459,8 @@ func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def te
 			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, t.Address, t.Component, err)
 		}
 		addr = r
-	case def.Source != "" && def.Value == "":
-		return unresolvedServer(def.Source, byServer), nil
+	case def.unresolved:
+		return unresolvedServer(a.Manifest.RedisAddress, byServer), nil
 	case def.Value != "":
 		r, err := a.Render(ctx, def.Value)
 		if err != nil && def.Secret {

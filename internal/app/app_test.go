@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/redspin/redspin/internal/variables"
 )
 
 // writeApp writes spin.toml (and an empty hello.wasm) into a new directory.
@@ -299,5 +301,55 @@ func TestServerFor(t *testing.T) {
 	}
 	if _, ok := a.ServerFor("none"); ok {
 		t.Error("an unsubscribed channel found a server")
+	}
+}
+
+// TestAddressDisplay: a secret address is shown as its template cut down to
+// host:port or the socket path, without credentials, database or query.
+func TestAddressDisplay(t *testing.T) {
+	for in, want := range map[string]string{
+		"{{ url }}": "{{ url }}",
+		"redis://:{{ pw }}@cache:6379/1?x={{ y }}":    "cache:6379",
+		"rediss://u:{{ pw }}@{{ host }}#insecure":     "{{ host }}",
+		"redis://{{ host }}:{{ port }}":               "{{ host }}:{{ port }}",
+		"redis+unix:///run/{{ s }}.sock?pass={{ p }}": "/run/{{ s }}.sock",
+		"redis://u:p@": "(address hidden)",
+	} {
+		if got := addressDisplay(in); got != want {
+			t.Errorf("addressDisplay(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDefaultAddressEmptyOrUnresolved: a default address that renders to ""
+// is no address (not an unresolved one); one whose variable has no value is
+// an error, or with AllowUnresolved a server shown as its template.
+func TestDefaultAddressEmptyOrUnresolved(t *testing.T) {
+	dir := writeApp(t, `spin_manifest_version = 2
+[application]
+name = "d"
+[application.trigger.redis]
+address = "{{ addr }}"
+[variables]
+addr = { required = true }
+[[trigger.redis]]
+channel = "c"
+component = "a"
+[component.a]
+source = "hello.wasm"
+`)
+	opts := Options{From: dir, Getenv: env(map[string]string{"SPIN_VARIABLE_ADDR": ""}), Cwd: dir, SkipComponents: true}
+	_, err := Load(context.Background(), opts)
+	if !errors.Is(err, variables.ErrRequired) {
+		t.Fatalf("unresolved, strict: %v", err)
+	}
+	opts.AllowUnresolved = true
+	a, err := Load(context.Background(), opts)
+	if err != nil || len(a.Servers) != 1 || a.Servers[0].Display != "{{ addr }} (unresolved)" || a.Servers[0].URL != nil {
+		t.Fatalf("unresolved, allowed: %+v, %v", a, err)
+	}
+	opts = Options{From: dir, Variables: []string{"addr="}, Getenv: env(nil), Cwd: dir, SkipComponents: true}
+	if _, err := Load(context.Background(), opts); !errors.Is(err, ErrNoAddress) {
+		t.Fatalf("empty: %v", err)
 	}
 }

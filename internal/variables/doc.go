@@ -32,7 +32,10 @@
 // Values of variables declared `secret = true` never appear in errors or
 // logs: errors in this package never contain values at all, and
 // [Resolver.Loggable] wraps a secret value in [Secret], whose String and
-// slog LogValue are "****".
+// slog LogValue are "****". A template rendered with
+// [Resolver.ResolveTemplate] is a template.Text that is secret as a whole
+// when a secret variable went into it, so that callers show its template
+// instead of its value.
 //
 // # Concurrency
 //
