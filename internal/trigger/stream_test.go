@@ -500,3 +500,31 @@ func TestStreamHandlerRetry(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// Two live consumers of one group: an entry stuck on a hung consumer is claimed by the other once it has
+// been idle for claim_idle, and handled there with its delivery count raised.
+func TestStreamClaimFromHungConsumer(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	hung := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		<-ctx.Done() // never finishes until shutdown
+		return streamentry.Disposition{}, ctx.Err()
+	}}
+	s := testStream(srv, "orders")
+	s.ClaimIdle = 300 * time.Millisecond
+	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "hung", ShutdownTimeout: time.Millisecond}, hung)
+	id := xadd(t, rdb, "orders", "payload", "x")
+	waitFor(t, 5*time.Second, "the hung consumer took the entry", func() bool { return len(hung.byID(id)) == 1 })
+
+	healthy := &entryRecorder{}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "healthy"}, healthy)
+	waitFor(t, 10*time.Second, "the entry claimed and handled by the healthy consumer", func() bool {
+		return len(healthy.byID(id)) == 1 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if c := healthy.byID(id)[0]; c.deliveries != 2 {
+		t.Errorf("delivery count on the claiming consumer = %d, want 2", c.deliveries)
+	}
+	if st := hs.tr.Stats(); st.Claimed != 1 || st.Handled != 1 {
+		t.Errorf("claiming consumer stats = %+v", st)
+	}
+}
