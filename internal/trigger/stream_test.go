@@ -326,8 +326,8 @@ func TestStreamGracefulShutdown(t *testing.T) {
 	}
 }
 
-// Redis restarted with AOF appendfsync always while entries are added and handled: every entry whose
-// XADD succeeded is handled, and nothing stays pending.
+// Redis killed and restarted with AOF appendfsync always while entries are added and handled: every entry
+// whose XADD succeeded is handled, nothing stays pending, and the outage is reported and counted.
 func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	srv := redisserver.Start(t, redisserver.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
 	rdb := srv.Client()
@@ -339,12 +339,15 @@ func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	}}
 	s := testStream(srv, "orders")
 	s.Concurrency = 8
-	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
 
 	const n = 2000
 	var added []string
 	for i := 0; i < n; i++ {
 		if i == n/2 {
+			// Down long enough for the trigger to notice (go-redis's own retries hide a quick restart).
+			srv.Kill()
+			waitFor(t, 10*time.Second, "the trigger reports the outage", func() bool { return !hs.tr.Healthy() })
 			srv.Restart()
 		}
 		p := fmt.Sprint(i)
@@ -363,6 +366,9 @@ func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	})
 	if len(added) < n-50 {
 		t.Errorf("only %d of %d XADDs succeeded", len(added), n)
+	}
+	if st := hs.tr.Stats(); st.Reconnects < 1 || !hs.tr.Healthy() {
+		t.Errorf("after the restart: stats %+v, healthy %v; want a counted reconnect and healthy again", st, hs.tr.Healthy())
 	}
 }
 
