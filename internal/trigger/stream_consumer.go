@@ -246,15 +246,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 			started++
 		}
 	}
-	c.received(started)
 	return started, nil
-}
-
-func (c *streamConsumer) received(n int) {
-	if n > 0 {
-		c.t.stats.received.Add(uint64(n))
-		c.obs.Received(n)
-	}
 }
 
 // rereadPending is the startup re-read of this consumer's own pending entries (XREADGROUP ... 0): what a
@@ -313,7 +305,6 @@ func (c *streamConsumer) startCounted(rctx, hctx context.Context, entries []rawE
 			started++
 		}
 	}
-	c.received(started)
 	return started, nil
 }
 
@@ -425,7 +416,8 @@ func (c *streamConsumer) cleanupConsumers(ctx context.Context) {
 
 // start registers an entry as in flight and runs its handler; the caller has taken a slot for it. An
 // entry already in flight (claimed back while still running) is not started twice: start then frees the
-// slot and reports false.
+// slot and reports false. With concurrency 1 the handler runs on the reader's goroutine, which could not
+// read anyway until the slot is free again (it saves a goroutine hand-off per entry).
 func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int64) bool {
 	c.mu.Lock()
 	if c.inflight[e.id] {
@@ -438,6 +430,8 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 	n := len(c.inflight)
 	c.mu.Unlock()
 	c.obs.SetInFlight(n)
+	c.t.stats.received.Add(1)
+	c.obs.Received(1)
 	entry := streamentry.Entry{Stream: c.cfg.Key, ID: e.id, Group: c.cfg.Group, Fields: e.fields, Deliveries: deliveries}
 	for _, f := range e.fields {
 		if f.Name == c.cfg.Field {
@@ -445,7 +439,11 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 			break
 		}
 	}
-	c.handlers.Go(func() { c.handle(hctx, entry) })
+	if c.cfg.Concurrency == 1 {
+		c.handle(hctx, entry)
+	} else {
+		c.handlers.Go(func() { c.handle(hctx, entry) })
+	}
 	return true
 }
 
