@@ -125,6 +125,20 @@ func hashTag(key string) string {
 	return key
 }
 
+// waitReady polls ready until it holds (true) or ctx ends (false).
+func waitReady(ctx context.Context, ready func() bool) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !ready() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
 // splitPublish separates the --publish messages for a's streams (NAME is a stream some redis-stream
 // trigger reads) from those for channels.
 func splitPublish(a *app.App, msgs []string) (streams, channels []string) {
@@ -142,14 +156,8 @@ func splitPublish(a *app.App, msgs []string) (streams, channels []string) {
 // addWhenReady adds the --publish STREAM=MESSAGE entries (the message in the trigger's field) once the
 // stream trigger is reading.
 func (c *cli) addWhenReady(ctx context.Context, st *trigger.StreamTrigger, a *app.App, msgs []string) {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !st.Ready() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	if !waitReady(ctx, st.Ready) {
+		return
 	}
 	for _, m := range msgs {
 		stream, payload, _ := strings.Cut(m, "=")

@@ -443,14 +443,8 @@ func (c *cli) handleSignals(cancel context.CancelFunc, finished <-chan struct{},
 
 // publishWhenReady sends the --publish messages once every channel is subscribed.
 func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.App, msgs []string) {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !t.Ready() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	if !waitReady(ctx, t.Ready) {
+		return
 	}
 	for _, m := range msgs {
 		channel, payload, _ := strings.Cut(m, "=")

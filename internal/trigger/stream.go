@@ -319,9 +319,11 @@ func (t *StreamTrigger) Run(ctx context.Context) error {
 	t.stopping.Store(true)
 	t.log.Info("shutting down: stopping stream reads, then waiting for in-flight handlers",
 		"timeout", t.cfg.ShutdownTimeout.String())
-	readers.Wait()
+	// Readers stop within one BLOCK, or when the handler they run (concurrency 1) returns: both are
+	// in-flight work the shutdown timeout bounds.
 	done := make(chan struct{})
 	go func() {
+		readers.Wait()
 		for _, c := range t.consumers {
 			c.handlers.Wait()
 		}

@@ -26,9 +26,6 @@ const (
 
 var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "stopped"}
 
-// ackBatch is the most IDs acknowledged by one XACK.
-const ackBatch = 1000
-
 // streamConsumer runs one Stream: a reader that only reads as many entries as it has free slots, a
 // handler goroutine per entry, and an acker that batches XACKs.
 type streamConsumer struct {
@@ -42,11 +39,7 @@ type streamConsumer struct {
 	free     chan struct{} // one token per free slot
 	handlers sync.WaitGroup
 
-	ackMu      sync.RWMutex  // held for writing to close acks, for reading to send on it
-	acks       chan string   // IDs to acknowledge
-	acksClosed bool          // no more sends (shutdown)
-	ackStarted bool          // the acker runs (set by run before startup is reported)
-	ackDone    chan struct{} // closed when the acker has exited
+	acks ackQueue
 
 	mu       sync.Mutex
 	inflight map[string]bool      // IDs being handled now
@@ -64,8 +57,7 @@ func newStreamConsumer(t *StreamTrigger, s Stream) *streamConsumer {
 		obs:      t.cfg.Observer.Stream(s.Display, s.Key, s.Group),
 		comp:     t.cfg.Observer.Component(s.Component),
 		free:     make(chan struct{}, s.Concurrency),
-		acks:     make(chan string, 4*s.Concurrency+64),
-		ackDone:  make(chan struct{}),
+		acks:     newAckQueue(),
 		inflight: map[string]bool{},
 		retries:  map[string]time.Time{},
 		backoffs: map[string]time.Duration{},
@@ -122,7 +114,7 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
 		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
 	c.t.printStream(c)
-	c.ackStarted = true
+	c.acks.started = true
 	go c.acker()
 	startup <- nil
 
@@ -237,8 +229,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		block = min(block, rt/2)
 	}
 	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
-	v, err := c.client.Do(rctx, "XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n,
-		"BLOCK", block.Milliseconds(), "STREAMS", c.cfg.Key, ">").Result()
+	v, err := c.readNew(rctx, n, block)
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -255,15 +246,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 			started++
 		}
 	}
-	c.received(started)
 	return started, nil
-}
-
-func (c *streamConsumer) received(n int) {
-	if n > 0 {
-		c.t.stats.received.Add(uint64(n))
-		c.obs.Received(n)
-	}
 }
 
 // rereadPending is the startup re-read of this consumer's own pending entries (XREADGROUP ... 0): what a
@@ -322,7 +305,6 @@ func (c *streamConsumer) startCounted(rctx, hctx context.Context, entries []rawE
 			started++
 		}
 	}
-	c.received(started)
 	return started, nil
 }
 
@@ -434,7 +416,8 @@ func (c *streamConsumer) cleanupConsumers(ctx context.Context) {
 
 // start registers an entry as in flight and runs its handler; the caller has taken a slot for it. An
 // entry already in flight (claimed back while still running) is not started twice: start then frees the
-// slot and reports false.
+// slot and reports false. With concurrency 1 the handler runs on the reader's goroutine, which could not
+// read anyway until the slot is free again (it saves a goroutine hand-off per entry).
 func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int64) bool {
 	c.mu.Lock()
 	if c.inflight[e.id] {
@@ -447,6 +430,8 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 	n := len(c.inflight)
 	c.mu.Unlock()
 	c.obs.SetInFlight(n)
+	c.t.stats.received.Add(1)
+	c.obs.Received(1)
 	entry := streamentry.Entry{Stream: c.cfg.Key, ID: e.id, Group: c.cfg.Group, Fields: e.fields, Deliveries: deliveries}
 	for _, f := range e.fields {
 		if f.Name == c.cfg.Field {
@@ -454,7 +439,11 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 			break
 		}
 	}
-	c.handlers.Go(func() { c.handle(hctx, entry) })
+	if c.cfg.Concurrency == 1 {
+		c.handle(hctx, entry)
+	} else {
+		c.handlers.Go(func() { c.handle(hctx, entry) })
+	}
 	return true
 }
 
@@ -618,73 +607,6 @@ func splitID(id string) (ms, seq uint64) {
 	}
 	ms, _ = strconv.ParseUint(id, 10, 64)
 	return ms, 0
-}
-
-// acker acknowledges handled entries in batches: every ID that arrived while the previous XACK was on
-// the wire goes into the next one.
-func (c *streamConsumer) acker() {
-	defer close(c.ackDone)
-	ctx := context.Background()
-	bo := backoff{min: backoffMin, max: backoffMax}
-	batch := make([]string, 0, ackBatch)
-	for id := range c.acks {
-		batch = append(batch[:0], id)
-	more:
-		for len(batch) < ackBatch {
-			select {
-			case id, ok := <-c.acks:
-				if !ok {
-					break more
-				}
-				batch = append(batch, id)
-			default:
-				break more
-			}
-		}
-		for attempt := 0; ; attempt++ {
-			err := c.client.XAck(ctx, c.cfg.Key, c.cfg.Group, batch...).Err()
-			if err == nil || isNoGroup(err) {
-				break
-			}
-			if attempt >= 20 || (c.t.stopping.Load() && attempt >= 3) {
-				c.log.Error("could not acknowledge handled entries; they stay pending and will be delivered again",
-					"entries", len(batch), "error", redact(c.cfg.Options, err))
-				break
-			}
-			time.Sleep(bo.next())
-		}
-		bo.reset()
-	}
-}
-
-// ack queues id for acknowledgement. After shutdown closed the queue (a handler that ignored
-// cancellation and finished late) the entry stays pending.
-func (c *streamConsumer) ack(id string) {
-	c.ackMu.RLock()
-	defer c.ackMu.RUnlock()
-	if c.acksClosed {
-		c.log.Warn("shutdown: entry finished after the acknowledgements were flushed; it stays pending", "id", id)
-		return
-	}
-	c.acks <- id
-}
-
-// stopAcks flushes the acknowledgements queued so far and stops the acker (after the handlers ended).
-func (c *streamConsumer) stopAcks() {
-	if !c.ackStarted {
-		return
-	}
-	c.ackMu.Lock()
-	c.acksClosed = true
-	close(c.acks)
-	c.ackMu.Unlock()
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case <-c.ackDone:
-	case <-t.C:
-		c.log.Error("shutdown: acknowledgements did not complete in 10s; those entries will be delivered again")
-	}
 }
 
 // refresh reads the group's state every Refresh interval for the observer.

@@ -326,8 +326,8 @@ func TestStreamGracefulShutdown(t *testing.T) {
 	}
 }
 
-// Redis restarted with AOF appendfsync always while entries are added and handled: every entry whose
-// XADD succeeded is handled, and nothing stays pending.
+// Redis killed and restarted with AOF appendfsync always while entries are added and handled: every entry
+// whose XADD succeeded is handled, nothing stays pending, and the outage is reported and counted.
 func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	srv := redisserver.Start(t, redisserver.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
 	rdb := srv.Client()
@@ -339,12 +339,15 @@ func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	}}
 	s := testStream(srv, "orders")
 	s.Concurrency = 8
-	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
 
 	const n = 2000
 	var added []string
 	for i := 0; i < n; i++ {
 		if i == n/2 {
+			// Down long enough for the trigger to notice (go-redis's own retries hide a quick restart).
+			srv.Kill()
+			waitFor(t, 10*time.Second, "the trigger reports the outage", func() bool { return !hs.tr.Healthy() })
 			srv.Restart()
 		}
 		p := fmt.Sprint(i)
@@ -363,6 +366,9 @@ func TestStreamRedisRestartWithAOFLosesNothing(t *testing.T) {
 	})
 	if len(added) < n-50 {
 		t.Errorf("only %d of %d XADDs succeeded", len(added), n)
+	}
+	if st := hs.tr.Stats(); st.Reconnects < 1 || !hs.tr.Healthy() {
+		t.Errorf("after the restart: stats %+v, healthy %v; want a counted reconnect and healthy again", st, hs.tr.Healthy())
 	}
 }
 
@@ -498,5 +504,33 @@ func TestStreamHandlerRetry(t *testing.T) {
 	}
 	if st := hs.tr.Stats(); st.Handled != 4 || st.Failed != 0 || st.Retried != 2 || st.DeadLettered != 1 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// Two live consumers of one group: an entry stuck on a hung consumer is claimed by the other once it has
+// been idle for claim_idle, and handled there with its delivery count raised.
+func TestStreamClaimFromHungConsumer(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	hung := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		<-ctx.Done() // never finishes until shutdown
+		return streamentry.Disposition{}, ctx.Err()
+	}}
+	s := testStream(srv, "orders")
+	s.ClaimIdle = 300 * time.Millisecond
+	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "hung", ShutdownTimeout: time.Millisecond}, hung)
+	id := xadd(t, rdb, "orders", "payload", "x")
+	waitFor(t, 5*time.Second, "the hung consumer took the entry", func() bool { return len(hung.byID(id)) == 1 })
+
+	healthy := &entryRecorder{}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "healthy"}, healthy)
+	waitFor(t, 10*time.Second, "the entry claimed and handled by the healthy consumer", func() bool {
+		return len(healthy.byID(id)) == 1 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if c := healthy.byID(id)[0]; c.deliveries != 2 {
+		t.Errorf("delivery count on the claiming consumer = %d, want 2", c.deliveries)
+	}
+	if st := hs.tr.Stats(); st.Claimed != 1 || st.Handled != 1 {
+		t.Errorf("claiming consumer stats = %+v", st)
 	}
 }
