@@ -31,6 +31,10 @@ func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Ob
 		Observer:        obs,
 	}
 	for _, s := range a.Streams {
+		if s.ClaimIdle > 0 && (f.handlerTimeout == 0 || s.ClaimIdle <= f.handlerTimeout) {
+			c.logger.Warn("claim_idle is not above --handler-timeout: another replica may claim an entry that is still being handled, and handle it twice",
+				"trigger", s.ID, "claim_idle", s.ClaimIdle.String(), "handler_timeout", f.handlerTimeout.String())
+		}
 		cfg.Streams = append(cfg.Streams, streamOf(s))
 	}
 	return trigger.NewStream(cfg, streamHandler(h))

@@ -51,9 +51,7 @@ type server struct {
 	names   []string
 	metrics observe.ServerObserver
 
-	state      atomic.Int32
-	reconnects atomic.Uint64
-	lastErr    atomic.Pointer[string]
+	connState
 }
 
 func newServer(t *Trigger, cfg Server) *server {

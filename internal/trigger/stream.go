@@ -135,8 +135,8 @@ type StreamTrigger struct {
 	consumers []*streamConsumer
 	stats     streamStats
 
-	started, stopping, ran atomic.Bool
-	stdoutMu               sync.Mutex
+	lifecycle // started: every group created and reading
+	stdoutMu  sync.Mutex
 }
 
 // NewStream validates cfg and prepares the trigger; it does not connect.
@@ -256,21 +256,9 @@ func (t *StreamTrigger) Stats() StreamStats {
 	}
 }
 
-// Ready reports whether every group has been created (or found) and reading has begun; it turns false
-// again when shutdown begins.
-func (t *StreamTrigger) Ready() bool { return t.started.Load() && !t.stopping.Load() }
-
 // Healthy reports whether every trigger's last Redis call succeeded; true while draining at shutdown.
 func (t *StreamTrigger) Healthy() bool {
-	if t.stopping.Load() {
-		return true
-	}
-	for _, c := range t.consumers {
-		if c.state.Load() != streamReading {
-			return false
-		}
-	}
-	return true
+	return healthy(&t.lifecycle, t.consumers, func(c *streamConsumer) bool { return c.state.Load() == streamReading })
 }
 
 // Status implements observe.StatusSource.
@@ -279,10 +267,7 @@ func (t *StreamTrigger) Status() observe.Status {
 	for _, c := range t.consumers {
 		ss := observe.StreamStatus{
 			Server: c.cfg.Display, Stream: c.cfg.Key, Group: c.cfg.Group, Consumer: t.cfg.Consumer,
-			State: streamStateNames[c.state.Load()], Reconnects: c.reconnects.Load(),
-		}
-		if e := c.lastErr.Load(); e != nil {
-			ss.LastError = *e
+			State: streamStateNames[c.state.Load()], Reconnects: c.reconnects.Load(), LastError: c.lastError(),
 		}
 		st.Streams = append(st.Streams, ss)
 	}
@@ -314,18 +299,9 @@ func (t *StreamTrigger) Run(ctx context.Context) error {
 	for _, c := range t.consumers {
 		readers.Go(func() { c.run(rctx, hctx, startup) })
 	}
-	var errs []error
-	for range t.consumers {
-		if err := <-startup; err != nil {
-			if !errors.Is(err, errStartupCancelled) {
-				errs = append(errs, err)
-			}
-			rcancel()
-		}
-	}
-	if len(errs) > 0 {
+	if err := awaitStartup(startup, len(t.consumers), rcancel); err != nil {
 		readers.Wait()
-		return errors.Join(errs...)
+		return err
 	}
 	if rctx.Err() == nil {
 		t.started.Store(true)

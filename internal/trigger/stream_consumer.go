@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,9 +26,6 @@ const (
 
 var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "stopped"}
 
-// ackBatch is the most IDs acknowledged by one XACK.
-const ackBatch = 1000
-
 // streamConsumer runs one Stream: a reader that only reads as many entries as it has free slots, a
 // handler goroutine per entry, and an acker that batches XACKs.
 type streamConsumer struct {
@@ -41,18 +37,16 @@ type streamConsumer struct {
 	client *redis.Client
 
 	free     chan struct{} // one token per free slot
-	acks     chan string   // IDs to acknowledge
-	ackDone  chan struct{} // closed when the acker has exited
 	handlers sync.WaitGroup
+
+	acks ackQueue
 
 	mu       sync.Mutex
 	inflight map[string]bool      // IDs being handled now
 	retries  map[string]time.Time // failed IDs -> when they are due again
 	backoffs map[string]time.Duration
 
-	state      atomic.Int32
-	reconnects atomic.Uint64
-	lastErr    atomic.Pointer[string]
+	connState
 }
 
 func newStreamConsumer(t *StreamTrigger, s Stream) *streamConsumer {
@@ -63,8 +57,7 @@ func newStreamConsumer(t *StreamTrigger, s Stream) *streamConsumer {
 		obs:      t.cfg.Observer.Stream(s.Display, s.Key, s.Group),
 		comp:     t.cfg.Observer.Component(s.Component),
 		free:     make(chan struct{}, s.Concurrency),
-		acks:     make(chan string, 4*s.Concurrency+64),
-		ackDone:  make(chan struct{}),
+		acks:     newAckQueue(),
 		inflight: map[string]bool{},
 		retries:  map[string]time.Time{},
 		backoffs: map[string]time.Duration{},
@@ -121,6 +114,7 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
 		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
 	c.t.printStream(c)
+	c.acks.started = true
 	go c.acker()
 	startup <- nil
 
@@ -235,8 +229,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		block = min(block, rt/2)
 	}
 	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
-	v, err := c.client.Do(rctx, "XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n,
-		"BLOCK", block.Milliseconds(), "STREAMS", c.cfg.Key, ">").Result()
+	v, err := c.readNew(rctx, n, block)
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
@@ -281,7 +274,6 @@ func (c *streamConsumer) rereadPending(rctx, hctx context.Context, n int, cur *r
 		cur.pending = ""
 		return 0, nil
 	}
-	cur.pending = entries[len(entries)-1].id
 	var live []rawEntry
 	var trimmed []string
 	for _, e := range entries {
@@ -292,11 +284,13 @@ func (c *streamConsumer) rereadPending(rctx, hctx context.Context, n int, cur *r
 		}
 	}
 	if len(trimmed) > 0 {
-		c.trimmed(trimmed, "pending re-read")
-		for _, id := range trimmed {
-			c.acks <- id
+		// Acknowledged now, not through the acker: until then XAUTOCLAIM would report them again.
+		if err := c.client.XAck(rctx, c.cfg.Key, c.cfg.Group, trimmed...).Err(); err != nil {
+			return 0, err // the next attempt re-reads them
 		}
+		c.trimmed(trimmed, "pending re-read")
 	}
+	cur.pending = entries[len(entries)-1].id
 	return c.startCounted(rctx, hctx, live)
 }
 
@@ -482,7 +476,7 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	c.obs.Finished(r, elapsed)
 
 	if err == nil && d.Action == streamentry.Ack {
-		c.acks <- e.ID
+		c.ack(e.ID)
 		return
 	}
 	reason := ""
@@ -615,63 +609,6 @@ func splitID(id string) (ms, seq uint64) {
 	}
 	ms, _ = strconv.ParseUint(id, 10, 64)
 	return ms, 0
-}
-
-// acker acknowledges handled entries in batches: every ID that arrived while the previous XACK was on
-// the wire goes into the next one.
-func (c *streamConsumer) acker() {
-	defer close(c.ackDone)
-	ctx := context.Background()
-	bo := backoff{min: backoffMin, max: backoffMax}
-	batch := make([]string, 0, ackBatch)
-	for id := range c.acks {
-		batch = append(batch[:0], id)
-	more:
-		for len(batch) < ackBatch {
-			select {
-			case id, ok := <-c.acks:
-				if !ok {
-					break more
-				}
-				batch = append(batch, id)
-			default:
-				break more
-			}
-		}
-		for attempt := 0; ; attempt++ {
-			err := c.client.XAck(ctx, c.cfg.Key, c.cfg.Group, batch...).Err()
-			if err == nil || isNoGroup(err) {
-				break
-			}
-			if attempt >= 20 || (c.t.stopping.Load() && attempt >= 3) {
-				c.log.Error("could not acknowledge handled entries; they stay pending and will be delivered again",
-					"entries", len(batch), "error", redact(c.cfg.Options, err))
-				break
-			}
-			time.Sleep(bo.next())
-		}
-		bo.reset()
-	}
-}
-
-// stopAcks flushes the acknowledgements queued so far and stops the acker (after the handlers ended).
-func (c *streamConsumer) stopAcks() {
-	if c.client == nil {
-		return
-	}
-	select {
-	case <-c.ackDone:
-		return
-	default:
-	}
-	close(c.acks)
-	t := time.NewTimer(10 * time.Second)
-	defer t.Stop()
-	select {
-	case <-c.ackDone:
-	case <-t.C:
-		c.log.Error("shutdown: acknowledgements did not complete in 10s; those entries will be delivered again")
-	}
 }
 
 // refresh reads the group's state every Refresh interval for the observer.

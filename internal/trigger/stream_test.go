@@ -389,4 +389,142 @@ func TestStreamLagUnknownAfterXDEL(t *testing.T) {
 	if v := m.Value(admin.MetricStreamLag, nil); !math.IsNaN(v) {
 		t.Errorf("%s = %v, want NaN", admin.MetricStreamLag, v)
 	}
+
+	time.Sleep(20 * time.Millisecond) // the oldest entry must be measurably old
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "c", Streams: []string{"orders", ">"}, Count: 1})
+	info, err = GroupState(ctx, rdb, "orders", "g")
+	if err != nil || info.Pending != 1 || info.OldestPendingAge < 20*time.Millisecond || info.OldestPendingAge > time.Minute {
+		t.Fatalf("with one pending entry: %+v, %v", info, err)
+	}
+	obs.SetGroup(info)
+	if v := m.Value(admin.MetricStreamPending, nil); v != 1 {
+		t.Errorf("%s = %v, want 1", admin.MetricStreamPending, v)
+	}
+	if v := m.Value(admin.MetricStreamOldestPendingAge, nil); v < 0.02 {
+		t.Errorf("%s = %v, want >= 0.02", admin.MetricStreamOldestPendingAge, v)
+	}
+}
+
+// A server that cannot be reached fails Run at startup with an error naming the group and stream; a
+// cancellation during the startup retries returns promptly and cleanly.
+func TestStreamStartupFailureAndCancel(t *testing.T) {
+	s := Stream{Display: "127.0.0.1:1", Options: &redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1},
+		Component: "comp", Key: "orders", Group: "g"}
+	tr, err := NewStream(StreamConfig{Streams: []Stream{s}, ConnectRetry: -1}, &entryRecorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `failed to create group "g" on stream "orders" at 127.0.0.1:1`) {
+		t.Fatalf("Run = %v", err)
+	}
+	tr, err = NewStream(StreamConfig{Streams: []Stream{s}, ConnectRetry: time.Minute}, &entryRecorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	if err := tr.Run(ctx); err != nil {
+		t.Fatalf("cancelled Run = %v, want nil", err)
+	}
+	if d := time.Since(begin); d > 3*time.Second {
+		t.Errorf("cancelled Run took %s", d)
+	}
+	if tr.Ready() {
+		t.Error("ready after a run that never started")
+	}
+}
+
+func TestNewStreamValidates(t *testing.T) {
+	ok := Stream{Display: "x:1", Options: &redis.Options{}, Component: "c", Key: "s", Group: "g"}
+	for _, tc := range []struct {
+		name string
+		edit func(*Stream)
+		want string
+	}{
+		{"start", func(s *Stream) { s.Start = ">" }, `start ">"`},
+		{"dead letter is the stream", func(s *Stream) { s.DeadLetter = "s" }, "must differ"},
+		{"no group", func(s *Stream) { s.Group = "" }, "empty group"},
+		{"negative concurrency", func(s *Stream) { s.Concurrency = -1 }, "concurrency -1"},
+	} {
+		s := ok
+		tc.edit(&s)
+		if _, err := NewStream(StreamConfig{Streams: []Stream{s}}, &entryRecorder{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := NewStream(StreamConfig{Streams: []Stream{ok, ok}}, &entryRecorder{}); err == nil || !strings.Contains(err.Error(), "configured twice") {
+		t.Errorf("duplicate: err = %v", err)
+	}
+}
+
+// A handler may ask for a retry after a delay; that counts toward max_deliveries like a failure, so an
+// entry retried forever ends in the dead-letter stream.
+func TestStreamHandlerRetry(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string][]time.Time{}
+	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		mu.Lock()
+		seen[e.ID] = append(seen[e.ID], time.Now())
+		mu.Unlock()
+		if string(e.Payload) == "later" && e.Deliveries == 1 || string(e.Payload) == "never" {
+			return streamentry.Disposition{Action: streamentry.Retry, RetryAfter: 150 * time.Millisecond}, nil
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.MaxDeliveries = 2
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	later := xadd(t, rdb, "orders", "payload", "later")
+	never := xadd(t, rdb, "orders", "payload", "never")
+	waitFor(t, 10*time.Second, "retried entry acked and the other dead-lettered", func() bool {
+		return len(rec.byID(later)) == 2 && rdb.XLen(ctx, "orders:dead").Val() == 1 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	mu.Lock()
+	gap := seen[later][1].Sub(seen[later][0])
+	mu.Unlock()
+	if gap < 150*time.Millisecond {
+		t.Errorf("retry came after %s, want at least the 150ms the handler asked for", gap)
+	}
+	if n := len(rec.byID(never)); n != 2 {
+		t.Errorf("entry that always asks for a retry ran %d times, want max_deliveries = 2", n)
+	}
+	if got := rdb.XRange(ctx, "orders:dead", "-", "+").Val()[0].Values[streamentry.FieldError]; got != "the handler asked for a retry" {
+		t.Errorf("dead letter error = %v", got)
+	}
+	if st := hs.tr.Stats(); st.Handled != 4 || st.Failed != 0 || st.Retried != 2 || st.DeadLettered != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// Two live consumers of one group: an entry stuck on a hung consumer is claimed by the other once it has
+// been idle for claim_idle, and handled there with its delivery count raised.
+func TestStreamClaimFromHungConsumer(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	hung := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		<-ctx.Done() // never finishes until shutdown
+		return streamentry.Disposition{}, ctx.Err()
+	}}
+	s := testStream(srv, "orders")
+	s.ClaimIdle = 300 * time.Millisecond
+	startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "hung", ShutdownTimeout: time.Millisecond}, hung)
+	id := xadd(t, rdb, "orders", "payload", "x")
+	waitFor(t, 5*time.Second, "the hung consumer took the entry", func() bool { return len(hung.byID(id)) == 1 })
+
+	healthy := &entryRecorder{}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "healthy"}, healthy)
+	waitFor(t, 10*time.Second, "the entry claimed and handled by the healthy consumer", func() bool {
+		return len(healthy.byID(id)) == 1 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if c := healthy.byID(id)[0]; c.deliveries != 2 {
+		t.Errorf("delivery count on the claiming consumer = %d, want 2", c.deliveries)
+	}
+	if st := hs.tr.Stats(); st.Claimed != 1 || st.Handled != 1 {
+		t.Errorf("claiming consumer stats = %+v", st)
+	}
 }

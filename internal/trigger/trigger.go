@@ -114,9 +114,7 @@ type Trigger struct {
 	servers []*server
 	stats   stats
 
-	started  atomic.Bool // every server subscribed at least once
-	stopping atomic.Bool
-	ran      atomic.Bool
+	lifecycle // started: every server subscribed at least once
 
 	stdoutMu sync.Mutex
 }
@@ -226,23 +224,11 @@ func (t *Trigger) Stats() Stats {
 	}
 }
 
-// Ready reports whether every channel of every server has been subscribed;
-// it turns false again when shutdown begins.
-func (t *Trigger) Ready() bool { return t.started.Load() && !t.stopping.Load() }
-
 // Healthy reports whether every server's subscription is up. It is false
 // before the first subscription and while any server is reconnecting, and
 // true while draining at shutdown.
 func (t *Trigger) Healthy() bool {
-	if t.stopping.Load() {
-		return true
-	}
-	for _, s := range t.servers {
-		if s.state.Load() != stateSubscribed {
-			return false
-		}
-	}
-	return true
+	return healthy(&t.lifecycle, t.servers, func(s *server) bool { return s.state.Load() == stateSubscribed })
 }
 
 // Status implements observe.StatusSource.
@@ -255,9 +241,7 @@ func (t *Trigger) Status() observe.Status {
 			Channels:   len(s.lanes),
 			Reconnects: s.reconnects.Load(),
 		}
-		if e := s.lastErr.Load(); e != nil {
-			ss.LastError = *e
-		}
+		ss.LastError = s.lastError()
 		st.Servers = append(st.Servers, ss)
 	}
 	return st
@@ -296,23 +280,11 @@ func (t *Trigger) Run(ctx context.Context) error {
 	for _, s := range t.servers {
 		readers.Go(func() { s.run(rctx, startup) })
 	}
-	var errs []error
-	for range t.servers {
-		err := <-startup
-		switch {
-		case err == nil:
-		case errors.Is(err, errStartupCancelled):
-			rcancel()
-		default:
-			errs = append(errs, err)
-			rcancel() // one server down at startup fails the whole run
-		}
-	}
-	if len(errs) > 0 {
+	if err := awaitStartup(startup, len(t.servers), rcancel); err != nil {
 		readers.Wait()
 		t.closeLanes(false)
 		workers.Wait()
-		return errors.Join(errs...)
+		return err
 	}
 	if rctx.Err() == nil {
 		t.started.Store(true)
