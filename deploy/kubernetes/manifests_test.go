@@ -243,11 +243,7 @@ func (o *objects) patch(t *testing.T, file string, doc []byte) {
 	switch kind {
 	case "Deployment":
 		var p appsv1.Deployment
-		strict(t, file, doc, &p)
-		d := o.deployments[name]
-		if d == nil {
-			t.Fatalf("%s: patches missing Deployment %q", file, name)
-		}
+		d := patchTarget(t, file, doc, &p, o.deployments, name)
 		if p.Spec.Replicas != nil {
 			d.Spec.Replicas = p.Spec.Replicas
 		}
@@ -271,11 +267,7 @@ func (o *objects) patch(t *testing.T, file string, doc []byte) {
 		}
 	case "ScaledObject":
 		var p scaledObject
-		strict(t, file, doc, &p)
-		s := o.scaled[name]
-		if s == nil {
-			t.Fatalf("%s: patches missing ScaledObject %q", file, name)
-		}
+		s := patchTarget(t, file, doc, &p, o.scaled, name)
 		if p.Spec.Triggers != nil {
 			s.Spec.Triggers = p.Spec.Triggers
 		}
@@ -288,6 +280,18 @@ func (o *objects) patch(t *testing.T, file string, doc []byte) {
 	default:
 		t.Fatalf("%s: patch of %s not handled", file, kind)
 	}
+}
+
+// patchTarget parses the patch doc strictly into p and returns the object
+// it patches.
+func patchTarget[T any](t *testing.T, file string, doc []byte, p *T, objs map[string]*T, name string) *T {
+	t.Helper()
+	strict(t, file, doc, p)
+	target := objs[name]
+	if target == nil {
+		t.Fatalf("%s: patches missing %T %q", file, p, name)
+	}
+	return target
 }
 
 // appTrigger is the example app's stream trigger, with the group default
