@@ -38,15 +38,20 @@ type kustomization struct {
 	} `json:"labels,omitempty"`
 }
 
-// scaledObject mirrors KEDA's keda.sh/v1alpha1 ScaledObject (the fields of
-// its CRD that these manifests may use).
-type scaledObject struct {
+// customHeader is the apiVersion, kind and name of a custom resource.
+type customHeader struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Metadata   struct {
 		Name string `json:"name"`
 	} `json:"metadata"`
-	Spec struct {
+}
+
+// scaledObject mirrors KEDA's keda.sh/v1alpha1 ScaledObject (the fields of
+// its CRD that these manifests may use).
+type scaledObject struct {
+	customHeader
+	Spec         struct {
 		ScaleTargetRef *struct {
 			Name       string `json:"name"`
 			Kind       string `json:"kind,omitempty"`
@@ -78,12 +83,8 @@ var kedaMetadata = map[string][]string{
 }
 
 type triggerAuthentication struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-	Spec struct {
+	customHeader
+	Spec         struct {
 		SecretTargetRef []struct {
 			Parameter string `json:"parameter"`
 			Name      string `json:"name"`
