@@ -51,7 +51,7 @@ type customHeader struct {
 // its CRD that these manifests may use).
 type scaledObject struct {
 	customHeader
-	Spec         struct {
+	Spec struct {
 		ScaleTargetRef *struct {
 			Name       string `json:"name"`
 			Kind       string `json:"kind,omitempty"`
@@ -84,7 +84,7 @@ var kedaMetadata = map[string][]string{
 
 type triggerAuthentication struct {
 	customHeader
-	Spec         struct {
+	Spec struct {
 		SecretTargetRef []struct {
 			Parameter string `json:"parameter"`
 			Name      string `json:"name"`
