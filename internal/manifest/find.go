@@ -56,7 +56,7 @@ func Find(from string) (string, error) {
 		return "", errf(ErrNotFound, "No such file or directory '%s' (and running a bare .wasm is not supported by redspin yet)", from)
 	}
 	if ociRef.MatchString(from) {
-		return "", errf(ErrUnsupported, "%q looks like an OCI registry reference: running apps from a registry is not supported by redspin yet; pull the app and pass its spin.toml", from)
+		return "", errf(ErrUnsupported, "%q looks like an OCI registry reference, not a file: `redspin up -f` and `check -f` pull it (or use --from-registry)", from)
 	}
 	return "", errf(ErrNotFound, "No such file or directory '%s'", from)
 }

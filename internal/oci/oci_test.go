@@ -396,3 +396,41 @@ func TestRegistryHost(t *testing.T) {
 		}
 	}
 }
+
+// TestPushSwitchesToArchiveLayers: more than MaxLayers-1 layers make push
+// use one archive per component, as Spin does.
+func TestPushSwitchesToArchiveLayers(t *testing.T) {
+	reg := ociregistry.Start(t, ociregistry.Options{})
+	f := newFixture(t)
+	files, err := lockedapp.FilePath(f.lock.Components[0].Files[0].Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxLayers {
+		body := bytes.Repeat([]byte{byte(i)}, InlineMax+1+i%7)
+		body = append(body, fmt.Sprint(i)...)
+		if err := os.WriteFile(filepath.Join(files, fmt.Sprintf("f%03d", i)), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := reg.Host + "/apps/many:v1"
+	if _, err := newClient(t, t.TempDir()).Push(context.Background(), ref, f.lock, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := fetchManifest(t, ref).manifest
+	if len(m.Layers) != 3 || m.Layers[1].MediaType != MediaTypeArchive {
+		t.Fatalf("%d layers, second %q; want wasm, archive, locked app", len(m.Layers), m.Layers[1].MediaType)
+	}
+	c := newClient(t, t.TempDir())
+	p, err := c.Pull(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := lockedapp.Load(p.LockFile, c.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(app.Components["hello"].Files); n != MaxLayers+2 {
+		t.Errorf("%d files after pull, want %d", n, MaxLayers+2)
+	}
+}

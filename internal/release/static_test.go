@@ -1,14 +1,12 @@
 package release
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/testutil/ociregistry"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
 )
 
 // staticBin returns the binary under test, or skips.
@@ -61,23 +60,12 @@ func TestStaticLinkage(t *testing.T) {
 // (and under strace when installed).
 type proc struct {
 	cmd        *exec.Cmd
-	mu         sync.Mutex
-	out        bytes.Buffer
+	out        syncbuf.Buffer
 	straceFile string
 	done       chan error
 }
 
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *proc) output() string { return p.out.String() }
 
 // start runs bin with args, an empty environment and dir as working dir.
 func start(t *testing.T, dir, bin string, args ...string) *proc {
@@ -91,7 +79,7 @@ func start(t *testing.T, dir, bin string, args ...string) *proc {
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Dir = dir
 	p.cmd.Env = []string{} // env -i
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
