@@ -61,7 +61,7 @@ warning here (` + "`up`" + ` refuses them).`,
 			}
 			c.printStreams(a, "")
 			if !noComponents {
-				imports, kvm, err := spinServices(cmd.Context(), a, c.logger)
+				imports, kvm, err := spinServices(cmd.Context(), a, c.logger, 0)
 				if err != nil {
 					return err
 				}

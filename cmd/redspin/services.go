@@ -17,8 +17,11 @@ import (
 
 // spinServices builds the Spin host interfaces (outbound Redis, variables,
 // key-value) for every component of a, and the app's key-value manager,
-// which the caller closes after the host.
-func spinServices(ctx context.Context, a *app.App, logger *slog.Logger) (map[string]host.Imports, *kv.Manager, error) {
+// which the caller closes after the host. maxReply caps one outbound Redis
+// reply (0 = spinwasm.DefaultMaxResultBytes): `up` passes
+// --max-component-payload, since a reply crosses into a component the same
+// costly way a payload does.
+func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply int) (map[string]host.Imports, *kv.Manager, error) {
 	cfg := kv.Config{StateDir: a.StateDir, Logger: logger}
 	if a.RuntimeConfig != nil {
 		cfg.Stores = a.RuntimeConfig.KeyValueStores
@@ -45,6 +48,7 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger) (map[str
 			Variables:            c.Spec.Variables,
 			KV:                   kvm,
 			Resolve:              resolve,
+			MaxResultBytes:       maxReply,
 			Logger:               logger,
 		})
 		if err != nil {

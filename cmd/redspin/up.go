@@ -236,7 +236,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	imports, kvm, err := spinServices(ctx, a, c.logger)
+	imports, kvm, err := spinServices(ctx, a, c.logger, int(f.maxCompPayload))
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,11 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
-// DefaultMaxResultBytes is NewServices' default outbound Redis reply cap.
-const DefaultMaxResultBytes = 16 << 20
+// DefaultMaxResultBytes is NewServices' default outbound Redis reply cap:
+// the host's default component payload cap (host.DefaultMaxComponentPayload,
+// `--max-component-payload`), since a reply is lowered into a component
+// the same way a payload is (~74 bytes of memory per byte).
+const DefaultMaxResultBytes = 8 << 20
 
 // ComponentConfig is what [NewServices] needs to know about one component.
 type ComponentConfig struct {
@@ -30,9 +33,9 @@ type ComponentConfig struct {
 	// Resolve renders variable templates with the app's providers; nil
 	// leaves the variables interfaces unsupported.
 	Resolve vars.Resolver
-	// MaxResultBytes caps one outbound Redis reply; the host passes its
+	// MaxResultBytes caps one outbound Redis reply; `redspin up` passes its
 	// component payload cap (lists cross the C API one value per byte).
-	// default: 16 MiB, the host's default payload cap.
+	// 0 or negative = DefaultMaxResultBytes.
 	MaxResultBytes int
 	// Logger receives refused-address and refused-store warnings.
 	// default: discard.
