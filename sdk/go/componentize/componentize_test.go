@@ -71,3 +71,55 @@ func TestModuleErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSpinDetectsBindgen applies the rule of Spin's crates/componentize
+// (WitBindgenVersion::detect) to the embedded component-type payload: a
+// "processed-by" producer whose name starts with "wit-bindgen" and whose
+// version is 0.x with x >= 5 and at most three parts selects the path that
+// encodes the module as a component with the WASI adapter.
+func TestSpinDetectsBindgen(t *testing.T) {
+	r := &reader{b: componentType, i: 8}
+	if !bytes.Equal(componentType[:4], wasmMagic) || componentType[4] != 0x0d {
+		t.Fatalf("the payload is not a component: % x", componentType[:8])
+	}
+	var producers []byte
+	for r.i < len(r.b) && r.err == nil {
+		id := r.byte()
+		body := r.bytes(r.u32())
+		if id != 0 {
+			continue
+		}
+		br := &reader{b: body}
+		if br.name() == "producers" {
+			producers = body[br.i:]
+		}
+	}
+	if r.err != nil || producers == nil {
+		t.Fatalf("no producers section in the payload (err %v)", r.err)
+	}
+	pr := &reader{b: producers}
+	found := ""
+	for n := pr.u32(); n > 0 && pr.err == nil; n-- {
+		field := pr.name()
+		for m := pr.u32(); m > 0 && pr.err == nil; m-- {
+			name, version := pr.name(), pr.name()
+			if field == "processed-by" && strings.HasPrefix(name, "wit-bindgen") && found == "" {
+				found = version
+			}
+		}
+	}
+	if pr.err != nil || found == "" {
+		t.Fatalf("no processed-by wit-bindgen* producer (err %v)", pr.err)
+	}
+	parts := strings.Split(found, ".")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] != "0" || len(parts[1]) == 0 {
+		t.Fatalf("version %q is not 0.x[.y]", found)
+	}
+	minor := 0
+	for _, c := range parts[1] {
+		minor = minor*10 + int(c-'0')
+	}
+	if minor < 5 {
+		t.Errorf("version %q: Spin takes wit-bindgen < 0.5 for an old module", found)
+	}
+}
