@@ -57,6 +57,9 @@ type LaneObserver interface {
 type ComponentObserver interface {
 	// Observe records one invocation's result and duration.
 	Observe(r Result, d time.Duration)
+	// Failure records the error of one failed or timed-out invocation (called after Observe); the
+	// admin status page shows the last one with its time.
+	Failure(err error)
 }
 
 // GroupInfo is a consumer group's state as Redis reports it.
@@ -117,6 +120,7 @@ func (nop) Received()                     {}
 func (nop) SetQueueDepth(int)             {}
 func (nop) Dropped(string, int)           {}
 func (nop) Observe(Result, time.Duration) {}
+func (nop) Failure(error)                 {}
 
 func (nopStream) Received(int)                   {}
 func (nopStream) Finished(Result, time.Duration) {}

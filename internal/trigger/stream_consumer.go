@@ -482,6 +482,9 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 		c.t.stats.failed.Add(1)
 	}
 	c.comp.Observe(r, elapsed)
+	if err != nil {
+		c.comp.Failure(err)
+	}
 	c.obs.Finished(r, elapsed)
 
 	if err == nil && d.Action == streamentry.Ack {
