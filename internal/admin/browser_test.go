@@ -119,7 +119,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	l.publish(t, "fail-42")
 	waitFor("the failure", cell("components", "checkout", 2)+` === "1"`)
 	waitFor("the error", cell("components", "checkout", 9)+`.includes('payload "fail-42" rejected')`)
-	waitFor("the dead letter", cell("streams", "jobs/workers", 9)+` === "1"`)
+	waitFor("the dead letter", cell("streams", "jobs/workers", 10)+` === "1"`)
 	waitFor("the stream failure highlighted", `document.querySelector('#streams tr[data-key="jobs/workers"]').cells[7].className === "hot"`)
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -146,6 +146,16 @@ func TestStatusJSONLive(t *testing.T) {
 			t.Errorf("component %s last error = %+v", id, c.LastError)
 		}
 	}
+	code, body := get(t, l.base+"/metrics")
+	for _, line := range []string{
+		fmt.Sprintf(`redspin_stream_connected{group="workers",server=%q,stream="jobs"} 1`, s.Server),
+		fmt.Sprintf(`redspin_stream_reconnects_total{group="workers",server=%q,stream="jobs"} 0`, s.Server),
+		fmt.Sprintf(`redspin_stream_entries_timed_out_total{group="workers",server=%q,stream="jobs"} 0`, s.Server),
+	} {
+		if code != 200 || !strings.Contains(body, line) {
+			t.Errorf("/metrics (%d) lacks %s", code, line)
+		}
+	}
 	// The group state is refreshed every 100 ms: nothing pending (all acknowledged or dead-lettered),
 	// nothing left to deliver.
 	l.waitStatus(t, "the group's pending 0 and lag 0", func(r StatusReport) bool {

@@ -116,7 +116,8 @@ type StreamReport struct {
 	LastError     string    `json:"last_error,omitempty"`
 	Received      uint64    `json:"received"`
 	Handled       uint64    `json:"handled"`
-	Failed        uint64    `json:"failed"` // timeouts included
+	Failed        uint64    `json:"failed"`    // timeouts included
+	TimedOut      uint64    `json:"timed_out"` // failed deliveries that hit the handler timeout
 	Retried       uint64    `json:"retried"`
 	DeadLettered  uint64    `json:"dead_lettered"`
 	Claimed       uint64    `json:"claimed"`
@@ -258,6 +259,7 @@ func (m *Metrics) Status(src observe.StatusSource) StatusReport {
 			Received:      uint64(val(MetricStreamReceived, l...)),
 			Handled:       uint64(val(MetricStreamHandled, l...)),
 			Failed:        uint64(val(MetricStreamFailed, l...)),
+			TimedOut:      uint64(val(MetricStreamTimedOut, l...)),
 			Retried:       uint64(val(MetricStreamRetried, l...)),
 			DeadLettered:  uint64(val(MetricStreamDeadLettered, l...)),
 			Claimed:       uint64(val(MetricStreamClaimed, l...)),

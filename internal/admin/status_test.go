@@ -46,6 +46,7 @@ func TestStatusJSONValues(t *testing.T) {
 	st.Received(5)
 	st.Finished(observe.Handled, 2*time.Millisecond)
 	st.Finished(observe.Failed, time.Millisecond)
+	st.Finished(observe.TimedOut, time.Second)
 	st.DeadLettered()
 	st.SetGroup(observe.GroupInfo{Pending: 3, OldestPendingAge: 1500 * time.Millisecond}) // lag unknown
 	m.Server("127.0.0.1:6379").SetConnected(true)
@@ -76,8 +77,8 @@ func TestStatusJSONValues(t *testing.T) {
 	if len(r.Streams) != 1 {
 		t.Fatalf("streams = %+v", r.Streams)
 	}
-	if s := r.Streams[0]; s.Stream != "jobs" || s.Group != "workers" || s.Received != 5 || s.Handled != 1 || s.Failed != 1 ||
-		s.DeadLettered != 1 || s.Pending != 3 || s.Lag != nil || s.OldestPending != 1.5 || s.Duration.Count != 2 {
+	if s := r.Streams[0]; s.Stream != "jobs" || s.Group != "workers" || s.Received != 5 || s.Handled != 1 || s.Failed != 2 || s.TimedOut != 1 ||
+		s.DeadLettered != 1 || s.Pending != 3 || s.Lag != nil || s.OldestPending != 1.5 || s.Duration.Count != 3 {
 		t.Errorf("stream = %+v", s)
 	}
 	if len(r.Components) != 2 {

@@ -92,6 +92,10 @@ type StreamObserver interface {
 	SetInFlight(n int)
 	// SetGroup records the group's state, refreshed on an interval.
 	SetGroup(g GroupInfo)
+	// SetConnected records whether the trigger's last Redis call succeeded (it is reading the stream).
+	SetConnected(up bool)
+	// Reconnected counts one return to reading after a lost connection.
+	Reconnected()
 }
 
 // Nop is an Observer that records nothing.
@@ -130,6 +134,8 @@ func (nopStream) Claimed(int)                    {}
 func (nopStream) Trimmed(int)                    {}
 func (nopStream) SetInFlight(int)                {}
 func (nopStream) SetGroup(GroupInfo)             {}
+func (nopStream) SetConnected(bool)              {}
+func (nopStream) Reconnected()                   {}
 
 // Status is a snapshot of the triggers' state, served by /healthz and /readyz.
 type Status struct {

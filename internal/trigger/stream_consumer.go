@@ -81,6 +81,7 @@ func (c *streamConsumer) close() {
 		_ = c.client.Close()
 	}
 	c.state.Store(streamStopped)
+	c.obs.SetConnected(false)
 }
 
 func (c *streamConsumer) setErr(err error) {
@@ -118,6 +119,7 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 		retry *= 2
 	}
 	c.state.Store(streamReading)
+	c.obs.SetConnected(true)
 	c.lastErr.Store(nil)
 	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
 		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
@@ -185,6 +187,8 @@ func (c *streamConsumer) read(ctx, hctx context.Context) {
 				c.lastErr.Store(nil)
 				c.reconnects.Add(1)
 				c.t.stats.reconnects.Add(1)
+				c.obs.SetConnected(true)
+				c.obs.Reconnected()
 				c.log.Info("reading stream again", "downtime", time.Since(downSince).Round(time.Millisecond).String())
 			}
 			bo.reset()
@@ -209,6 +213,7 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 	if c.state.Load() == streamReading {
 		*downSince = time.Now()
 		c.state.Store(streamReconnecting)
+		c.obs.SetConnected(false)
 		c.log.Warn("lost connection to Redis; retrying", "error", redact(c.cfg.Options, err))
 		return
 	}
