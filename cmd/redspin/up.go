@@ -260,6 +260,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		LogDir:            a.LogDir,
 		Follow:            follow,
 		Stderr:            c.stderr,
+		Echo:              c.componentEcho(),
 		MaxInstanceMemory: maxMem,
 		HandlerTimeout:    offIfZero(f.handlerTimeout),
 		DisablePooling:    f.disablePooling,
