@@ -231,13 +231,17 @@ func (s *ServerMetrics) Reconnected() {
 
 // SetConnected records whether every channel of the server is subscribed.
 func (s *ServerMetrics) SetConnected(up bool) {
-	if s == nil {
-		return
+	if s != nil {
+		setBool(s.connected, up)
 	}
+}
+
+// setBool sets a 0/1 gauge.
+func setBool(g prometheus.Gauge, up bool) {
 	if up {
-		s.connected.Set(1)
+		g.Set(1)
 	} else {
-		s.connected.Set(0)
+		g.Set(0)
 	}
 }
 

@@ -176,13 +176,8 @@ func (s *StreamMetrics) SetGroup(g observe.GroupInfo) {
 
 // SetConnected implements observe.StreamObserver.
 func (s *StreamMetrics) SetConnected(up bool) {
-	if s == nil {
-		return
-	}
-	if up {
-		s.connected.Set(1)
-	} else {
-		s.connected.Set(0)
+	if s != nil {
+		setBool(s.connected, up)
 	}
 }
 

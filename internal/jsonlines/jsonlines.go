@@ -21,28 +21,31 @@ const allLevels = slog.Level(-100)
 // removed from msg; every other line is INFO. A partial line waits for its end (or Flush). Writer is
 // safe for concurrent use.
 type Writer struct {
-	out *lockedWriter // shared with the Component writers
-	log *slog.Logger
+	log *slog.Logger // one handler (and so one lock on out) for the Writer and its Component writers
 	mu  sync.Mutex
 	buf []byte
 }
 
+// Component lines are records at componentLevel with the message componentMsg: the handler leaves
+// out both keys for them.
+const (
+	componentLevel = allLevels + 1
+	componentMsg   = "\x00component"
+)
+
 // New returns a Writer that writes JSON lines to out.
 func New(out io.Writer) *Writer {
-	lw := &lockedWriter{w: out}
-	return &Writer{out: lw, log: slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: allLevels}))}
-}
-
-// lockedWriter serialises the writes of the Writer and its Component writers to one output.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	h := slog.NewJSONHandler(out, &slog.HandlerOptions{Level: allLevels,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			switch {
+			case len(groups) > 0:
+			case a.Key == slog.LevelKey && a.Value.Any() == componentLevel,
+				a.Key == slog.MessageKey && a.Value.String() == componentMsg:
+				return slog.Attr{}
+			}
+			return a
+		}})
+	return &Writer{log: slog.New(h)}
 }
 
 // Write implements io.Writer: it writes one JSON object per complete line of p.
@@ -91,14 +94,7 @@ func (w *Writer) line(s string) {
 // a Write that does not end in a newline ends a line too (the host writes whole lines, and cuts only
 // over-long ones).
 func (w *Writer) Component(component, stream string) io.Writer {
-	h := slog.NewJSONHandler(w.out, &slog.HandlerOptions{Level: allLevels,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && (a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
-				return slog.Attr{}
-			}
-			return a
-		}})
-	return componentWriter{log: slog.New(h).With("component", component, "stream", stream)}
+	return componentWriter{log: w.log.With("component", component, "stream", stream)}
 }
 
 type componentWriter struct{ log *slog.Logger }
@@ -109,7 +105,7 @@ func (c componentWriter) Write(p []byte) (int, error) {
 	}
 	s := strings.TrimSuffix(string(p), "\n")
 	for line := range strings.SplitSeq(s, "\n") {
-		c.log.Info("", "line", strings.TrimSuffix(line, "\r"))
+		c.log.Log(context.Background(), componentLevel, componentMsg, "line", strings.TrimSuffix(line, "\r"))
 	}
 	return len(p), nil
 }
