@@ -3,6 +3,7 @@ package admin
 import (
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -175,15 +176,21 @@ func (m *Metrics) Status(src observe.StatusSource) StatusReport {
 	for _, f := range families {
 		fam[f.GetName()] = f
 	}
-	cur := map[string]float64{} // every counter by series key, for the rates
+	cur := map[string]float64{}       // every counter by series key, for the rates
+	index := map[string]*dto.Metric{} // every series by series key
 	for _, f := range families {
+		if !strings.HasPrefix(f.GetName(), "redspin_") {
+			continue // the Go and process collectors
+		}
 		for _, s := range f.GetMetric() {
+			var pairs []string
+			for _, lp := range s.GetLabel() {
+				pairs = append(pairs, lp.GetName(), lp.GetValue())
+			}
+			k := seriesKey(f.GetName(), pairs)
+			index[k] = s
 			if s.Counter != nil {
-				var pairs []string
-				for _, lp := range s.GetLabel() {
-					pairs = append(pairs, lp.GetName(), lp.GetValue())
-				}
-				cur[seriesKey(f.GetName(), pairs)] = s.GetCounter().GetValue()
+				cur[k] = s.GetCounter().GetValue()
 			}
 		}
 	}
@@ -201,24 +208,21 @@ func (m *Metrics) Status(src observe.StatusSource) StatusReport {
 		return &v
 	}
 	series := func(name string) []*dto.Metric { return fam[name].GetMetric() }
+	// val and hist read one series, named by its label pairs in the registry's (sorted) order.
 	val := func(name string, labels ...string) float64 {
-		for _, s := range series(name) {
-			if labelValuesAre(s.GetLabel(), labels) {
-				switch {
-				case s.Counter != nil:
-					return s.GetCounter().GetValue()
-				case s.Gauge != nil:
-					return s.GetGauge().GetValue()
-				}
-			}
+		s := index[seriesKey(name, labels)]
+		switch {
+		case s == nil:
+		case s.Counter != nil:
+			return s.GetCounter().GetValue()
+		case s.Gauge != nil:
+			return s.GetGauge().GetValue()
 		}
 		return 0
 	}
 	hist := func(name string, labels ...string) Durations {
-		for _, s := range series(name) {
-			if labelValuesAre(s.GetLabel(), labels) && s.Histogram != nil {
-				return durations(s.GetHistogram())
-			}
+		if s := index[seriesKey(name, labels)]; s != nil && s.Histogram != nil {
+			return durations(s.GetHistogram())
 		}
 		return Durations{}
 	}
@@ -366,24 +370,6 @@ func label(s *dto.Metric, name string) string {
 	return ""
 }
 
-// labelValuesAre reports whether the series' labels are exactly pairs (name, value, ...), in the
-// registry's sorted order.
-func labelValuesAre(have []*dto.LabelPair, pairs []string) bool {
-	if len(have)*2 != len(pairs) {
-		return false
-	}
-	for i, lp := range have {
-		if lp.GetName() != pairs[2*i] || lp.GetValue() != pairs[2*i+1] {
-			return false
-		}
-	}
-	return true
-}
-
 func seriesKey(name string, pairs []string) string {
-	k := name
-	for _, p := range pairs {
-		k += "\x00" + p
-	}
-	return k
+	return name + "\x00" + strings.Join(pairs, "\x00")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -178,5 +179,26 @@ func TestStatusPageServed(t *testing.T) {
 	r := getStatus(t, "http://"+srv.Addr())
 	if !r.Ready || r.Channels == nil || r.Components == nil || r.Streams == nil {
 		t.Errorf("nil metrics report = %+v", r)
+	}
+}
+
+// BenchmarkStatusReport builds /status.json's report for 50 channels, 50 components and 10 streams.
+func BenchmarkStatusReport(b *testing.B) {
+	m := NewMetrics()
+	for i := range 50 {
+		l := m.Lane("127.0.0.1:6379", fmt.Sprint("channel-", i))
+		l.Received()
+		c := m.Component(fmt.Sprint("component-", i))
+		c.Observe(observe.Handled, time.Millisecond)
+		c.Failure(errors.New("boom"))
+	}
+	for i := range 10 {
+		m.Stream("127.0.0.1:6379", fmt.Sprint("stream-", i), "g").Finished(observe.Handled, time.Millisecond)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := m.Status(nil); len(r.Components) != 50 {
+			b.Fatal(len(r.Components))
+		}
 	}
 }
