@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/redspin/redspin/internal/admin"
 )
 
 // jsonLines parses every line of out as one JSON object with a time and either level and msg
@@ -58,6 +62,7 @@ func TestUpJSONOutput(t *testing.T) {
 	out, errOut, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--publish", "messages=hello",
 		"--cache-dir", t.TempDir(), "--listen-admin", "127.0.0.1:0", "--log-format", "json")
 	waitFor(t, "the component's output", func() bool { return strings.Contains(errOut.String(), `"line":"Got message: hello"`) })
+	checkStatusJSON(t, out.String())
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -79,6 +84,39 @@ func TestUpJSONOutput(t *testing.T) {
 		if !hasObject(stderr, want) {
 			t.Errorf("stderr lacks %v:\n%s", want, errOut)
 		}
+	}
+}
+
+// checkStatusJSON reads the running up's /status.json (its address from the Admin endpoints line):
+// the build names the linked Wasmtime and the one message was handled by the real component.
+func checkStatusJSON(t *testing.T, stdout string) {
+	t.Helper()
+	m := regexp.MustCompile(`Admin endpoints on http://([^/\s]+)/`).FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no admin address in stdout:\n%s", stdout)
+	}
+	var r admin.StatusReport
+	waitFor(t, "the handled message in /status.json", func() bool {
+		resp, err := http.Get("http://" + m[1] + "/status.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		r = admin.StatusReport{}
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		return len(r.Components) == 1 && r.Components[0].Handled == 1
+	})
+	if c := r.Components[0]; c.Component != "hello" || c.Failed != 0 || c.Duration.Count != 1 || c.LastError != nil {
+		t.Errorf("component = %+v", c)
+	}
+	// wasmtimeModule is .../wasmtime-go/v39: the build info gives its full version.
+	if !strings.HasPrefix(r.Build.Wasmtime, "39.") || r.Build.Go == "" || !r.Ready || !r.Healthy {
+		t.Errorf("build %+v, ready %v, healthy %v", r.Build, r.Ready, r.Healthy)
+	}
+	if len(r.Channels) != 1 || r.Channels[0].Channel != "messages" || r.Channels[0].Received != 1 {
+		t.Errorf("channels = %+v", r.Channels)
 	}
 }
 
