@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/redspin/redspin/internal/jsonlines"
 )
 
 // Exit codes of the redspin command.
@@ -31,6 +33,41 @@ type cli struct {
 	logLevel       string
 	logFormat      string
 	logger         *slog.Logger
+	// jsonOut and jsonErr wrap stdout and stderr with --log-format json (nil otherwise).
+	jsonOut, jsonErr *jsonlines.Writer
+}
+
+// useJSON makes every line written to c.stdout and c.stderr a JSON object (--log-format json); the
+// logger keeps writing its own JSON to the real stderr.
+func (c *cli) useJSON() {
+	if c.jsonErr != nil {
+		return
+	}
+	c.jsonOut, c.jsonErr = jsonlines.New(c.stdout), jsonlines.New(c.stderr)
+	c.stdout, c.stderr = c.jsonOut, c.jsonErr
+}
+
+// wantsJSON reports whether args ask for --log-format json: for the error of a command line whose
+// parsing stopped before that flag.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "--log-format=json", a == "--log-format" && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
+}
+
+// componentEcho is the host's Options.Echo: with --log-format json, a component's echoed output is
+// wrapped as {"component", "stream", "line"} objects; nil (plain lines to stderr) otherwise.
+func (c *cli) componentEcho() func(id, stream string) io.Writer {
+	if c.jsonErr == nil {
+		return nil
+	}
+	return c.jsonErr.Component
 }
 
 // run is main without the process: it parses args, runs one command and
@@ -52,6 +89,9 @@ runs each message through the components, as Spin's Redis trigger does.`,
 				return usageError{err}
 			}
 			c.logger = l
+			if c.logFormat == "json" {
+				c.useJSON()
+			}
 			return nil
 		},
 	}
@@ -66,17 +106,22 @@ runs each message through the components, as Spin's Redis trigger does.`,
 	root.AddCommand(c.registryCommand(), c.versionCommand(), c.newCommand(), c.buildCommand())
 
 	err := root.ExecuteContext(ctx)
+	if c.logFormat == "json" || err != nil && wantsJSON(args) {
+		c.useJSON() // also when parsing the flags failed before PersistentPreRunE
+		defer c.jsonOut.Flush()
+		defer c.jsonErr.Flush()
+	}
 	if err == nil {
 		return exitOK
 	}
 	var ce exitCodeError
 	if errors.As(err, &ce) {
 		if ce.err != nil {
-			fmt.Fprintf(stderr, "Error: %v\n", ce.err)
+			fmt.Fprintf(c.stderr, "Error: %v\n", ce.err)
 		}
 		return ce.code
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	fmt.Fprintf(c.stderr, "Error: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitUsage

@@ -260,6 +260,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		LogDir:            a.LogDir,
 		Follow:            follow,
 		Stderr:            c.stderr,
+		Echo:              c.componentEcho(),
 		MaxInstanceMemory: maxMem,
 		HandlerTimeout:    offIfZero(f.handlerTimeout),
 		DisablePooling:    f.disablePooling,
@@ -284,6 +285,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	}
 
 	metrics := admin.NewMetrics()
+	metrics.SetBuild(admin.BuildInfo(readBuildInfo()))
 	cfg := trigger.Config{
 		MaxConcurrency:  f.maxConcurrency,
 		QueueSize:       f.queueSize,
@@ -317,7 +319,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 			return fmt.Errorf("--listen-admin: %w", err)
 		}
 		defer srv.Close(context.WithoutCancel(ctx))
-		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (healthz, readyz, metrics)\n", srv.Addr())
+		fmt.Fprintf(c.stdout, "Admin endpoints on http://%s/ (status page, status.json, healthz, readyz, metrics)\n", srv.Addr())
 	}
 	toStreams, toChannels := splitPublish(a, f.publish)
 	if len(toChannels) > 0 && t != nil {

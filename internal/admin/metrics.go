@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ const (
 	MetricDropped         = "redspin_messages_dropped_total"
 	MetricReconnects      = "redspin_redis_reconnects_total"
 	MetricConnected       = "redspin_redis_connected"
+	MetricBuildInfo       = "redspin_build_info"
 )
 
 // Metrics holds redspin's Prometheus collectors in a private registry.
@@ -41,6 +43,13 @@ type Metrics struct {
 	reconnects *prometheus.CounterVec
 	connected  *prometheus.GaugeVec
 	streams    streamVecs
+	buildInfo  *prometheus.GaugeVec
+
+	started time.Time
+	errs    *lastErrors
+	rates   *rateWindow
+	buildMu sync.Mutex
+	build   BuildInfo
 }
 
 var _ observe.Observer = (*Metrics)(nil)
@@ -81,10 +90,16 @@ func NewMetrics() *Metrics {
 			Name: MetricConnected, Help: "1 while the server's pub/sub connection has every channel subscribed, else 0.",
 		}, []string{"server"}),
 	}
+	m.buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: MetricBuildInfo, Help: "Always 1; the labels name redspin's version and commit, the Go and the Wasmtime version.",
+	}, []string{"version", "revision", "goversion", "wasmtime"})
+	m.started = time.Now()
+	m.errs = &lastErrors{byComponent: map[string]LastError{}}
+	m.rates = &rateWindow{}
 	m.streams = newStreamVecs()
 	m.reg.MustRegister(m.streams.collectors()...)
 	m.reg.MustRegister(m.received, m.handled, m.failed, m.timedOut, m.duration,
-		m.queueDepth, m.dropped, m.reconnects, m.connected,
+		m.queueDepth, m.dropped, m.reconnects, m.connected, m.buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -146,8 +161,10 @@ func (l *LaneMetrics) Dropped(reason string, n int) {
 
 // ComponentMetrics records handler outcomes for one component.
 type ComponentMetrics struct {
+	id                        string
 	handled, failed, timedOut prometheus.Counter
 	duration                  prometheus.Observer
+	errs                      *lastErrors
 }
 
 // Component returns the recorder for one component, creating its series.
@@ -156,6 +173,8 @@ func (m *Metrics) Component(id string) observe.ComponentObserver {
 		return (*ComponentMetrics)(nil)
 	}
 	return &ComponentMetrics{
+		id:       id,
+		errs:     m.errs,
 		handled:  m.handled.WithLabelValues(id),
 		failed:   m.failed.WithLabelValues(id),
 		timedOut: m.timedOut.WithLabelValues(id),
@@ -177,6 +196,13 @@ func (c *ComponentMetrics) Observe(r observe.Result, d time.Duration) {
 		c.failed.Inc()
 	}
 	c.duration.Observe(d.Seconds())
+}
+
+// Failure records the invocation's error as the component's last error, with the current time.
+func (c *ComponentMetrics) Failure(err error) {
+	if c != nil && err != nil {
+		c.errs.set(c.id, err, time.Now())
+	}
 }
 
 // ServerMetrics records connection events for one Redis server.
@@ -205,13 +231,17 @@ func (s *ServerMetrics) Reconnected() {
 
 // SetConnected records whether every channel of the server is subscribed.
 func (s *ServerMetrics) SetConnected(up bool) {
-	if s == nil {
-		return
+	if s != nil {
+		setBool(s.connected, up)
 	}
+}
+
+// setBool sets a 0/1 gauge.
+func setBool(g prometheus.Gauge, up bool) {
 	if up {
-		s.connected.Set(1)
+		g.Set(1)
 	} else {
-		s.connected.Set(0)
+		g.Set(0)
 	}
 }
 

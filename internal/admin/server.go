@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,16 @@ import (
 	"github.com/redspin/redspin/internal/observe"
 )
 
+// statusPage is the live status page: one self-contained HTML file (inline
+// style and script, no external assets) that polls /status.json.
+//
+//go:embed status.html
+var statusPage []byte
+
+// pageCSP allows the page only its own inline style and script and requests
+// to its own origin.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:"
+
 // Server is the running admin HTTP server.
 type Server struct {
 	srv  *http.Server
@@ -22,10 +33,22 @@ type Server struct {
 	err  error
 }
 
-// Mux returns the admin routes: /healthz, /readyz and /metrics. A nil src
-// reports healthy and ready (the process is up); a nil m serves no /metrics.
+// Mux returns the admin routes: the status page (/) and its /status.json,
+// /healthz, /readyz and /metrics. A nil src reports healthy and ready (the
+// process is up); a nil m serves no /metrics and no counters in /status.json.
 func Mux(m *Metrics, src observe.StatusSource) *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", pageCSP)
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(statusPage)
+	})
+	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(m.Status(src))
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		st := status(src)
 		writeProbe(w, r, st.Healthy, st)

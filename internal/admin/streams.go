@@ -14,6 +14,7 @@ const (
 	MetricStreamReceived         = "redspin_stream_entries_received_total"
 	MetricStreamHandled          = "redspin_stream_entries_handled_total"
 	MetricStreamFailed           = "redspin_stream_entries_failed_total"
+	MetricStreamTimedOut         = "redspin_stream_entries_timed_out_total"
 	MetricStreamRetried          = "redspin_stream_entries_retried_total"
 	MetricStreamDeadLettered     = "redspin_stream_entries_dead_lettered_total"
 	MetricStreamClaimed          = "redspin_stream_entries_claimed_total"
@@ -23,15 +24,17 @@ const (
 	MetricStreamPending          = "redspin_stream_group_pending"
 	MetricStreamLag              = "redspin_stream_group_lag"
 	MetricStreamOldestPendingAge = "redspin_stream_group_oldest_pending_age_seconds"
+	MetricStreamConnected        = "redspin_stream_connected"
+	MetricStreamReconnects       = "redspin_stream_reconnects_total"
 )
 
 var streamLabels = []string{"server", "stream", "group"}
 
 // streamVecs are the redis-stream collectors.
 type streamVecs struct {
-	received, handled, failed, retried, dead, claimed, trimmed *prometheus.CounterVec
-	duration                                                   *prometheus.HistogramVec
-	inFlight, pending, lag, oldest                             *prometheus.GaugeVec
+	received, handled, failed, timedOut, retried, dead, claimed, trimmed, reconnects *prometheus.CounterVec
+	duration                                                                         *prometheus.HistogramVec
+	inFlight, pending, lag, oldest, connected                                        *prometheus.GaugeVec
 }
 
 func newStreamVecs() streamVecs {
@@ -45,6 +48,7 @@ func newStreamVecs() streamVecs {
 		received: counter(MetricStreamReceived, "Stream entries delivered to this process (first deliveries, retries and claims)."),
 		handled:  counter(MetricStreamHandled, "Stream entries whose handler succeeded (then acknowledged)."),
 		failed:   counter(MetricStreamFailed, "Failed deliveries of stream entries (error, trap or timeout)."),
+		timedOut: counter(MetricStreamTimedOut, "Failed deliveries of stream entries that hit the handler timeout (a subset of the failed ones)."),
 		retried:  counter(MetricStreamRetried, "Failed stream entries scheduled for another delivery."),
 		dead:     counter(MetricStreamDeadLettered, "Stream entries moved to the dead-letter stream."),
 		claimed:  counter(MetricStreamClaimed, "Pending stream entries claimed from idle consumers with XAUTOCLAIM."),
@@ -52,23 +56,25 @@ func newStreamVecs() streamVecs {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricStreamHandlerDuration, Help: "Handler duration of stream entries.", Buckets: DurationBuckets,
 		}, streamLabels),
-		inFlight: gauge(MetricStreamInFlight, "Stream entries being handled by this process now."),
-		pending:  gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged (XPENDING), all consumers."),
-		lag:      gauge(MetricStreamLag, "Entries not yet delivered to the group (XINFO GROUPS lag); NaN when Redis does not know it."),
-		oldest:   gauge(MetricStreamOldestPendingAge, "Age of the group's oldest pending entry, from its ID; 0 when none is pending."),
+		inFlight:   gauge(MetricStreamInFlight, "Stream entries being handled by this process now."),
+		pending:    gauge(MetricStreamPending, "Entries delivered to the group and not yet acknowledged (XPENDING), all consumers."),
+		lag:        gauge(MetricStreamLag, "Entries not yet delivered to the group (XINFO GROUPS lag); NaN when Redis does not know it."),
+		oldest:     gauge(MetricStreamOldestPendingAge, "Age of the group's oldest pending entry, from its ID; 0 when none is pending."),
+		connected:  gauge(MetricStreamConnected, "1 while the trigger's last Redis call succeeded (reading the stream), else 0."),
+		reconnects: counter(MetricStreamReconnects, "Returns to reading the stream after a lost connection."),
 	}
 }
 
 func (v streamVecs) collectors() []prometheus.Collector {
-	return []prometheus.Collector{v.received, v.handled, v.failed, v.retried, v.dead, v.claimed, v.trimmed,
-		v.duration, v.inFlight, v.pending, v.lag, v.oldest}
+	return []prometheus.Collector{v.received, v.handled, v.failed, v.timedOut, v.retried, v.dead, v.claimed, v.trimmed,
+		v.reconnects, v.duration, v.inFlight, v.pending, v.lag, v.oldest, v.connected}
 }
 
 // StreamMetrics records one redis-stream trigger; a nil *StreamMetrics records nothing.
 type StreamMetrics struct {
-	received, handled, failed, retried, dead, claimed, trimmed prometheus.Counter
-	duration                                                   prometheus.Observer
-	inFlight, pending, lag, oldest                             prometheus.Gauge
+	received, handled, failed, timedOut, retried, dead, claimed, trimmed, reconnects prometheus.Counter
+	duration                                                                         prometheus.Observer
+	inFlight, pending, lag, oldest, connected                                        prometheus.Gauge
 }
 
 var _ observe.StreamObserver = (*StreamMetrics)(nil)
@@ -88,6 +94,8 @@ func (m *Metrics) Stream(server, stream, group string) observe.StreamObserver {
 		trimmed: v.trimmed.WithLabelValues(l...), duration: v.duration.WithLabelValues(l...),
 		inFlight: v.inFlight.WithLabelValues(l...), pending: v.pending.WithLabelValues(l...),
 		lag: v.lag.WithLabelValues(l...), oldest: v.oldest.WithLabelValues(l...),
+		timedOut: v.timedOut.WithLabelValues(l...), reconnects: v.reconnects.WithLabelValues(l...),
+		connected: v.connected.WithLabelValues(l...),
 	}
 	s.lag.Set(math.NaN())
 	return s
@@ -105,9 +113,13 @@ func (s *StreamMetrics) Finished(r observe.Result, d time.Duration) {
 	if s == nil {
 		return
 	}
-	if r == observe.Handled {
+	switch r {
+	case observe.Handled:
 		s.handled.Inc()
-	} else {
+	case observe.TimedOut:
+		s.failed.Inc()
+		s.timedOut.Inc()
+	default:
 		s.failed.Inc()
 	}
 	s.duration.Observe(d.Seconds())
@@ -160,4 +172,18 @@ func (s *StreamMetrics) SetGroup(g observe.GroupInfo) {
 		s.lag.Set(math.NaN())
 	}
 	s.oldest.Set(g.OldestPendingAge.Seconds())
+}
+
+// SetConnected implements observe.StreamObserver.
+func (s *StreamMetrics) SetConnected(up bool) {
+	if s != nil {
+		setBool(s.connected, up)
+	}
+}
+
+// Reconnected implements observe.StreamObserver.
+func (s *StreamMetrics) Reconnected() {
+	if s != nil {
+		s.reconnects.Inc()
+	}
 }

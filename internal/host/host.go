@@ -73,6 +73,10 @@ type Options struct {
 	Follow func(componentID string) bool
 	// Stderr receives echoed guest output and notices. default: os.Stderr.
 	Stderr io.Writer
+	// Echo, when set, returns the writer that receives the echoed output of one component's stream
+	// ("stdout" or "stderr") instead of Stderr; it is given whole lines (--log-format json wraps each
+	// as JSON). nil = Stderr.
+	Echo func(componentID, stream string) io.Writer
 	// MaxInstanceMemory caps each linear memory of an instance, in bytes.
 	// default: 0 = no cap.
 	MaxInstanceMemory uint64

@@ -117,6 +117,12 @@ func sanitizeID(id string) string {
 // openSinks opens the stdout and stderr sinks of component id.
 func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 	follow := opts.Follow == nil || opts.Follow(id)
+	echo := func(stream string) io.Writer {
+		if opts.Echo != nil {
+			return opts.Echo(id, stream)
+		}
+		return opts.Stderr
+	}
 	stdout, stderr = &sink{}, &sink{}
 	if opts.LogDir == "" {
 		// Without a log dir, followed components echo to Stderr and the
@@ -127,7 +133,7 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 		// there is no log dir, whatever --quiet says; redspin up -q -L ""
 		// discards guest output instead (a deliberate difference).
 		if follow {
-			stdout.echo, stderr.echo = opts.Stderr, opts.Stderr
+			stdout.echo, stderr.echo = echo("stdout"), echo("stderr")
 		}
 		return stdout, stderr, nil
 	}
@@ -135,9 +141,9 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 		return nil, nil, err
 	}
 	for _, s := range []struct {
-		sink   *sink
-		suffix string
-	}{{stdout, "_stdout.txt"}, {stderr, "_stderr.txt"}} {
+		sink           *sink
+		stream, suffix string
+	}{{stdout, "stdout", "_stdout.txt"}, {stderr, "stderr", "_stderr.txt"}} {
 		f, err := os.OpenFile(filepath.Join(opts.LogDir, sanitizeID(id)+s.suffix), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			stdout.close()
@@ -145,7 +151,7 @@ func openSinks(opts *Options, id string) (stdout, stderr *sink, err error) {
 		}
 		s.sink.file = f
 		if follow {
-			s.sink.echo = opts.Stderr
+			s.sink.echo = echo(s.stream)
 		}
 	}
 	return stdout, stderr, nil

@@ -57,6 +57,9 @@ type LaneObserver interface {
 type ComponentObserver interface {
 	// Observe records one invocation's result and duration.
 	Observe(r Result, d time.Duration)
+	// Failure records the error of one failed or timed-out invocation (called after Observe); the
+	// admin status page shows the last one with its time.
+	Failure(err error)
 }
 
 // GroupInfo is a consumer group's state as Redis reports it.
@@ -89,6 +92,10 @@ type StreamObserver interface {
 	SetInFlight(n int)
 	// SetGroup records the group's state, refreshed on an interval.
 	SetGroup(g GroupInfo)
+	// SetConnected records whether the trigger's last Redis call succeeded (it is reading the stream).
+	SetConnected(up bool)
+	// Reconnected counts one return to reading after a lost connection.
+	Reconnected()
 }
 
 // Nop is an Observer that records nothing.
@@ -117,6 +124,7 @@ func (nop) Received()                     {}
 func (nop) SetQueueDepth(int)             {}
 func (nop) Dropped(string, int)           {}
 func (nop) Observe(Result, time.Duration) {}
+func (nop) Failure(error)                 {}
 
 func (nopStream) Received(int)                   {}
 func (nopStream) Finished(Result, time.Duration) {}
@@ -126,6 +134,8 @@ func (nopStream) Claimed(int)                    {}
 func (nopStream) Trimmed(int)                    {}
 func (nopStream) SetInFlight(int)                {}
 func (nopStream) SetGroup(GroupInfo)             {}
+func (nopStream) SetConnected(bool)              {}
+func (nopStream) Reconnected()                   {}
 
 // Status is a snapshot of the triggers' state, served by /healthz and /readyz.
 type Status struct {

@@ -64,6 +64,9 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 			"server", l.srv.cfg.Display, "error", err)
 	}
 	l.compMetric[i].Observe(r, elapsed)
+	if err != nil {
+		l.compMetric[i].Failure(err)
+	}
 }
 
 // safeCall runs a handler call, turning a panic into an error so that one

@@ -73,6 +73,7 @@ func (c *streamConsumer) close() {
 		_ = c.client.Close()
 	}
 	c.state.Store(streamStopped)
+	c.obs.SetConnected(false)
 }
 
 func (c *streamConsumer) setErr(err error) {
@@ -110,6 +111,7 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 		retry *= 2
 	}
 	c.state.Store(streamReading)
+	c.obs.SetConnected(true)
 	c.lastErr.Store(nil)
 	c.log.Info("reading stream", "consumer", c.t.cfg.Consumer, "dead_letter_stream", c.cfg.DeadLetter,
 		"concurrency", c.cfg.Concurrency, "max_deliveries", c.cfg.MaxDeliveries, "claim_idle", c.cfg.ClaimIdle.String())
@@ -177,6 +179,8 @@ func (c *streamConsumer) read(ctx, hctx context.Context) {
 				c.lastErr.Store(nil)
 				c.reconnects.Add(1)
 				c.t.stats.reconnects.Add(1)
+				c.obs.SetConnected(true)
+				c.obs.Reconnected()
 				c.log.Info("reading stream again", "downtime", time.Since(downSince).Round(time.Millisecond).String())
 			}
 			bo.reset()
@@ -201,6 +205,7 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 	if c.state.Load() == streamReading {
 		*downSince = time.Now()
 		c.state.Store(streamReconnecting)
+		c.obs.SetConnected(false)
 		c.log.Warn("lost connection to Redis; retrying", "error", redact(c.cfg.Options, err))
 		return
 	}
@@ -471,6 +476,9 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 		c.t.stats.failed.Add(1)
 	}
 	c.comp.Observe(r, elapsed)
+	if err != nil {
+		c.comp.Failure(err)
+	}
 	c.obs.Finished(r, elapsed)
 
 	if err == nil && d.Action == streamentry.Ack {
