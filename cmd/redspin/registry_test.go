@@ -87,21 +87,10 @@ func TestRegistryLoginAndPull(t *testing.T) {
 // registry push includes redis-stream triggers and their components: check reads them back from the
 // pulled app.
 func TestRegistryPushStreamTriggers(t *testing.T) {
-	wasm, err := filepath.Abs(filepath.Join("..", "..", "examples", "hello-redis", "hello.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := writeManifest(t, `spin_manifest_version = 2
-[application]
-name = "shop"
-[application.trigger.redis-stream]
-address = "redis://127.0.0.1:6390"
-[[trigger.redis-stream]]
+	dir := writeStreamApp(t, `[[trigger.redis-stream]]
 component = "hello"
 stream = "orders"
 max_deliveries = 2
-[component.hello]
-source = "`+wasm+`"
 `)
 	reg := ociregistry.Start(t, ociregistry.Options{})
 	ref := reg.Host + "/apps/shop:v1"

@@ -69,14 +69,14 @@ func (l *LockedApp) Manifest(file, dir string, store *blobstore.Store) (*manifes
 	cv := &converter{file: file, dir: dir, store: store}
 	m := &manifest.Manifest{
 		File: file, Dir: dir, SpinManifestVersion: 2,
-		Name:         metaString(l.Metadata, "name"),
-		Version:      metaString(l.Metadata, "version"),
-		Description:  metaString(l.Metadata, "description"),
-		Authors:      metaStrings(l.Metadata, "authors"),
+		Name:          metaString(l.Metadata, "name"),
+		Version:       metaString(l.Metadata, "version"),
+		Description:   metaString(l.Metadata, "description"),
+		Authors:       metaStrings(l.Metadata, "authors"),
 		RedisAddress:  appAddress(l.Metadata, "redis"),
 		StreamAddress: appAddress(l.Metadata, manifest.StreamTriggerType),
-		Variables:    map[string]manifest.Variable{},
-		Components:   map[string]*manifest.Component{},
+		Variables:     map[string]manifest.Variable{},
+		Components:    map[string]*manifest.Component{},
 	}
 	if len(l.HostRequirements) > 0 {
 		return nil, nil, cv.fail("", fmt.Errorf("%w: the app requires %s, which redspin does not implement", ErrUnsupportedFeature, keys(l.HostRequirements)))
