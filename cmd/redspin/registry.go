@@ -151,11 +151,18 @@ func (c *cli) lockForPush(ctx context.Context, from, cacheDir string) (*lockedap
 	}
 	cleanup = func() { os.RemoveAll(staging) }
 	resolved := map[string]lockedapp.Resolved{}
+	var run []string // the components of the redis and redis-stream triggers
 	for _, t := range m.RedisTriggers {
-		if _, done := resolved[t.Component]; done {
+		run = append(run, t.Component)
+	}
+	for _, t := range m.StreamTriggers {
+		run = append(run, t.Component)
+	}
+	for _, id := range run {
+		if _, done := resolved[id]; done {
 			continue
 		}
-		spec := m.Components[t.Component]
+		spec := m.Components[id]
 		wasm, err := manifest.FetchSource(ctx, m, spec, filepath.Join(cacheDir, "sources"))
 		if err != nil {
 			return nil, cleanup, err
@@ -167,7 +174,7 @@ func (c *cli) lockForPush(ctx context.Context, from, cacheDir string) (*lockedap
 				return nil, cleanup, err
 			}
 		}
-		resolved[t.Component] = r
+		resolved[id] = r
 	}
 	l, err := lockedapp.FromManifest(m, resolved)
 	return l, cleanup, err

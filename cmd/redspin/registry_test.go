@@ -83,3 +83,23 @@ func TestRegistryLoginAndPull(t *testing.T) {
 		t.Fatalf("check of the pulled app: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// registry push includes redis-stream triggers and their components: check reads them back from the
+// pulled app.
+func TestRegistryPushStreamTriggers(t *testing.T) {
+	dir := writeStreamApp(t, `[[trigger.redis-stream]]
+component = "hello"
+stream = "orders"
+max_deliveries = 2
+`)
+	reg := ociregistry.Start(t, ociregistry.Options{})
+	ref := reg.Host + "/apps/shop:v1"
+	if code, out, errOut := runCLI(t, context.Background(), "", "registry", "push", ref, "-f", dir, "--cache-dir", t.TempDir()); code != exitOK {
+		t.Fatalf("push: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "--from-registry", ref, "--cache-dir", t.TempDir())
+	want := `Stream 127.0.0.1:6390/orders: [hello] group "shop-hello", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "orders:dead" (field "payload", start "0", concurrency 1, max_deliveries 2)`
+	if code != exitOK || !strings.Contains(out, want) || !strings.Contains(out, "hello: component exporting fermyon:spin/inbound-redis") {
+		t.Fatalf("check: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

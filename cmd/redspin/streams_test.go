@@ -10,16 +10,7 @@ import (
 // check prints each stream trigger with its group, consumer and dead-letter stream, and suggests
 // hash-tagged names when the two streams could sit in different cluster slots.
 func TestCheckStreamTriggers(t *testing.T) {
-	wasm, err := filepath.Abs(filepath.Join("..", "..", "examples", "hello-redis", "hello.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := writeManifest(t, `spin_manifest_version = 2
-[application]
-name = "shop"
-[application.trigger.redis-stream]
-address = "redis://127.0.0.1:6390"
-[[trigger.redis-stream]]
+	dir := writeStreamApp(t, `[[trigger.redis-stream]]
 component = "hello"
 stream = "orders"
 [[trigger.redis-stream]]
@@ -28,8 +19,6 @@ stream = "{audit}"
 group = "auditors"
 dead_letter_stream = "{audit}:dead"
 max_deliveries = 2
-[component.hello]
-source = "`+wasm+`"
 `)
 	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--cache-dir", t.TempDir())
 	if code != exitOK {
@@ -49,6 +38,24 @@ source = "`+wasm+`"
 	if n := strings.Count(out, "note: on a Redis Cluster"); n != 1 {
 		t.Errorf("%d cluster notes, want 1 (the hash-tagged trigger needs none)", n)
 	}
+}
+
+// writeStreamApp writes the app "shop" with the given trigger tables, the app-level redis-stream address
+// redis://127.0.0.1:6390 and the component "hello" (examples/hello-redis's file), and returns its directory.
+func writeStreamApp(t *testing.T, triggers string) string {
+	t.Helper()
+	wasm, err := filepath.Abs(filepath.Join("..", "..", "examples", "hello-redis", "hello.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "shop"
+[application.trigger.redis-stream]
+address = "redis://127.0.0.1:6390"
+`+triggers+`[component.hello]
+source = "`+wasm+`"
+`)
 }
 
 func TestHashTag(t *testing.T) {

@@ -315,7 +315,7 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if err := a.resolveServers(ctx, triggers, opts); err != nil {
 		return a, err
 	}
-	if err := a.resolveStreams(ctx, streams, opts.Embedded); err != nil {
+	if err := a.resolveStreams(ctx, streams, opts); err != nil {
 		return a, err
 	}
 	if err := a.Resolver.CheckRequired(ctx); err != nil {
@@ -393,16 +393,9 @@ func selectTriggers(m *manifest.Manifest, only []string) ([]manifest.RedisTrigge
 }
 
 func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigger, opts Options) error {
-	var def defaultAddress
-	if a.Manifest.RedisAddress != "" {
-		t, err := a.Render(ctx, a.Manifest.RedisAddress)
-		switch {
-		case err != nil && opts.AllowUnresolved && unresolved(err):
-			def.unresolved = true
-		case err != nil:
-			return diag.Errorf("failed to resolve redis trigger default address %q: %w", a.Manifest.RedisAddress, err)
-		}
-		def.Text = t
+	def, err := a.renderDefault(ctx, "redis", a.Manifest.RedisAddress, opts)
+	if err != nil {
+		return err
 	}
 	byServer := map[string]*Server{}
 	var order []string
@@ -436,50 +429,85 @@ func (a *App) resolveServers(ctx context.Context, triggers []manifest.RedisTrigg
 	return nil
 }
 
-// defaultAddress is the rendered [application.trigger.redis] address.
+// defaultAddress is the rendered [application.trigger.<type>] address.
 type defaultAddress struct {
 	template.Text
-	// unresolved: a variable in it has no value (Options.AllowUnresolved).
+	// unresolved: a variable in it has no value (Options.AllowUnresolved); Source is the template.
 	unresolved bool
 }
 
-// triggerServer resolves the address of trigger t (its own, else def, the
-// default address, which Spin renders a second time) and returns its server
-// from byServer, or a new one, which the caller records. A new server whose
-// URL has query parameters redspin ignores adds a warning naming them.
-func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def defaultAddress, opts Options, byServer map[string]*Server) (*Server, error) {
+// renderDefault renders the application default address expr of trigger type kind ("redis",
+// "redis-stream"); "" stays empty.
+func (a *App) renderDefault(ctx context.Context, kind, expr string, opts Options) (defaultAddress, error) {
+	var def defaultAddress
+	if expr == "" {
+		return def, nil
+	}
+	t, err := a.Render(ctx, expr)
+	switch {
+	case err != nil && opts.AllowUnresolved && unresolved(err):
+		def.unresolved, def.Source = true, expr
+	case err != nil:
+		return def, diag.Errorf("failed to resolve %s trigger default address %q: %w", kind, expr, err)
+	}
+	if !def.unresolved {
+		def.Text = t
+	}
+	return def, nil
+}
+
+// triggerAddress is the resolved address of one trigger.
+type triggerAddress struct {
+	// Text is the address: Value what to connect to (it may hold credentials, so it is never printed),
+	// Source its template; for an unresolved address Value is "unresolved:<template>".
+	template.Text
+	// URL is the parsed address; nil when unresolved.
+	URL *redisurl.URL
+	// Display is what output shows: host:port or the socket path, cut from the template when a secret
+	// variable went into the address (addressDisplay), "embedded" for the embedded Redis.
+	Display string
+	// Embedded marks the embedded Redis (Value is EmbeddedAddress).
+	Embedded bool
+	// Unresolved: a variable in the address has no value (Options.AllowUnresolved).
+	Unresolved bool
+}
+
+// resolveAddress resolves the address of trigger id (type kind: "redis" or "redis-stream", running
+// component): its own template own, else def, the application default (which Spin renders a second
+// time), else the embedded Redis when opts.Embedded. It parses the address (secret-aware: a secret's
+// value never shows in an error), computes its Display, and adds a warning, once per address, when the
+// URL has query parameters redspin ignores. Both trigger types resolve their addresses here, so they
+// treat templates, secrets and URLs alike.
+func (a *App) resolveAddress(ctx context.Context, kind, id, component, own string, def defaultAddress, opts Options) (triggerAddress, error) {
 	var addr template.Text
 	switch {
-	case t.Address != "":
-		r, err := a.Render(ctx, t.Address)
+	case own != "":
+		r, err := a.Render(ctx, own)
 		if err != nil && opts.AllowUnresolved && unresolved(err) {
-			return unresolvedServer(t.Address, byServer), nil
+			return unresolvedAddress(own), nil
 		}
 		if err != nil {
-			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, t.Address, t.Component, err)
+			return triggerAddress{}, diag.Errorf("trigger %q: failed to resolve %s trigger address %q for component %q: %w", id, kind, own, component, err)
 		}
 		addr = r
 	case def.unresolved:
-		return unresolvedServer(a.Manifest.RedisAddress, byServer), nil
+		return unresolvedAddress(def.Source), nil
 	case def.Value != "":
 		r, err := a.Render(ctx, def.Value)
 		if err != nil && def.Secret {
 			// The template is part of the secret value: show neither.
-			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger default address %q a second time for component %q: its value holds a template that does not resolve", t.ID, def.Source, t.Component)
+			return triggerAddress{}, diag.Errorf("trigger %q: failed to resolve %s trigger default address %q a second time for component %q: its value holds a template that does not resolve", id, kind, def.Source, component)
 		}
 		if err != nil {
-			return nil, diag.Errorf("trigger %q: failed to resolve redis trigger address %q for component %q: %w", t.ID, def.Value, t.Component, err)
+			return triggerAddress{}, diag.Errorf("trigger %q: failed to resolve %s trigger address %q for component %q: %w", id, kind, def.Value, component, err)
 		}
 		addr = template.Text{Value: r.Value, Source: def.Source, Secret: def.Secret || r.Secret}
 	}
 	if addr.Value == "" {
 		if !opts.Embedded {
-			return nil, fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis]] or [application.trigger.redis], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
+			return triggerAddress{}, fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.%s]] or [application.trigger.%s], or run with --embedded-redis to start an in-memory Redis", id, component, ErrNoAddress, kind, kind)
 		}
 		addr = template.Text{Value: EmbeddedAddress, Source: EmbeddedAddress}
-	}
-	if srv := byServer[addr.Value]; srv != nil {
-		return srv, nil
 	}
 	var u *redisurl.URL
 	var err error
@@ -489,29 +517,40 @@ func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def de
 		u, err = redisurl.Parse(addr.Value)
 	}
 	if err != nil {
-		return nil, diag.Errorf("trigger %q: address: %w", t.ID, err)
+		return triggerAddress{}, diag.Errorf("trigger %q: address: %w", id, err)
 	}
-	srv := &Server{Address: addr.Value, URL: u, Display: u.Display()}
+	ta := triggerAddress{Text: addr, URL: u, Display: u.Display()}
 	switch {
 	case addr.Value == EmbeddedAddress:
-		srv.Embedded, srv.Display = true, "embedded"
+		ta.Embedded, ta.Display = true, "embedded"
 	case addr.Secret:
-		srv.Display = addressDisplay(addr.Source)
+		ta.Display = addressDisplay(addr.Source)
 	}
 	if len(u.Ignored) > 0 {
-		a.Warnings = append(a.Warnings, "Redis server "+srv.Display+": "+ignoredMessage(u.Ignored, addr))
+		if w := "Redis server " + ta.Display + ": " + ignoredMessage(u.Ignored, addr); !slices.Contains(a.Warnings, w) {
+			a.Warnings = append(a.Warnings, w)
+		}
 	}
-	return srv, nil
+	return ta, nil
 }
 
-// unresolvedServer returns the server for an address template that could
-// not be resolved (Options.AllowUnresolved), keyed by the template.
-func unresolvedServer(source string, byServer map[string]*Server) *Server {
-	key := "unresolved:" + source
-	if srv := byServer[key]; srv != nil {
-		return srv
+// unresolvedAddress is the address of a template that could not be resolved (Options.AllowUnresolved).
+func unresolvedAddress(source string) triggerAddress {
+	return triggerAddress{Text: template.Text{Value: "unresolved:" + source, Source: source},
+		Display: addressDisplay(source) + " (unresolved)", Unresolved: true}
+}
+
+// triggerServer resolves the address of trigger t (resolveAddress) and returns its server from
+// byServer, or a new one, which the caller records.
+func (a *App) triggerServer(ctx context.Context, t manifest.RedisTrigger, def defaultAddress, opts Options, byServer map[string]*Server) (*Server, error) {
+	addr, err := a.resolveAddress(ctx, "redis", t.ID, t.Component, t.Address, def, opts)
+	if err != nil {
+		return nil, err
 	}
-	return &Server{Address: key, Display: addressDisplay(source) + " (unresolved)"}
+	if srv := byServer[addr.Value]; srv != nil {
+		return srv, nil
+	}
+	return &Server{Address: addr.Value, URL: addr.URL, Display: addr.Display, Embedded: addr.Embedded}, nil
 }
 
 // ignoredMessage is the warning about ignored URL query parameters. For a

@@ -9,7 +9,6 @@ import (
 	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/manifest"
 	"github.com/redspin/redspin/internal/redisurl"
-	"github.com/redspin/redspin/internal/template"
 )
 
 // StreamTrigger is one resolved [[trigger.redis-stream]]: its templates rendered and its defaults
@@ -77,14 +76,10 @@ func selectStreams(m *manifest.Manifest, only []string) []manifest.StreamTrigger
 
 // resolveStreams renders the stream triggers' templates, applies their defaults and rejects two triggers
 // on the same (address, stream, group): they would split the entries between their components.
-func (a *App) resolveStreams(ctx context.Context, triggers []manifest.StreamTrigger, embedded bool) error {
-	var def template.Text
-	if a.Manifest.StreamAddress != "" {
-		s, err := a.Render(ctx, a.Manifest.StreamAddress)
-		if err != nil {
-			return diag.Errorf("failed to resolve redis-stream trigger default address %q: %w", a.Manifest.StreamAddress, err)
-		}
-		def = s
+func (a *App) resolveStreams(ctx context.Context, triggers []manifest.StreamTrigger, opts Options) error {
+	def, err := a.renderDefault(ctx, "redis-stream", a.Manifest.StreamAddress, opts)
+	if err != nil {
+		return err
 	}
 	for _, t := range triggers {
 		s := StreamTrigger{ID: t.ID, Component: t.Component, Field: t.Field, Start: t.Start,
@@ -96,42 +91,16 @@ func (a *App) resolveStreams(ctx context.Context, triggers []manifest.StreamTrig
 			if err != nil {
 				return "", diag.Errorf("trigger %q: failed to resolve redis-stream %s %q for component %q: %w", t.ID, what, expr, t.Component, err)
 			}
-			if v.Secret && what != "address" {
+			if v.Secret {
 				return "", diag.Errorf("trigger %q: redis-stream %s %q uses a secret variable; stream, group and dead-letter names are shown in output and metrics, so they cannot be secret", t.ID, what, expr)
 			}
 			return v.Value, nil
 		}
-		addr := def
-		if t.Address != "" {
-			v, err := a.Render(ctx, t.Address)
-			if err != nil {
-				return diag.Errorf("trigger %q: failed to resolve redis-stream address %q for component %q: %w", t.ID, t.Address, t.Component, err)
-			}
-			addr = v
-		}
-		s.Address = addr.Value
-		var err error
-		if s.Address == "" {
-			if !embedded {
-				return fmt.Errorf("trigger %q (component %q): %w: set `address` in [[trigger.redis-stream]] or [application.trigger.redis-stream], or run with --embedded-redis to start an in-memory Redis", t.ID, t.Component, ErrNoAddress)
-			}
-			s.Address, s.Embedded, s.Display = EmbeddedAddress, true, "embedded"
-		}
-		if addr.Secret {
-			s.URL, err = redisurl.ParseSecret(s.Address, addr.Source)
-		} else {
-			s.URL, err = redisurl.Parse(s.Address)
-		}
+		addr, err := a.resolveAddress(ctx, "redis-stream", t.ID, t.Component, t.Address, def, opts)
 		if err != nil {
-			return diag.Errorf("trigger %q: address: %w", t.ID, err)
+			return err
 		}
-		switch {
-		case s.Embedded:
-		case addr.Secret:
-			s.Display = addressDisplay(addr.Source)
-		default:
-			s.Display = s.URL.Display()
-		}
+		s.Address, s.URL, s.Display, s.Embedded = addr.Value, addr.URL, addr.Display, addr.Embedded
 		if s.Stream, err = render("stream", t.Stream); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,68 @@ source = "hello.wasm"
 	}
 	if s := a.Streams[0]; s.Embedded || s.Display != "127.0.0.1:7777" || a.HasEmbedded() {
 		t.Fatalf("after ServeEmbedded: %+v", s)
+	}
+}
+
+// Stream triggers resolve their addresses as pub/sub triggers do (one function): a secret address is
+// displayed from its template, ignored URL parameters are warned about once per address, whether pub/sub
+// or stream triggers use it, and an unresolved address is allowed by AllowUnresolved.
+func TestLoadStreamAddressLikePubSub(t *testing.T) {
+	manifest := `spin_manifest_version = 2
+[application]
+name = "shop"
+[application.trigger.redis]
+address = "{{ url }}"
+[application.trigger.redis-stream]
+address = "{{ url }}"
+[variables]
+url = { default = "redis://:pw@secret-host:6379/0?foo=1", secret = true }
+[[trigger.redis]]
+channel = "news"
+component = "a"
+[[trigger.redis-stream]]
+component = "a"
+stream = "orders"
+[[trigger.redis-stream]]
+component = "a"
+stream = "audit"
+address = "redis://other:6380?bar=1"
+[component.a]
+source = "hello.wasm"
+`
+	dir := writeApp(t, manifest)
+	a, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Servers[0].Display != "{{ url }}" || a.Streams[0].Display != "{{ url }}" || a.Streams[1].Display != "other:6380" {
+		t.Errorf("displays: pub/sub %q, streams %q, %q", a.Servers[0].Display, a.Streams[0].Display, a.Streams[1].Display)
+	}
+	want := []string{
+		"Redis server {{ url }}: ignoring 1 unknown query parameter(s) that a secret variable supplies (not named): redspin reads only protocol (and db, user, pass for unix sockets)",
+		`Redis server other:6380: ignoring unknown query parameter(s) "bar": redspin reads only protocol (and db, user, pass for unix sockets)`,
+	}
+	if !slices.Equal(a.Warnings, want) {
+		t.Errorf("warnings:\n%q\nwant\n%q", a.Warnings, want)
+	}
+	for _, w := range a.Warnings {
+		if strings.Contains(w, "pw") || strings.Contains(w, "secret-host") {
+			t.Errorf("warning leaks the secret: %s", w)
+		}
+	}
+
+	m := strings.Replace(manifest, "address = \"redis://other:6380?bar=1\"", `address = "redis://{{ missing }}:6380"`, 1)
+	m = strings.Replace(m, "[variables]\n", "[variables]\nmissing = { required = true }\n", 1)
+	dir = writeApp(t, m)
+	if _, err := Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir}); err == nil ||
+		!strings.Contains(err.Error(), `failed to resolve redis-stream trigger address "redis://{{ missing }}:6380" for component "a"`) {
+		t.Fatalf("unresolved address: err = %v", err)
+	}
+	a, err = Load(context.Background(), Options{From: dir, Getenv: env(nil), Cwd: dir, AllowUnresolved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := a.Streams[1]; s.Display != "{{ missing }}:6380 (unresolved)" || s.URL != nil {
+		t.Errorf("unresolved stream address: %+v", s)
 	}
 }

@@ -22,9 +22,12 @@ type Resolved struct {
 
 // FromManifest builds the locked app Spin's loader builds from spin.toml
 // (with files copied into one directory per component): metadata, variables,
-// the Redis triggers whose component is in resolved, and those components.
-// Triggers of other types are left out: redspin cannot resolve their
-// settings.
+// the redis and redis-stream triggers whose component is in resolved, and
+// those components. Triggers of other types are left out: redspin cannot
+// resolve their settings. A redis-stream trigger is written as Spin's loader
+// writes a trigger type it does not build in: its table's keys as
+// trigger_config, and [application.trigger.redis-stream] as
+// metadata.triggers.redis-stream.
 //
 // # Errors
 //
@@ -40,10 +43,10 @@ func FromManifest(m *manifest.Manifest, resolved map[string]Resolved) (*LockedAp
 		md["origin"] = FileURL(f)
 	}
 	global := map[string]any{}
-	single := map[string]any{"type": "redis"}
-	if m.RedisAddress != "" {
-		global["redis"] = map[string]any{"address": m.RedisAddress}
-		single["address"] = m.RedisAddress
+	for typ, addr := range map[string]string{"redis": m.RedisAddress, manifest.StreamTriggerType: m.StreamAddress} {
+		if addr != "" {
+			global[typ] = map[string]any{"address": addr}
+		}
 	}
 	md["triggers"] = global
 
@@ -58,22 +61,42 @@ func FromManifest(m *manifest.Manifest, resolved map[string]Resolved) (*LockedAp
 			l.Variables[name] = lv
 		}
 	}
-	for _, t := range m.RedisTriggers {
-		if _, ok := resolved[t.Component]; !ok {
-			continue
+	types := map[string]bool{}
+	add := func(id, typ, component string, cfg any) error {
+		if _, ok := resolved[component]; !ok {
+			return nil
 		}
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		l.Triggers = append(l.Triggers, Trigger{ID: id, Type: typ, Config: raw})
+		types[typ] = true
+		return nil
+	}
+	for _, t := range m.RedisTriggers {
 		cfg := map[string]any{"component": t.Component, "channel": t.Channel}
 		if t.Address != "" {
 			cfg["address"] = t.Address
 		}
-		raw, err := json.Marshal(cfg)
-		if err != nil {
+		if err := add(t.ID, "redis", t.Component, cfg); err != nil {
 			return nil, err
 		}
-		l.Triggers = append(l.Triggers, Trigger{ID: t.ID, Type: "redis", Config: raw})
 	}
-	if len(l.Triggers) > 0 {
-		md["trigger"] = single // Spin sets it when the app has one trigger type
+	for _, t := range m.StreamTriggers {
+		if err := add(t.ID, manifest.StreamTriggerType, t.Component, streamConfigOf(t)); err != nil {
+			return nil, err
+		}
+	}
+	if len(types) == 1 {
+		// Spin sets the older single-type form when the app has one trigger type.
+		for typ := range types {
+			single := map[string]any{"type": typ}
+			if g, ok := global[typ].(map[string]any); ok {
+				single["address"] = g["address"]
+			}
+			md["trigger"] = single
+		}
 	}
 	for _, id := range m.ComponentIDs {
 		r, ok := resolved[id]

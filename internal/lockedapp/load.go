@@ -55,7 +55,8 @@ func (cv *converter) warn(msg string) {
 // Manifest converts the locked app into the manifest shape redspin runs.
 // file names the app in messages and becomes Manifest.File; dir (absolute)
 // is Manifest.Dir and the base of relative file:// URIs. Redis triggers
-// become RedisTriggers; other trigger types are listed, as for spin.toml.
+// become RedisTriggers, redis-stream triggers StreamTriggers; other trigger
+// types are listed, as for spin.toml.
 //
 // # Errors
 //
@@ -68,13 +69,14 @@ func (l *LockedApp) Manifest(file, dir string, store *blobstore.Store) (*manifes
 	cv := &converter{file: file, dir: dir, store: store}
 	m := &manifest.Manifest{
 		File: file, Dir: dir, SpinManifestVersion: 2,
-		Name:         metaString(l.Metadata, "name"),
-		Version:      metaString(l.Metadata, "version"),
-		Description:  metaString(l.Metadata, "description"),
-		Authors:      metaStrings(l.Metadata, "authors"),
-		RedisAddress: redisAddress(l.Metadata),
-		Variables:    map[string]manifest.Variable{},
-		Components:   map[string]*manifest.Component{},
+		Name:          metaString(l.Metadata, "name"),
+		Version:       metaString(l.Metadata, "version"),
+		Description:   metaString(l.Metadata, "description"),
+		Authors:       metaStrings(l.Metadata, "authors"),
+		RedisAddress:  appAddress(l.Metadata, "redis"),
+		StreamAddress: appAddress(l.Metadata, manifest.StreamTriggerType),
+		Variables:     map[string]manifest.Variable{},
+		Components:    map[string]*manifest.Component{},
 	}
 	if len(l.HostRequirements) > 0 {
 		return nil, nil, cv.fail("", fmt.Errorf("%w: the app requires %s, which redspin does not implement", ErrUnsupportedFeature, keys(l.HostRequirements)))
@@ -101,17 +103,21 @@ func (l *LockedApp) Manifest(file, dir string, store *blobstore.Store) (*manifes
 	other := map[string]bool{}
 	runs := map[string]bool{}
 	for _, t := range l.Triggers {
-		mt, rt, err := cv.trigger(t, m.Components)
+		mt, rt, st, err := cv.trigger(t, m.Components)
 		if err != nil {
 			return nil, cv.warnings, err
 		}
 		m.Triggers = append(m.Triggers, mt)
-		if rt == nil {
+		switch {
+		case rt != nil:
+			m.RedisTriggers = append(m.RedisTriggers, *rt)
+			runs[rt.Component] = true
+		case st != nil:
+			m.StreamTriggers = append(m.StreamTriggers, *st)
+			runs[st.Component] = true
+		default:
 			other[t.Type] = true
-			continue
 		}
-		m.RedisTriggers = append(m.RedisTriggers, *rt)
-		runs[rt.Component] = true
 	}
 	for t := range other {
 		m.OtherTriggerTypes = append(m.OtherTriggerTypes, t)
@@ -136,41 +142,49 @@ func (l *LockedApp) Manifest(file, dir string, store *blobstore.Store) (*manifes
 	return m, cv.warnings, nil
 }
 
-// trigger converts one trigger; rt is nil for non-Redis triggers.
-func (cv *converter) trigger(t Trigger, comps map[string]*manifest.Component) (mt manifest.Trigger, rt *manifest.RedisTrigger, err error) {
+// trigger converts one trigger: rt is set for a redis trigger, st for a redis-stream trigger, neither
+// for other types.
+func (cv *converter) trigger(t Trigger, comps map[string]*manifest.Component) (mt manifest.Trigger, rt *manifest.RedisTrigger, st *manifest.StreamTrigger, err error) {
 	key := fmt.Sprintf("trigger %q", t.ID)
 	mt = manifest.Trigger{ID: t.ID, Type: t.Type}
 	var cfg map[string]any
 	if len(t.Config) > 0 && string(t.Config) != "null" {
 		if err := json.Unmarshal(t.Config, &cfg); err != nil {
-			return mt, nil, cv.fail(key, fmt.Errorf("%w: trigger_config must be an object: %v", manifest.ErrInvalidTrigger, err))
+			return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: trigger_config must be an object: %v", manifest.ErrInvalidTrigger, err))
 		}
 	}
 	comp, _ := cfg["component"].(string)
 	if comp != "" {
 		mt.Components = []string{comp}
 		if _, ok := comps[comp]; !ok {
-			return mt, nil, cv.fail(key, fmt.Errorf("%w: component %q is not defined in the locked app", manifest.ErrUnknownComponent, comp))
+			return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: component %q is not defined in the locked app", manifest.ErrUnknownComponent, comp))
 		}
 	}
-	if t.Type != "redis" {
-		return mt, nil, nil
+	if t.Type != "redis" && t.Type != manifest.StreamTriggerType {
+		return mt, nil, nil, nil
 	}
 	if comp == "" {
-		return mt, nil, cv.fail(key, fmt.Errorf("%w: a Redis trigger needs a `component` in trigger_config", manifest.ErrInvalidTrigger))
+		return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: a %s trigger needs a `component` in trigger_config", manifest.ErrInvalidTrigger, t.Type))
 	}
 	if len(t.Dependencies) > 0 {
-		return mt, nil, cv.fail(key, fmt.Errorf("%w: trigger dependencies (middleware) are not supported by redspin", ErrUnsupportedFeature))
+		return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: trigger dependencies (middleware) are not supported by redspin", ErrUnsupportedFeature))
+	}
+	if t.Type == manifest.StreamTriggerType {
+		st, err := streamTrigger(t.ID, t.Config)
+		if err != nil {
+			return mt, nil, nil, cv.fail(key, err)
+		}
+		return mt, nil, st, nil
 	}
 	channel, ok := cfg["channel"].(string)
 	if !ok {
-		return mt, nil, cv.fail(key, fmt.Errorf("%w: a Redis trigger needs a string `channel` in trigger_config", manifest.ErrInvalidTrigger))
+		return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: a Redis trigger needs a string `channel` in trigger_config", manifest.ErrInvalidTrigger))
 	}
 	addr, ok := cfg["address"].(string)
 	if _, present := cfg["address"]; present && !ok {
-		return mt, nil, cv.fail(key, fmt.Errorf("%w: `address` must be a string", manifest.ErrInvalidTrigger))
+		return mt, nil, nil, cv.fail(key, fmt.Errorf("%w: `address` must be a string", manifest.ErrInvalidTrigger))
 	}
-	return mt, &manifest.RedisTrigger{ID: t.ID, Component: comp, Channel: channel, Address: addr}, nil
+	return mt, &manifest.RedisTrigger{ID: t.ID, Component: comp, Channel: channel, Address: addr}, nil, nil
 }
 
 // component converts one component, resolving its source and files.
@@ -303,17 +317,18 @@ func FileURL(p string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
 }
 
-// redisAddress reads metadata.triggers.redis.address, or the older
-// metadata.trigger {type = "redis", address}.
-func redisAddress(md map[string]any) string {
+// appAddress reads the application default address of trigger type typ:
+// metadata.triggers.<typ>.address, or the older metadata.trigger {type =
+// typ, address}.
+func appAddress(md map[string]any, typ string) string {
 	if ts, ok := md["triggers"].(map[string]any); ok {
-		if r, ok := ts["redis"].(map[string]any); ok {
+		if r, ok := ts[typ].(map[string]any); ok {
 			if a, ok := r["address"].(string); ok {
 				return a
 			}
 		}
 	}
-	if t, ok := md["trigger"].(map[string]any); ok && t["type"] == "redis" {
+	if t, ok := md["trigger"].(map[string]any); ok && t["type"] == typ {
 		if a, ok := t["address"].(string); ok {
 			return a
 		}

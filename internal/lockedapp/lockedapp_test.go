@@ -58,7 +58,7 @@ func jsonValue(t *testing.T, b []byte) any {
 // TestWriterMatchesSpinLayout compares the writer's JSON, field by field,
 // with the locked app Spin's loader produces for the same example.
 func TestWriterMatchesSpinLayout(t *testing.T) {
-	for _, name := range []string{"hello-redis", "variables"} {
+	for _, name := range []string{"hello-redis", "variables", "hello-stream"} {
 		t.Run(name, func(t *testing.T) {
 			_, l := lockExample(t, name)
 			got, err := l.Encode()
@@ -69,7 +69,8 @@ func TestWriterMatchesSpinLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want = []byte(strings.ReplaceAll(string(want), "<app-dir>", filepath.ToSlash(exampleDir(t, name))))
+			want = []byte(strings.NewReplacer("<app-dir>", filepath.ToSlash(exampleDir(t, name)),
+				"<examples-dir>", filepath.ToSlash(filepath.Dir(exampleDir(t, name)))).Replace(string(want)))
 			g, w := jsonValue(t, got), jsonValue(t, want)
 			if !reflect.DeepEqual(g, w) {
 				t.Errorf("locked app differs from Spin's:\ngot  %s\nwant %s", got, want)
@@ -81,7 +82,7 @@ func TestWriterMatchesSpinLayout(t *testing.T) {
 // TestRoundTripExamples writes each example as a locked app, loads it back
 // and compares what redspin resolves from both inputs.
 func TestRoundTripExamples(t *testing.T) {
-	for _, name := range []string{"hello-redis", "variables", "fan-out"} {
+	for _, name := range []string{"hello-redis", "variables", "fan-out", "hello-stream"} {
 		t.Run(name, func(t *testing.T) {
 			m, l := lockExample(t, name)
 			b, err := l.Encode()
@@ -102,19 +103,23 @@ func TestRoundTripExamples(t *testing.T) {
 			if len(warnings) > 0 {
 				t.Errorf("warnings: %v", warnings)
 			}
-			if got.Name != m.Name || got.Version != m.Version || got.Description != m.Description || got.RedisAddress != m.RedisAddress {
-				t.Errorf("app details: got %q %q %q %q", got.Name, got.Version, got.Description, got.RedisAddress)
+			if got.Name != m.Name || got.Version != m.Version || got.Description != m.Description || got.RedisAddress != m.RedisAddress ||
+				got.StreamAddress != m.StreamAddress {
+				t.Errorf("app details: got %q %q %q %q %q", got.Name, got.Version, got.Description, got.RedisAddress, got.StreamAddress)
 			}
 			if !reflect.DeepEqual(got.Variables, stripLines(m.Variables)) {
 				t.Errorf("variables: got %+v, want %+v", got.Variables, m.Variables)
 			}
-			wantTriggers := make([]manifest.RedisTrigger, len(m.RedisTriggers))
-			for i, tr := range m.RedisTriggers {
+			var wantTriggers []manifest.RedisTrigger
+			for _, tr := range m.RedisTriggers {
 				tr.Line = 0
-				wantTriggers[i] = tr
+				wantTriggers = append(wantTriggers, tr)
 			}
 			if !reflect.DeepEqual(got.RedisTriggers, wantTriggers) {
 				t.Errorf("redis triggers: got %+v, want %+v", got.RedisTriggers, wantTriggers)
+			}
+			if want := stripStreamLines(m.StreamTriggers); !reflect.DeepEqual(got.StreamTriggers, want) {
+				t.Errorf("redis-stream triggers: got %+v, want %+v", got.StreamTriggers, want)
 			}
 			if !reflect.DeepEqual(got.ComponentIDs, m.ComponentIDs) {
 				t.Errorf("component IDs: got %v, want %v", got.ComponentIDs, m.ComponentIDs)
@@ -132,6 +137,15 @@ func TestRoundTripExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+func stripStreamLines(ts []manifest.StreamTrigger) []manifest.StreamTrigger {
+	var out []manifest.StreamTrigger
+	for _, t := range ts {
+		t.Line = 0
+		out = append(out, t)
+	}
+	return out
 }
 
 func stripLines(vs map[string]manifest.Variable) map[string]manifest.Variable {

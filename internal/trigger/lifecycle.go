@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -31,6 +32,49 @@ func awaitStartup(startup <-chan error, n int, cancel context.CancelFunc) error 
 // lifecycle is the run state both trigger types share: Run may be called once (ran), started once every
 // connection is up for the first time, stopping once shutdown began.
 type lifecycle struct{ started, stopping, ran atomic.Bool }
+
+// runContexts are the contexts of one Run: readers end with Run's context, handlers outlive it and are
+// cancelled only when the shutdown timeout expires (or when Run returns).
+type runContexts struct {
+	readers, handlers             context.Context
+	cancelReaders, cancelHandlers context.CancelFunc
+}
+
+// begin opens Run for both trigger types: it refuses a second call (naming the trigger type) and
+// derives the run's contexts from ctx. The caller defers end.
+func (l *lifecycle) begin(ctx context.Context, what string) (*runContexts, error) {
+	if !l.ran.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("%s: Run called twice", what)
+	}
+	r := &runContexts{}
+	r.handlers, r.cancelHandlers = context.WithCancel(context.WithoutCancel(ctx))
+	r.readers, r.cancelReaders = context.WithCancel(ctx)
+	return r, nil
+}
+
+// end cancels both contexts.
+func (r *runContexts) end() {
+	r.cancelReaders()
+	r.cancelHandlers()
+}
+
+// startReaders starts n readers (run(i, startup) each reports its startup outcome once) and waits for
+// their startup. When one fails it waits for all readers to exit and returns the failures; otherwise it
+// marks the trigger started, unless Run's context ended meanwhile.
+func (l *lifecycle) startReaders(r *runContexts, readers *sync.WaitGroup, n int, run func(i int, startup chan<- error)) error {
+	startup := make(chan error, n)
+	for i := range n {
+		readers.Go(func() { run(i, startup) })
+	}
+	if err := awaitStartup(startup, n, r.cancelReaders); err != nil {
+		readers.Wait()
+		return err
+	}
+	if r.readers.Err() == nil {
+		l.started.Store(true)
+	}
+	return nil
+}
 
 // Ready reports whether the trigger has started (every channel subscribed, every stream group created
 // and read); it turns false again when shutdown begins.

@@ -289,32 +289,25 @@ var _ observe.StatusSource = (*StreamTrigger)(nil)
 // waits for in-flight handlers (up to ShutdownTimeout; entries still running then stay pending),
 // flushes the acknowledgements and returns nil. Run may be called once.
 func (t *StreamTrigger) Run(ctx context.Context) error {
-	if !t.ran.CompareAndSwap(false, true) {
-		return errors.New("stream trigger: Run called twice")
+	r, err := t.begin(ctx, "stream trigger")
+	if err != nil {
+		return err
 	}
-	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hcancel()
-	rctx, rcancel := context.WithCancel(ctx)
-	defer rcancel()
+	defer r.end()
 	defer func() {
 		for _, c := range t.consumers {
 			c.close()
 		}
 	}()
 
-	startup := make(chan error, len(t.consumers))
 	var readers sync.WaitGroup
-	for _, c := range t.consumers {
-		readers.Go(func() { c.run(rctx, hctx, startup) })
-	}
-	if err := awaitStartup(startup, len(t.consumers), rcancel); err != nil {
-		readers.Wait()
+	err = t.startReaders(r, &readers, len(t.consumers), func(i int, startup chan<- error) {
+		t.consumers[i].run(r.readers, r.handlers, startup)
+	})
+	if err != nil {
 		return err
 	}
-	if rctx.Err() == nil {
-		t.started.Store(true)
-	}
-	<-rctx.Done()
+	<-r.readers.Done()
 
 	t.stopping.Store(true)
 	t.log.Info("shutting down: stopping stream reads, then waiting for in-flight handlers",
@@ -329,7 +322,7 @@ func (t *StreamTrigger) Run(ctx context.Context) error {
 		}
 		close(done)
 	}()
-	onTime, err := drain(t.log, done, t.cfg.ShutdownTimeout, t.cfg.CancelGrace, hcancel, t.running)
+	onTime, err := drain(t.log, done, t.cfg.ShutdownTimeout, t.cfg.CancelGrace, r.cancelHandlers, t.running)
 	if !onTime {
 		t.log.Warn("shutdown: entries still being handled stay pending for another consumer")
 	}

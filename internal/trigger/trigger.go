@@ -284,38 +284,29 @@ var _ observe.StatusSource = (*Trigger)(nil)
 // them up to CancelGrace, and returns nil, or an error wrapping
 // ErrHandlersAbandoned when some never returned. Run may be called once.
 func (t *Trigger) Run(ctx context.Context) error {
-	if !t.ran.CompareAndSwap(false, true) {
-		return errors.New("trigger: Run called twice")
+	r, err := t.begin(ctx, "trigger")
+	if err != nil {
+		return err
 	}
-	// Handlers get a context that outlives ctx, cancelled only when the
-	// shutdown timeout expires.
-	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer hcancel()
-	rctx, rcancel := context.WithCancel(ctx)
-	defer rcancel()
+	defer r.end()
 
 	var workers sync.WaitGroup
 	for _, s := range t.servers {
 		for _, l := range s.lanes {
 			for range t.cfg.MaxConcurrency {
-				workers.Go(func() { t.work(hctx, l) })
+				workers.Go(func() { t.work(r.handlers, l) })
 			}
 		}
 	}
 
-	startup := make(chan error, len(t.servers))
 	var readers sync.WaitGroup
-	for _, s := range t.servers {
-		readers.Go(func() { s.run(rctx, startup) })
-	}
-	if err := awaitStartup(startup, len(t.servers), rcancel); err != nil {
-		readers.Wait()
+	err = t.startReaders(r, &readers, len(t.servers), func(i int, startup chan<- error) {
+		t.servers[i].run(r.readers, startup)
+	})
+	if err != nil {
 		t.closeLanes(false)
 		workers.Wait()
 		return err
-	}
-	if rctx.Err() == nil {
-		t.started.Store(true)
 	}
 
 	tick := time.NewTicker(time.Second)
@@ -323,7 +314,7 @@ func (t *Trigger) Run(ctx context.Context) error {
 loop:
 	for {
 		select {
-		case <-rctx.Done():
+		case <-r.readers.Done():
 			break loop
 		case <-tick.C:
 			t.eachLane(func(l *lane) { l.flushDrops(false) })
@@ -339,7 +330,7 @@ loop:
 
 	done := make(chan struct{})
 	go func() { workers.Wait(); close(done) }()
-	if _, err := drain(t.log, done, t.cfg.ShutdownTimeout, t.cfg.CancelGrace, hcancel, t.running); err != nil {
+	if _, err := drain(t.log, done, t.cfg.ShutdownTimeout, t.cfg.CancelGrace, r.cancelHandlers, t.running); err != nil {
 		return err
 	}
 	return nil
