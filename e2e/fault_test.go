@@ -283,7 +283,14 @@ func TestFaultRedisKilledUnderLoad(t *testing.T) {
 	pub.start(3*time.Millisecond, 20_000)
 	defer pub.stopLoad()
 	waitUntil(t, "300 messages delivered", func() bool { return pub.count(delivered) >= 300 })
+	// Redis answers a PUBLISH and writes the message to the subscriber in
+	// the same event-loop pass, the reply possibly first: a kill -9 between
+	// the two writes loses a message PUBLISH counted as received. Only the
+	// messages published around the kill may be missing for that reason.
+	lastBefore := pub.sent()
 	rs.Kill()
+	firstAfter := pub.sent()
+	atKill := func(n int) bool { return n >= lastBefore-2 && n <= firstAfter }
 	waitUntil(t, "/healthz 503 while Redis is down", func() bool { return healthz(admin) == http.StatusServiceUnavailable })
 	if code, body := probe(admin, "/healthz"); !strings.Contains(body, `"state":"reconnecting"`) || !strings.Contains(body, `"healthy":false`) {
 		t.Errorf("/healthz %d while Redis is down: %s", code, body)
@@ -304,7 +311,7 @@ func TestFaultRedisKilledUnderLoad(t *testing.T) {
 
 	m := settled(t, admin)
 	counts := lg.counts()
-	_, unknownHandled := pub.audit(t, counts, nil)
+	lostAtKill, unknownHandled := pub.audit(t, counts, atKill)
 	if got, want := m.sum(mHandled), float64(len(counts)); got != want || m.sum(mReceived) != want {
 		t.Errorf("/metrics: %v received, %v handled; the ledger has %v", m.sum(mReceived), got, want)
 	}
@@ -319,8 +326,8 @@ func TestFaultRedisKilledUnderLoad(t *testing.T) {
 	if s.received != len(counts) || s.handled != len(counts) || s.reconnects != 1 {
 		t.Errorf("summary %+v, ledger %d", s, len(counts))
 	}
-	t.Logf("published %d: %d delivered and handled once each, %d unheard (absent), %d failed while down (%d of them handled)",
-		pub.sent(), pub.count(delivered), pub.count(unheard), pub.count(unknown), unknownHandled)
+	t.Logf("published %d: %d delivered and handled once each (%d counted by PUBLISH at the kill but lost with Redis: %v), %d unheard (absent), %d failed while down (%d of them handled)",
+		pub.sent(), pub.count(delivered)-len(lostAtKill), len(lostAtKill), lostAtKill, pub.count(unheard), pub.count(unknown), unknownHandled)
 }
 
 // Redis paused (SIGSTOP) for longer than the health-check window (a PING
