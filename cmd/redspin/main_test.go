@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/testutil/goguest"
 )
 
 // lockedBuffer is a goroutine-safe buffer for captured output.
@@ -544,5 +547,23 @@ source = "c.wasm"
 	code, _, errOut = runCLI(t, ctx, "", "publish", "-a", closed, "greetings", "x")
 	if code != exitFailure || strings.Contains(errOut, "-a/--address") || !strings.Contains(errOut, "dial tcp") {
 		t.Errorf("publish -a to a closed port: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCLIImportGraph keeps modules that only tests or deploy/ need out of
+// the CLI's import graph: a newcomer's `go run ./cmd/redspin` downloads the
+// modules of this graph only (the README's first-run figures depend on it).
+func TestCLIImportGraph(t *testing.T) {
+	goguest.RequireGo(t)
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{.Path}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, m := range strings.Fields(string(out)) {
+		for _, banned := range []string{"k8s.io/", "sigs.k8s.io/", "gotest.tools/"} {
+			if strings.HasPrefix(m, banned) {
+				t.Errorf("cmd/redspin depends on module %s: keep it to tests (see README, Quick start)", m)
+			}
+		}
 	}
 }
