@@ -82,9 +82,7 @@ warning here (` + "`up`" + ` refuses them).`,
 				for _, comp := range a.Components {
 					info, _ := h.Info(comp.ID())
 					fmt.Fprintf(c.stdout, "\t%s: %s exporting %s\n", comp.ID(), info.Shape, exportsOf(info))
-					for _, imp := range info.UnsupportedImports {
-						a.Warnings = append(a.Warnings, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", comp.ID(), imp))
-					}
+					a.Warnings = append(a.Warnings, unsupportedImportWarnings(comp.ID(), info.UnsupportedImports)...)
 				}
 			}
 			printWarnings(c, a)
@@ -117,6 +115,25 @@ func hostComponents(a *app.App, imports map[string]host.Imports) []host.Componen
 			cc.Mounts = append(cc.Mounts, host.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
 		}
 		out = append(out, cc)
+	}
+	return out
+}
+
+// unsupportedImportWarnings are check's warnings for a component's imports
+// that redspin does not provide: they load as stubs, so they only matter
+// when called. wasi:http imports get one warning, as componentize-js adds
+// them to every JS component (for fetch) whether the script calls them or not.
+func unsupportedImportWarnings(id string, imports []string) []string {
+	var http, out []string
+	for _, imp := range imports {
+		if strings.HasPrefix(imp, "wasi:http/") {
+			http = append(http, imp)
+			continue
+		}
+		out = append(out, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", id, imp))
+	}
+	if len(http) > 0 {
+		out = append(out, fmt.Sprintf("component %q imports %s: outbound HTTP is not implemented yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not", id, strings.Join(http, ", ")))
 	}
 	return out
 }

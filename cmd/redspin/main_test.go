@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/testutil/goguest"
 )
 
 // lockedBuffer is a goroutine-safe buffer for captured output.
@@ -479,5 +482,88 @@ prefix = "RSTEST"
 	}
 	if strings.Contains(out.String()+errOut.String(), "hunter2") {
 		t.Error("a secret value appears in redspin's output")
+	}
+}
+
+// TestPublishReadsVariables: publish reads the app as up does (-f,
+// --variable, --runtime-config-file), so in examples/variables it dials the
+// address and finds the channel the variables give; a failed dial of the
+// app's address suggests -a.
+func TestPublishReadsVariables(t *testing.T) {
+	mr := miniredis.RunT(t)
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer client.Close()
+	sub := client.Subscribe(ctx, "other")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	example := mustAbs(t, "../../examples/variables")
+	code, out, errOut := runCLI(t, ctx, "", "publish", "-f", example,
+		"--variable", "redis_address=redis://"+mr.Addr(), "--variable", "channel=other", "other", "by-flag")
+	if code != exitOK || out != "Published 7 bytes to "+mr.Addr()+"/other: 1 subscriber\n" {
+		t.Fatalf("publish --variable: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	rc := filepath.Join(t.TempDir(), "runtime-config.toml")
+	os.WriteFile(rc, []byte("[[variables_provider]]\ntype = \"static\"\nvalues = { redis_address = \"redis://"+mr.Addr()+"\" }\n"), 0o644)
+	code, out, errOut = runCLI(t, ctx, "", "publish", "-f", example, "--runtime-config-file", rc, "other", "by-rc")
+	if code != exitOK || out != "Published 5 bytes to "+mr.Addr()+"/other: 1 subscriber\n" {
+		t.Fatalf("publish --runtime-config-file: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"by-flag", "by-rc"} {
+		select {
+		case m := <-sub.Channel():
+			if m.Payload != want {
+				t.Fatalf("got %q, want %q", m.Payload, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no message %q", want)
+		}
+	}
+	// Nothing listens on the address the variables give: the error names it
+	// and suggests -a; with -a the app is not read, so there is no hint.
+	closed := "redis://127.0.0.1:1" // nothing listens on port 1
+	code, _, errOut = runCLI(t, ctx, "", "publish", "-f", example, "--variable", "redis_address="+closed, "greetings", "x")
+	if code != exitFailure || !strings.Contains(errOut, "publish to "+strings.TrimPrefix(closed, "redis://")+" (the address comes from the app: give the same -f, --variable, --runtime-config-file and SPIN_VARIABLE_* as `redspin up`, or the server's URL with -a/--address): dial tcp") {
+		t.Errorf("publish to a closed port: exit %d\n%s", code, errOut)
+	}
+	streamApp := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "s"
+[variables]
+addr = { required = true }
+[[trigger.redis-stream]]
+address = "{{ addr }}"
+component = "c"
+stream = "orders"
+[component.c]
+source = "c.wasm"
+`)
+	code, _, errOut = runCLI(t, ctx, "", "publish", "-f", streamApp, "--variable", "addr="+closed, "--stream", "orders", "x")
+	if code != exitFailure || !strings.Contains(errOut, "XADD to stream orders on 127.0.0.1:1 (the address comes from the app: ") {
+		t.Errorf("publish --stream to a closed port: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = runCLI(t, ctx, "", "publish", "-a", closed, "greetings", "x")
+	if code != exitFailure || strings.Contains(errOut, "-a/--address") || !strings.Contains(errOut, "dial tcp") {
+		t.Errorf("publish -a to a closed port: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestCLIImportGraph keeps modules that only tests or deploy/ need out of
+// the CLI's import graph: a newcomer's `go run ./cmd/redspin` downloads the
+// modules of this graph only (the README's first-run figures depend on it).
+func TestCLIImportGraph(t *testing.T) {
+	goguest.RequireGo(t)
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{.Path}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, m := range strings.Fields(string(out)) {
+		for _, banned := range []string{"k8s.io/", "sigs.k8s.io/", "gotest.tools/"} {
+			if strings.HasPrefix(m, banned) {
+				t.Errorf("cmd/redspin depends on module %s: keep it to tests (see README, Quick start)", m)
+			}
+		}
 	}
 }

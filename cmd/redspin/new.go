@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -70,7 +71,7 @@ func (c *cli) newApp(tmpl, name, dir string) error {
 		return usageError{err}
 	}
 	fmt.Fprintf(c.stdout, "Created %s from template %s (%d files)\n", dir, tmpl, len(files))
-	if strings.HasPrefix(tmpl, "redis-go") {
+	if slices.Contains(files, "go.mod") {
 		c.goModTidy(dir)
 	}
 	fmt.Fprintf(c.stdout, "Next:\n  cd %s\n  redspin build\n  redspin up --embedded-redis --publish messages=hi\n", dir)

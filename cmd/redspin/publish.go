@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -28,7 +29,8 @@ func (c *cli) publishCommand() *cobra.Command {
 or standard input when it is "-" or missing. One trailing newline is removed
 from standard input (so that ` + "`echo hello | redspin publish ch`" + ` sends "hello"),
 unless --raw is given; the argument and @file are sent exactly. Without -a it publishes where the
-app in the current directory (or -f) listens: the address of the trigger that
+app in the current directory (or -f) listens, reading the app as up does (give
+it the same --variable, SPIN_VARIABLE_* and --runtime-config-file): the address of the trigger that
 subscribes CHANNEL, or, for triggers without an address, the URL the embedded
 Redis of a running ` + "`redspin up --embedded-redis`" + ` wrote to .spin/redis-url.
 It prints how many subscribers received the message, and warns when none did.
@@ -60,10 +62,10 @@ the app is not read and the field is --field, else "payload".`,
 			if err != nil {
 				return err
 			}
-			address, from := sf.address, sf.from
+			address := sf.address
 			hint, display := "", ""
 			if address == "" {
-				address, display, hint, err = defaultAddress(cmd.Context(), from, args[0])
+				address, display, hint, err = defaultAddress(cmd.Context(), sf.appSource.options(), args[0])
 				if err != nil {
 					return err
 				}
@@ -75,6 +77,9 @@ the app is not read and the field is --field, else "payload".`,
 			display = cmp.Or(display, u.Display())
 			n, err := publishTo(cmd.Context(), u.Options(), args[0], payload)
 			if err != nil {
+				if sf.address == "" {
+					hint += dialHint(err)
+				}
 				return fmt.Errorf("publish to %s%s: %w", display, hint, err)
 			}
 			where := display + "/" + args[0]
@@ -90,7 +95,6 @@ the app is not read and the field is --field, else "payload".`,
 		},
 	}
 	cmd.Flags().StringVarP(&sf.address, "address", "a", "", "Redis URL, e.g. redis://localhost:6379")
-	cmd.Flags().StringVarP(&sf.from, "from", "f", "", "the app whose address to use (default: spin.toml, searching upward)")
 	cmd.Flags().BoolVar(&raw, "raw", false, "send standard input exactly, keeping its trailing newline")
 	sf.register(cmd, true)
 	return cmd
@@ -127,8 +131,9 @@ func readMessage(stdin io.Reader, args []string, raw bool) ([]byte, error) {
 // display is the app's Display for it (which hides what secret variables
 // supplied), "" for the embedded URL. hint says where an embedded URL came
 // from, for errors.
-func defaultAddress(ctx context.Context, from, channel string) (address, display, hint string, err error) {
-	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, Embedded: true})
+func defaultAddress(ctx context.Context, opts app.Options, channel string) (address, display, hint string, err error) {
+	opts.SkipComponents, opts.Embedded = true, true
+	a, err := app.Load(ctx, opts)
 	defer a.Close()
 	if err != nil {
 		return "", "", "", fmt.Errorf("no -a/--address given and the app's address is unknown: %w", err)
@@ -156,6 +161,16 @@ func defaultAddress(ctx context.Context, from, channel string) (address, display
 		}
 	}
 	return "", "", "", errors.New("no -a/--address given, the app has no address for this channel, and no embedded Redis is running for it (start `redspin up --embedded-redis`)")
+}
+
+// dialHint is added to the error of a command that could not dial the
+// address it read from the app: "" unless err is a failed dial.
+func dialHint(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		return ""
+	}
+	return " (the address comes from the app: give the same -f, --variable, --runtime-config-file and SPIN_VARIABLE_* as `redspin up`, or the server's URL with -a/--address)"
 }
 
 // publishTo publishes payload once and returns how many subscribers

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/deadletter"
 	"github.com/redspin/redspin/internal/redisurl"
 )
@@ -25,17 +26,18 @@ const (
 
 // streamFlags select a redis-stream trigger, from the app or from flags.
 type streamFlags struct {
-	address, from, stream, component, field, deadLetter string
+	appSource
+	address, stream, component, field, deadLetter string
 }
 
-// register adds the selection flags. publish has its own -a and -f (bound
-// to the same fields) and adds --field; the others add
-// --dead-letter-stream.
+// register adds the selection flags and the app's (-f, --variable,
+// --runtime-config-file). publish has its own -a (bound to the same field)
+// and adds --field; the others add --dead-letter-stream.
 func (f *streamFlags) register(cmd *cobra.Command, publish bool) {
 	fl := cmd.Flags()
+	f.appSource.register(fl, "the app whose addresses to use, read as `up` reads it (default: spin.toml, searching upward)")
 	if !publish {
 		fl.StringVarP(&f.address, "address", "a", "", "Redis URL (default: the selected trigger's address; with -a the app is not read)")
-		fl.StringVarP(&f.from, "from", "f", "", "the app to read (default: spin.toml, searching upward)")
 	}
 	fl.StringVar(&f.stream, "stream", "", "the stream; selects the app's redis-stream trigger on it (required with -a)")
 	fl.StringVarP(&f.component, "component", "c", "", "select the app's redis-stream trigger by its component")
@@ -61,7 +63,7 @@ func (f *streamFlags) resolve(ctx context.Context) (streamTarget, error) {
 	var t streamTarget
 	address := f.address
 	if address == "" {
-		tr, err := selectStreamTrigger(ctx, f.from, f.stream, f.component)
+		tr, err := selectStreamTrigger(ctx, f.appSource.options(), f.stream, f.component)
 		if err != nil {
 			return t, err
 		}
@@ -120,6 +122,9 @@ func (c *cli) publishStream(ctx context.Context, f *streamFlags, payload []byte)
 	defer rc.Close()
 	id, err := rc.XAdd(ctx, &redis.XAddArgs{Stream: t.stream, Values: []any{t.field, payload}}).Result()
 	if err != nil {
+		if f.address == "" {
+			t.hint += dialHint(err)
+		}
 		return fmt.Errorf("XADD to stream %s on %s%s: %w", t.stream, t.where(), t.hint, err)
 	}
 	fmt.Fprintf(c.stdout, "Added %d bytes to %s/%s as entry %s (field %q)\n", len(payload), t.where(), t.stream, id, t.field)
@@ -288,8 +293,8 @@ type appStream struct {
 // selectStreamTrigger loads the app and returns its redis-stream trigger
 // on stream and/or for component ("" = any); the app's only stream trigger
 // when both are empty.
-func selectStreamTrigger(ctx context.Context, from, stream, component string) (appStream, error) {
-	all, err := appStreamTriggers(ctx, from)
+func selectStreamTrigger(ctx context.Context, opts app.Options, stream, component string) (appStream, error) {
+	all, err := appStreamTriggers(ctx, opts)
 	if err != nil {
 		return appStream{}, fmt.Errorf("no -a/--address given and the app's stream triggers are unknown: %w", err)
 	}

@@ -11,8 +11,9 @@ import (
 // appStreamTriggers lists the app's redis-stream triggers. A trigger
 // without an address gets the URL that a running `up --embedded-redis`
 // wrote; when none is running it keeps no address, and selecting it fails.
-func appStreamTriggers(ctx context.Context, from string) ([]appStream, error) {
-	a, err := app.Load(ctx, app.Options{From: from, SkipComponents: true, Embedded: true})
+func appStreamTriggers(ctx context.Context, opts app.Options) ([]appStream, error) {
+	opts.SkipComponents, opts.Embedded = true, true
+	a, err := app.Load(ctx, opts)
 	defer a.Close()
 	if err != nil {
 		return nil, err

@@ -20,8 +20,9 @@ func useCheckoutSDK(t *testing.T, appDir string) {
 }
 
 // newBuildUp runs `redspin new`, `redspin build` and `redspin up
-// --embedded-redis --publish messages=hi` for a template, as the
-// template's README says, and checks the handler's output.
+// --embedded-redis --publish messages=hi` (a channel, or the stream of the
+// stream templates) for a template, as the template's README says, and
+// checks the handler's output.
 func newBuildUp(t *testing.T, template string, prepare func(appDir string)) {
 	dir := filepath.Join(t.TempDir(), "hello")
 	if prepare != nil {
@@ -56,9 +57,15 @@ func TestTemplateRedisGo(t *testing.T) {
 	newBuildUp(t, "redis-go", func(appDir string) { useCheckoutSDK(t, appDir) })
 }
 
-// The redis-js template is tested by e2e's TestGuides/js, which runs the same
-// new, build and up commands from docs/guests/js.md (a JS build installs
-// componentize-js and takes minutes, so it runs once).
+func TestTemplateRedisStreamGo(t *testing.T) {
+	goguest.RequireGo(t)
+	newBuildUp(t, "redis-stream-go", func(appDir string) { useCheckoutSDK(t, appDir) })
+}
+
+// The redis-js and redis-stream-js templates are tested by e2e's
+// TestGuides/js, which runs the same new, build and up commands from
+// docs/guests/js.md (a JS build installs componentize-js and takes minutes,
+// so it runs once; the stream app reuses its node_modules).
 
 func TestNewErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -80,8 +87,10 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 	code, out, _ := runCLI(t, context.Background(), "", "new", "--list")
-	if code != exitOK || !strings.Contains(out, "redis-go ") || !strings.Contains(out, "redis-js ") {
-		t.Errorf("--list: exit %d\n%s", code, out)
+	for _, want := range []string{"redis-go ", "redis-js ", "redis-stream-go ", "redis-stream-js "} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("--list: exit %d, no %q\n%s", code, want, out)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,22 @@ func TestUnknownURLParamsWarned(t *testing.T) {
 		if strings.Count(errOut, want) != 1 || strings.Contains(out+errOut, "hunter2") || strings.Contains(out+errOut, "bar") {
 			t.Errorf("%s: exit %d, want the warning once\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
 		}
+	}
+}
+
+// TestUnsupportedImportWarnings: wasi:http imports (in every JS component)
+// get one warning saying they matter only when called; other imports one
+// each.
+func TestUnsupportedImportWarnings(t *testing.T) {
+	got := unsupportedImportWarnings("js", []string{"wasi:http/types@0.2.10", "x:y/z", "wasi:http/outgoing-handler@0.2.10"})
+	want := []string{
+		`component "js" imports x:y/z, which redspin does not provide: a call that uses it fails that message`,
+		`component "js" imports wasi:http/types@0.2.10, wasi:http/outgoing-handler@0.2.10: outbound HTTP is not implemented yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	if got := unsupportedImportWarnings("go", nil); got != nil {
+		t.Errorf("no imports: %q", got)
 	}
 }

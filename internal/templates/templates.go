@@ -9,8 +9,11 @@
 //
 // File names ending in .tmpl lose the suffix (files named go.mod or *.go
 // would otherwise be part of this Go module); gitignore.tmpl becomes
-// .gitignore. Templates whose files include wit/ also get the WIT packages
-// of the Spin interfaces in wit/deps.
+// .gitignore. A template with a Base starts from the base template's files;
+// its own files replace those of the same name (the stream templates share
+// go.mod, package.json and wit/ with their pub/sub twins this way).
+// Templates with a wit/world.wit also get the WIT packages of the Spin
+// interfaces in wit/deps.
 package templates
 
 import (
@@ -36,12 +39,16 @@ type Template struct {
 	Description string
 	// Needs names the tools its build command runs.
 	Needs string
+	// Base is the template whose files this one starts from; "" = none.
+	Base string
 }
 
 // all lists the templates, in --list order.
 var all = []Template{
 	{Name: "redis-go", Description: "Redis message handler in Go (standard Go toolchain, redspin's Go SDK)", Needs: "go 1.26+"},
 	{Name: "redis-js", Description: "Redis message handler in JavaScript (componentize-js)", Needs: "node 20+, npm"},
+	{Name: "redis-stream-go", Description: "Redis Stream handler in Go (at-least-once, retries, dead letters)", Needs: "go 1.26+", Base: "redis-go"},
+	{Name: "redis-stream-js", Description: "Redis Stream handler in JavaScript (at-least-once, retries, dead letters)", Needs: "node 20+, npm", Base: "redis-js"},
 }
 
 // List returns every template.
@@ -103,8 +110,8 @@ func kebab(s string) string {
 // which must not exist or be empty. It returns the files written, relative
 // to dir, sorted.
 func Write(name, appName, dir string, opts Options) ([]string, error) {
-	tfs, err := fs.Sub(files, "files/"+name)
-	if err != nil || !known(name) {
+	tpl, ok := find(name)
+	if !ok {
 		return nil, fmt.Errorf("unknown template %q; `redspin new --list` shows the templates", name)
 	}
 	id, err := ID(appName)
@@ -116,18 +123,58 @@ func Write(name, appName, dir string, opts Options) ([]string, error) {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	// out maps each file's path in the app to its text, base files first.
+	out := map[string][]byte{}
+	for _, t := range []string{tpl.Base, tpl.Name} {
+		if t != "" {
+			if err := collect(t, out); err != nil {
+				return nil, fmt.Errorf("template %q: %w", name, err)
+			}
+		}
+	}
+	if _, hasWIT := out["wit/world.wit"]; hasWIT {
+		err := fs.WalkDir(wit.Deps, "deps", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(wit.Deps, p)
+			out[path.Join("wit", p)] = data
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("template %q: %w", name, err)
+		}
+	}
 	repl := strings.NewReplacer("{{project-name}}", appName, "{{id}}", id, "{{sdk-version}}", opts.SDKVersion)
-	var written []string
-	write := func(rel string, data []byte) error {
+	written := make([]string, 0, len(out))
+	for rel := range out {
+		written = append(written, rel)
+	}
+	sort.Strings(written)
+	for _, rel := range written {
+		data := out[rel]
+		if !strings.HasPrefix(rel, "wit/deps/") {
+			data = []byte(repl.Replace(string(data)))
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
+			return nil, fmt.Errorf("template %q: write %s: %w", name, dir, err)
 		}
-		written = append(written, rel)
-		return os.WriteFile(dst, data, 0o644)
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return nil, fmt.Errorf("template %q: write %s: %w", name, dir, err)
+		}
 	}
-	hasWIT := false
-	err = fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
+	return written, nil
+}
+
+// collect adds template name's files to out under their names in the app,
+// replacing files already there.
+func collect(name string, out map[string][]byte) error {
+	tfs, err := fs.Sub(files, "files/"+name)
+	if err != nil {
+		return err
+	}
+	return fs.WalkDir(tfs, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -135,39 +182,20 @@ func Write(name, appName, dir string, opts Options) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(p, "wit/") {
-			hasWIT = true
-		}
 		rel := strings.TrimSuffix(p, ".tmpl")
 		if rel == "gitignore" {
 			rel = ".gitignore"
 		}
-		return write(rel, []byte(repl.Replace(string(data))))
+		out[rel] = data
+		return nil
 	})
-	if err == nil && hasWIT {
-		err = fs.WalkDir(wit.Deps, "deps", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := fs.ReadFile(wit.Deps, p)
-			if err != nil {
-				return err
-			}
-			return write(path.Join("wit", p), data)
-		})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("template %q: write %s: %w", name, dir, err)
-	}
-	sort.Strings(written)
-	return written, nil
 }
 
-func known(name string) bool {
+func find(name string) (Template, bool) {
 	for _, t := range all {
 		if t.Name == name {
-			return true
+			return t, true
 		}
 	}
-	return false
+	return Template{}, false
 }

@@ -72,6 +72,20 @@ func TestWrite(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "go.mod")); !strings.Contains(string(b), "require github.com/redspin/redspin v1.2.3\n") {
 		t.Errorf("go.mod:\n%s", b)
 	}
+	// A template with a Base gets the base's files and replaces those it has.
+	dir = t.TempDir()
+	if _, err := Write("redis-stream-go", "g", dir, Options{SDKVersion: "v1.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "go.mod")); !strings.Contains(string(b), "require github.com/redspin/redspin v1.2.3\n") {
+		t.Errorf("redis-stream-go go.mod (from redis-go):\n%s", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "main.go")); !strings.Contains(string(b), `if string(payload) == "fail"`) {
+		t.Errorf("redis-stream-go main.go is not its own:\n%s", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "spin.toml")); !strings.Contains(string(b), "[[trigger.redis-stream]]\ncomponent = \"g\"\nstream = \"messages\"\n") {
+		t.Errorf("redis-stream-go spin.toml:\n%s", b)
+	}
 	if _, err := Write("nope", "x", t.TempDir(), Options{}); err == nil || !strings.Contains(err.Error(), `unknown template "nope"`) {
 		t.Errorf("unknown template: %v", err)
 	}
