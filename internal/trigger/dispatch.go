@@ -26,6 +26,8 @@ func (t *Trigger) work(ctx context.Context, l *lane) {
 // dispatch runs every component of the lane's channel on one payload,
 // concurrently, and waits for all of them.
 func (t *Trigger) dispatch(ctx context.Context, l *lane, payload []byte) {
+	ctx, span := t.messageSpan(ctx, l, payload)
+	defer span.End()
 	if len(l.components) == 1 {
 		t.invoke(ctx, l, 0, payload)
 		return
@@ -44,6 +46,7 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	id := l.components[i]
 	start := time.Now()
 	l.running[i].Add(1)
+	ctx, span := componentSpan(ctx, id)
 	err := safeCall(t.log, id, func() error { return t.h.Handle(ctx, id, payload) })
 	l.running[i].Add(-1)
 	elapsed := time.Since(start)
@@ -55,14 +58,15 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	case errors.Is(err, context.DeadlineExceeded):
 		r = observe.TimedOut
 		t.stats.timedOut.Add(1)
-		t.log.Warn("component handler timed out", "component", id, "channel", l.display,
+		t.log.WarnContext(ctx, "component handler timed out", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "duration", elapsed.String(), "error", err)
 	default:
 		r = observe.Failed
 		t.stats.failed.Add(1)
-		t.log.Warn("component handler failed", "component", id, "channel", l.display,
+		t.log.WarnContext(ctx, "component handler failed", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "error", err)
 	}
+	endComponent(span, r, err)
 	l.compMetric[i].Observe(r, elapsed)
 	if err != nil {
 		l.compMetric[i].Failure(err)

@@ -455,14 +455,18 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 // handle runs the handler for one entry and settles it: ack, retry later, or dead-letter.
 func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	defer c.finish(e.ID)
+	hctx, span := c.entrySpan(hctx, e)
 	comp := c.cfg.Component
 	begin := time.Now()
 	var d streamentry.Disposition
 	err := safeCall(c.log, comp, func() error {
 		var err error
-		d, err = c.t.h.HandleEntry(hctx, comp, e)
+		cctx, cspan := componentSpan(hctx, comp)
+		d, err = c.t.h.HandleEntry(cctx, comp, e)
+		endComponent(cspan, outcome(err), err)
 		return err
 	})
+	defer endEntry(span, d, err)
 	elapsed := time.Since(begin)
 	r := observe.Handled
 	switch {
@@ -489,7 +493,7 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	switch {
 	case err != nil:
 		reason = err.Error()
-		c.log.Warn("component handler failed", "component", comp, "id", e.ID, "deliveries", e.Deliveries,
+		c.log.WarnContext(hctx, "component handler failed", "component", comp, "id", e.ID, "deliveries", e.Deliveries,
 			"max_deliveries", c.cfg.MaxDeliveries, "timed_out", r == observe.TimedOut, "error", err)
 	case d.Action == streamentry.DeadLetter:
 		reason = d.Reason
