@@ -131,7 +131,7 @@ key_value_stores = ["default"]
 			failed = append(failed, s)
 		}
 	}
-	if len(failed) != 1 || failed[0].Attrs["redspin.outcome"] != "failed" || !failed[0].StatusMessage != `component "comp": handler returned an error` {
+	if len(failed) != 1 || failed[0].Attrs["redspin.outcome"] != "failed" || failed[0].StatusMessage != `component "comp": handler returned an error` {
 		t.Fatalf("failed component spans: %+v", failed)
 	}
 	line := ""
