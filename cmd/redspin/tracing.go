@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/app"
@@ -39,3 +40,23 @@ func (c *cli) startTracing(ctx context.Context, a *app.App) (trace.TracerProvide
 
 // traceLogs makes every line logged with a traced message's context carry trace_id and span_id.
 func traceLogs(h slog.Handler) *slog.Logger { return slog.New(telemetry.LogHandler(h)) }
+
+// traceAdd is `publish --stream` under tracing: when the OTEL_* environment configures an exporter it
+// starts a producer span for the XADD and adds its traceparent (and tracestate) to values, so that the
+// trigger's handling continues the trace. end records the XADD's error and flushes the span (bounded).
+func (c *cli) traceAdd(ctx context.Context, stream, server string, values []any) (_ []any, end func(error), err error) {
+	tr, err := telemetry.New(ctx, telemetry.Config{Getenv: c.getenv})
+	if err != nil || !tr.Enabled {
+		return values, func(error) {}, err
+	}
+	ctx, span := telemetry.Tracer(tr.Provider).Start(ctx, "send "+stream, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", stream), attribute.String("server.address", server)))
+	telemetry.Inject(ctx, telemetry.Fields{Add: func(k, v string) { values = append(values, k, v) }})
+	return values, func(err error) {
+		telemetry.End(span, err)
+		if err := tr.Shutdown(ctx); err != nil {
+			c.logger.Warn("tracing: span not exported", "error", err)
+		}
+	}, nil
+}

@@ -145,3 +145,33 @@ key_value_stores = ["default"]
 	}
 }
 
+
+// With the OTEL_* environment set, `publish --stream` exports a producer span and adds its traceparent
+// to the entry; without it, the entry has only the payload.
+func TestPublishStreamTraceparent(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	url := "redis://" + srv.Addr()
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer client.Close()
+	if code, _, errOut := runCLI(t, ctx, "", "publish", "-a", url, "--stream", "orders", "plain"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rcv := otlpreceiver.Start(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	if code, _, errOut := runCLI(t, ctx, "", "publish", "-a", url, "--stream", "orders", "traced"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	entries, err := client.XRange(ctx, "orders", "-", "+").Result()
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("XRANGE: %v %v", entries, err)
+	}
+	if len(entries[0].Values) != 1 {
+		t.Errorf("untraced entry has fields %v, want only payload", entries[0].Values)
+	}
+	spans := rcv.WaitSpans(t, 1)
+	want := "00-" + spans[0].TraceID + "-" + spans[0].SpanID + "-01"
+	if spans[0].Name != "send orders" || entries[1].Values["traceparent"] != want || entries[1].Values["payload"] != "traced" {
+		t.Errorf("span %+v, entry %v: want traceparent %s", spans[0], entries[1].Values, want)
+	}
+}
