@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/redspin/redspin/internal/observe"
 )
 
@@ -24,10 +26,18 @@ func (t *Trigger) work(ctx context.Context, l *lane) {
 }
 
 // dispatch runs every component of the lane's channel on one payload,
-// concurrently, and waits for all of them.
+// concurrently, and waits for all of them, in the message's span.
 func (t *Trigger) dispatch(ctx context.Context, l *lane, payload []byte) {
-	ctx, span := t.messageSpan(ctx, l, payload)
+	if !t.tracing {
+		t.fanOut(ctx, l, payload)
+		return
+	}
+	mctx, span := t.messageSpan(ctx, l, payload)
 	defer span.End()
+	t.fanOut(mctx, l, payload)
+}
+
+func (t *Trigger) fanOut(ctx context.Context, l *lane, payload []byte) {
 	if len(l.components) == 1 {
 		t.invoke(ctx, l, 0, payload)
 		return
@@ -46,8 +56,11 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	id := l.components[i]
 	start := time.Now()
 	l.running[i].Add(1)
-	ctx, span := componentSpan(ctx, id)
-	err := safeCall(t.log, id, func() error { return t.h.Handle(ctx, id, payload) })
+	cctx, span := ctx, trace.Span(nil)
+	if t.tracing {
+		cctx, span = componentSpan(ctx, id)
+	}
+	err := safeCall(t.log, id, func() error { return t.h.Handle(cctx, id, payload) })
 	l.running[i].Add(-1)
 	elapsed := time.Since(start)
 	var r observe.Result
@@ -58,15 +71,17 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	case errors.Is(err, context.DeadlineExceeded):
 		r = observe.TimedOut
 		t.stats.timedOut.Add(1)
-		t.log.WarnContext(ctx, "component handler timed out", "component", id, "channel", l.display,
+		t.log.WarnContext(cctx, "component handler timed out", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "duration", elapsed.String(), "error", err)
 	default:
 		r = observe.Failed
 		t.stats.failed.Add(1)
-		t.log.WarnContext(ctx, "component handler failed", "component", id, "channel", l.display,
+		t.log.WarnContext(cctx, "component handler failed", "component", id, "channel", l.display,
 			"server", l.srv.cfg.Display, "error", err)
 	}
-	endComponent(span, r, err)
+	if span != nil {
+		endComponent(span, r, err)
+	}
 	l.compMetric[i].Observe(r, elapsed)
 	if err != nil {
 		l.compMetric[i].Failure(err)

@@ -22,9 +22,6 @@ const (
 // messageSpan starts the root span of one pub/sub message: one trace per message, its components'
 // spans are children.
 func (t *Trigger) messageSpan(ctx context.Context, l *lane, payload []byte) (context.Context, trace.Span) {
-	if !t.tracing {
-		return ctx, trace.SpanFromContext(ctx)
-	}
 	return t.tracer.Start(ctx, "process "+l.display, trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
 			attribute.String("redspin.trigger", triggerPubSub),

@@ -19,7 +19,7 @@ import (
 
 // tracing configures OTLP export to a fresh in-process receiver with extra env; flush exports what
 // was recorded.
-func tracing(t *testing.T, env map[string]string) (rcv *otlpreceiver.Receiver, tp trace.TracerProvider, flush func()) {
+func tracing(t testing.TB, env map[string]string) (rcv *otlpreceiver.Receiver, tp trace.TracerProvider, flush func()) {
 	t.Helper()
 	rcv = otlpreceiver.Start(t)
 	m := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL}
