@@ -145,7 +145,6 @@ key_value_stores = ["default"]
 	}
 }
 
-
 // With the OTEL_* environment set, `publish --stream` exports a producer span and adds its traceparent
 // to the entry; without it, the entry has only the payload.
 func TestPublishStreamTraceparent(t *testing.T) {
