@@ -52,4 +52,4 @@ func BenchmarkHandleTracing(b *testing.B) {
 type discardSpans struct{}
 
 func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (discardSpans) Shutdown(context.Context) error                           { return nil }
+func (discardSpans) Shutdown(context.Context) error                             { return nil }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/observe"

@@ -507,11 +507,11 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	}
 	switch {
 	case hctx.Err() != nil:
-		c.log.Warn("shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
+		c.log.WarnContext(hctx, "shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
 	case e.Deliveries >= c.cfg.MaxDeliveries:
 		c.deadLetter(e, reason)
 	case c.t.stopping.Load():
-		c.log.Info("shutdown: failed entry left pending for another consumer", "id", e.ID)
+		c.log.InfoContext(hctx, "shutdown: failed entry left pending for another consumer", "id", e.ID)
 	default:
 		c.scheduleRetry(e, d.RetryAfter)
 	}
