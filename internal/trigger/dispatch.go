@@ -60,7 +60,7 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 	if t.tracing {
 		cctx, span = componentSpan(ctx, id)
 	}
-	err := safeCall(t.log, id, func() error { return t.h.Handle(cctx, id, payload) })
+	err := safeCall(cctx, t.log, id, func() error { return t.h.Handle(cctx, id, payload) })
 	l.running[i].Add(-1)
 	elapsed := time.Since(start)
 	var r observe.Result
@@ -89,11 +89,12 @@ func (t *Trigger) invoke(ctx context.Context, l *lane, i int, payload []byte) {
 }
 
 // safeCall runs a handler call, turning a panic into an error so that one
-// bad message never takes the process down.
-func safeCall(log *slog.Logger, id string, call func() error) (err error) {
+// bad message never takes the process down; ctx is the message's (for the
+// log line's trace ids).
+func safeCall(ctx context.Context, log *slog.Logger, id string, call func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			log.Error("component handler panicked", "component", id, "panic", fmt.Sprint(v),
+			log.ErrorContext(ctx, "component handler panicked", "component", id, "panic", fmt.Sprint(v),
 				"stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", v)
 		}

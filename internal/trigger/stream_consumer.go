@@ -459,13 +459,13 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	comp := c.cfg.Component
 	begin := time.Now()
 	var d streamentry.Disposition
-	err := safeCall(c.log, comp, func() error {
+	cctx, cspan := componentSpan(hctx, comp)
+	err := safeCall(cctx, c.log, comp, func() error {
 		var err error
-		cctx, cspan := componentSpan(hctx, comp)
 		d, err = c.t.h.HandleEntry(cctx, comp, e)
-		endComponent(cspan, outcome(err), err)
 		return err
 	})
+	endComponent(cspan, outcome(err), err)
 	defer endEntry(span, d, err)
 	elapsed := time.Since(begin)
 	r := observe.Handled
