@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,6 +34,8 @@ type cli struct {
 	logLevel       string
 	logFormat      string
 	logger         *slog.Logger
+	// getenv reads the environment (os.Getenv; the only place redspin reads OTEL_* variables).
+	getenv func(string) string
 	// jsonOut and jsonErr wrap stdout and stderr with --log-format json (nil otherwise).
 	jsonOut, jsonErr *jsonlines.Writer
 }
@@ -73,7 +76,7 @@ func (c *cli) componentEcho() func(id, stream string) io.Writer {
 // run is main without the process: it parses args, runs one command and
 // returns the exit code. Tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	root := &cobra.Command{
 		Use:   "redspin",
 		Short: "Run Spin applications triggered by Redis pub/sub messages",
@@ -154,9 +157,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return traceLogs(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return traceLogs(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }

@@ -120,7 +120,12 @@ func (c *cli) publishStream(ctx context.Context, f *streamFlags, payload []byte)
 	}
 	rc := t.client()
 	defer rc.Close()
-	id, err := rc.XAdd(ctx, &redis.XAddArgs{Stream: t.stream, Values: []any{t.field, payload}}).Result()
+	values, traced, err := c.traceAdd(ctx, t.stream, t.where(), []any{t.field, payload})
+	if err != nil {
+		return usageError{err}
+	}
+	id, err := rc.XAdd(ctx, &redis.XAddArgs{Stream: t.stream, Values: values}).Result()
+	traced(err)
 	if err != nil {
 		if f.address == "" {
 			t.hint += dialHint(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
@@ -17,7 +18,7 @@ import (
 )
 
 // streamTrigger builds the redis-stream trigger of a's stream triggers (nil when it has none).
-func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Observer) (*trigger.StreamTrigger, error) {
+func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Observer, tp trace.TracerProvider) (*trigger.StreamTrigger, error) {
 	if len(a.Streams) == 0 {
 		return nil, nil
 	}
@@ -28,6 +29,7 @@ func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Ob
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Observer:        obs,
+		TracerProvider:  tp,
 	}
 	for _, s := range a.Streams {
 		if s.ClaimIdle > 0 && (f.handlerTimeout == 0 || s.ClaimIdle <= f.handlerTimeout) {

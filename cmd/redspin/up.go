@@ -236,6 +236,11 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	tp, stopTracing, err := c.startTracing(ctx, a)
+	if err != nil {
+		return usageError{err}
+	}
+	defer stopTracing()
 	imports, kvm, err := spinServices(ctx, a, c.logger, int(f.maxCompPayload))
 	if err != nil {
 		return err
@@ -295,6 +300,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		Stdout:          c.stdout,
 		Logger:          c.logger,
 		Observer:        metrics,
+		TracerProvider:  tp,
 	}
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
@@ -309,7 +315,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 			return err
 		}
 	}
-	st, err := c.streamTrigger(a, f, h, metrics)
+	st, err := c.streamTrigger(a, f, h, metrics, tp)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -74,7 +76,7 @@ func (h *Host) run(ctx context.Context, dl msgDeadline, g *guest, payload []byte
 // inStore returns.
 func (h *Host) inStore(ctx context.Context, dl msgDeadline, g *guest, lower int,
 	call func(s *wasmtime.Store, lowered func(), ph *phaseClock) error) error {
-	var ph phaseClock
+	ph := phaseClock{span: trace.SpanFromContext(ctx)}
 	ph.start(h.phases)
 	lowered := func() {}
 	if lower > 0 {
@@ -348,8 +350,12 @@ type phaseTimes struct {
 
 // phaseClock times one message: store+WASI+instantiate, call (for modules
 // also _initialize, realloc, post-return), and teardown (flush + store
-// drop).
-type phaseClock struct{ t0, t1, t2 time.Time }
+// drop). It adds the events "instantiated" and "called" to span, the
+// component's span when the message is traced.
+type phaseClock struct {
+	t0, t1, t2 time.Time
+	span       trace.Span
+}
 
 func (c *phaseClock) start(p *phaseTimes) {
 	if p != nil {
@@ -358,12 +364,18 @@ func (c *phaseClock) start(p *phaseTimes) {
 }
 
 func (c *phaseClock) instantiated(p *phaseTimes) {
+	if c.span.IsRecording() {
+		c.span.AddEvent("instantiated")
+	}
 	if p != nil {
 		c.t1 = time.Now()
 	}
 }
 
 func (c *phaseClock) called(p *phaseTimes) {
+	if c.span.IsRecording() {
+		c.span.AddEvent("called")
+	}
 	if p != nil {
 		c.t2 = time.Now()
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/observe"
 	"github.com/redspin/redspin/internal/streamentry"
@@ -94,6 +95,8 @@ type StreamConfig struct {
 	Logger *slog.Logger
 	// Observer records what the trigger does (nil = observe.Nop).
 	Observer observe.Observer
+	// TracerProvider traces each entry's delivery; nil = no tracing, at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConsumerName is "<hostname>-<pid>-<random>": unique per live process, and recognisable.

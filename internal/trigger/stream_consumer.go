@@ -480,14 +480,18 @@ func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int6
 // handle runs the handler for one entry and settles it: ack, retry later, or dead-letter.
 func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	defer c.finish(e.ID)
+	hctx, span := c.entrySpan(hctx, e)
 	comp := c.cfg.Component
 	begin := time.Now()
 	var d streamentry.Disposition
-	err := safeCall(c.log, comp, func() error {
+	cctx, cspan := componentSpan(hctx, comp)
+	err := safeCall(cctx, c.log, comp, func() error {
 		var err error
-		d, err = c.t.h.HandleEntry(hctx, comp, e)
+		d, err = c.t.h.HandleEntry(cctx, comp, e)
 		return err
 	})
+	endComponent(cspan, outcome(err), err)
+	defer endEntry(span, d, err)
 	elapsed := time.Since(begin)
 	r := observe.Handled
 	switch {
@@ -514,7 +518,7 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	switch {
 	case err != nil:
 		reason = err.Error()
-		c.log.Warn("component handler failed", "component", comp, "id", e.ID, "deliveries", e.Deliveries,
+		c.log.WarnContext(hctx, "component handler failed", "component", comp, "id", e.ID, "deliveries", e.Deliveries,
 			"max_deliveries", c.cfg.MaxDeliveries, "timed_out", r == observe.TimedOut, "error", err)
 	case d.Action == streamentry.DeadLetter:
 		reason = d.Reason
@@ -528,11 +532,11 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	}
 	switch {
 	case hctx.Err() != nil:
-		c.log.Warn("shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
+		c.log.WarnContext(hctx, "shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
 	case e.Deliveries >= c.cfg.MaxDeliveries:
 		c.deadLetter(e, reason)
 	case c.t.stopping.Load():
-		c.log.Info("shutdown: failed entry left pending for another consumer", "id", e.ID)
+		c.log.InfoContext(hctx, "shutdown: failed entry left pending for another consumer", "id", e.ID)
 	default:
 		c.scheduleRetry(e, d.RetryAfter)
 	}

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // Handler runs one component for one message. It returns an error wrapping
@@ -109,6 +111,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer records what the trigger does (nil = observe.Nop).
 	Observer observe.Observer
+	// TracerProvider traces each message (a root span, a child per component); nil = no tracing, at
+	// no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // Stats are the trigger's totals since New. Handled, Failed and TimedOut
@@ -134,6 +139,8 @@ type Trigger struct {
 	h       Handler
 	log     *slog.Logger
 	servers []*server
+	tracer  trace.Tracer
+	tracing bool // TracerProvider set
 	stats   stats
 
 	lifecycle // started: every server subscribed at least once
@@ -196,7 +203,7 @@ func New(cfg Config, h Handler) (*Trigger, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = observe.Nop{}
 	}
-	t := &Trigger{cfg: cfg, h: h, log: cfg.Logger}
+	t := &Trigger{cfg: cfg, h: h, log: cfg.Logger, tracer: telemetry.Tracer(cfg.TracerProvider), tracing: cfg.TracerProvider != nil}
 	for i, sc := range cfg.Servers {
 		if sc.Options == nil {
 			return nil, fmt.Errorf("trigger: server %q: no connection options", sc.Display)

@@ -12,10 +12,12 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/spinhost/handles"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // DefaultLabel is the store every app has without configuration.
@@ -368,7 +370,10 @@ func (i *Instance) Get(ctx context.Context, h uint32, key string) ([]byte, bool,
 	if err != nil {
 		return nil, false, err
 	}
-	return s.Get(ctx, key)
+	ctx, end := span(ctx, "get")
+	v, ok, err := s.Get(ctx, key)
+	end(err)
+	return v, ok, err
 }
 
 // LegacyGet is the unversioned get: a missing key is no-such-key.
@@ -386,7 +391,10 @@ func (i *Instance) Set(ctx context.Context, h uint32, key string, value []byte) 
 	if err != nil {
 		return err
 	}
-	return s.Set(ctx, key, value)
+	ctx, end := span(ctx, "set")
+	err = s.Set(ctx, key, value)
+	end(err)
+	return err
 }
 
 // Delete removes key from store h.
@@ -395,7 +403,10 @@ func (i *Instance) Delete(ctx context.Context, h uint32, key string) error {
 	if err != nil {
 		return err
 	}
-	return s.Delete(ctx, key)
+	ctx, end := span(ctx, "delete")
+	err = s.Delete(ctx, key)
+	end(err)
+	return err
 }
 
 // Exists reports whether key exists in store h.
@@ -404,7 +415,10 @@ func (i *Instance) Exists(ctx context.Context, h uint32, key string) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return s.Exists(ctx, key)
+	ctx, end := span(ctx, "exists")
+	ok, err := s.Exists(ctx, key)
+	end(err)
+	return ok, err
 }
 
 // Keys lists the keys of store h (get-keys).
@@ -413,7 +427,10 @@ func (i *Instance) Keys(ctx context.Context, h uint32) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Keys(ctx)
+	ctx, end := span(ctx, "keys")
+	keys, err := s.Keys(ctx)
+	end(err)
+	return keys, err
 }
 
 // ListKeys is wasi:keyvalue's list-keys: all keys in one response; a
@@ -445,4 +462,10 @@ func (i *Instance) Close() error {
 	i.closed = true
 	i.mu.Unlock()
 	return nil
+}
+
+// span starts the client span of one key-value operation under the message's span in ctx (nothing
+// when the message is not traced).
+func span(ctx context.Context, op string) (context.Context, func(error)) {
+	return telemetry.Client(ctx, "kv "+op, attribute.String("db.operation.name", op))
 }

@@ -11,9 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/handles"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // Defaults for [Config].
@@ -243,7 +246,16 @@ func (i *Instance) do(ctx context.Context, h uint32, args ...[]byte) (value, err
 	if err != nil {
 		return value{}, err
 	}
-	return cn.roundTrip(ctx, args)
+	var end func(error)
+	if len(args) > 0 {
+		ctx, end = telemetry.Client(ctx, string(args[0]), attribute.String("db.system.name", "redis"),
+			attribute.String("db.operation.name", string(args[0])))
+	}
+	v, err := cn.roundTrip(ctx, args)
+	if end != nil {
+		end(err)
+	}
+	return v, err
 }
 
 // Publish sends payload to channel (PUBLISH).
