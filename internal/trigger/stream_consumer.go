@@ -276,7 +276,9 @@ func (c *streamConsumer) drainAhead(hctx context.Context) {
 			}
 			e := c.ahead[0]
 			c.ahead = c.ahead[1:]
-			c.start(hctx, e, 1)
+			if !c.start(hctx, e, 1) {
+				c.free <- struct{}{}
+			}
 			continue
 		}
 		c.log.Warn("shutdown: entries read ahead left pending for another consumer", "entries", len(c.ahead))
@@ -510,14 +512,14 @@ func (c *streamConsumer) cleanupConsumers(ctx context.Context) {
 }
 
 // start registers an entry as in flight and runs its handler; the caller has taken a slot for it. An
-// entry already in flight (claimed back while still running) is not started twice: start then frees the
-// slot and reports false. With concurrency 1 the handler runs on the reader's goroutine (it saves a
+// entry already in flight (claimed back while still running) is not started twice: start reports false
+// and the caller gives the slot back (it returns every slot it did not use; start used to free it too,
+// which counted the slot twice). With concurrency 1 the handler runs on the reader's goroutine (it saves a
 // goroutine hand-off per entry); otherwise the entry goes to the handler goroutines.
 func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int64) bool {
 	c.mu.Lock()
 	if c.inflight[e.id] {
 		c.mu.Unlock()
-		c.free <- struct{}{}
 		return false
 	}
 	c.inflight[e.id] = true

@@ -594,3 +594,46 @@ func TestStreamReadAheadWindow(t *testing.T) {
 		})
 	}
 }
+
+// An entry whose handler runs longer than claim_idle is claimed back by its own consumer's XAUTOCLAIM while
+// still running: it is not started twice, and its slot is not counted twice (no more than concurrency
+// handlers run at once afterwards, and the reader does not stall).
+func TestStreamClaimedBackWhileRunningKeepsSlots(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	var running, most atomic.Int64
+	gate := make(chan struct{})
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if string(e.Payload) == "slow" {
+			<-gate
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.Concurrency = 2
+	s.ClaimIdle = 150 * time.Millisecond
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	slow := xadd(t, rdb, "orders", "payload", "slow")
+	waitFor(t, 10*time.Second, "the slow entry claimed back while running", func() bool {
+		return hs.tr.Stats().Claimed >= 2
+	})
+	for i := range 40 {
+		xadd(t, rdb, "orders", "payload", fmt.Sprint(i))
+	}
+	waitFor(t, 10*time.Second, "the other entries handled", func() bool { return len(rec.snapshot()) == 41 })
+	if got := rec.byID(slow); len(got) != 1 {
+		t.Errorf("the slow entry was started %d times while running, want once", len(got))
+	}
+	// Once it returns, a claim before its XACK reaches Redis may deliver it again (at-least-once).
+	close(gate)
+	waitFor(t, 10*time.Second, "nothing pending", func() bool { return pendingCount(t, rdb, "orders", "g") == 0 })
+	if m := most.Load(); m > 2 {
+		t.Errorf("%d handlers ran at once, want at most concurrency 2", m)
+	}
+}
