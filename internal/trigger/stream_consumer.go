@@ -29,7 +29,7 @@ var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "sto
 // streamConsumer runs one Stream: a reader that reads as many entries as it has free slots plus a
 // read-ahead window of one entry per slot, one long-lived handler goroutine per slot fed by the reader
 // (with concurrency 1 the reader itself), and an acker that batches XACKs. With concurrency > 1 the
-// reader also reads ahead while every slot is busy, so the next read overlaps the running handlers.
+// reader also refills an empty window while every slot is busy, so the read overlaps the running handlers.
 type streamConsumer struct {
 	t      *StreamTrigger
 	cfg    Stream
@@ -45,6 +45,9 @@ type streamConsumer struct {
 	// ahead holds entries read ahead (delivered to this consumer, delivery count 1) that wait for a free
 	// slot, in stream order; at most one per slot. Only the reader touches it.
 	ahead []rawEntry
+	// polled is set when a read to top up a partly filled window found nothing; the reader then waits
+	// for a free slot before it reads ahead again. Only the reader touches it.
+	polled bool
 
 	acks ackQueue
 
@@ -179,7 +182,7 @@ type readCursor struct {
 
 // read is the reader loop: take the free slots, fill them (due retries first, then this consumer's own
 // pending entries at startup, then entries read ahead, then entries idle on other consumers, then new
-// entries), and while every slot is busy read ahead up to the window; repeat. At shutdown it stops
+// entries), and while every slot is busy refill an empty window; repeat. At shutdown it stops
 // reading and starts the entries read ahead as slots free up.
 func (c *streamConsumer) read(ctx, hctx context.Context) {
 	cur := readCursor{pending: "0", claim: "0-0"}
@@ -256,10 +259,12 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 }
 
 // canReadAhead reports whether the reader may read new entries with no free slot: the handlers run on
-// their own goroutines (concurrency > 1), the window has room, the startup re-read is done and no
-// XAUTOCLAIM pass is due (those need slots).
+// their own goroutines (concurrency > 1), the window has room (a partly filled one only if the last
+// top-up found entries: it reads without BLOCK, since an entry waiting in the window must not wait for
+// a blocking read when a slot frees up), the startup re-read is done and no XAUTOCLAIM pass is due
+// (those need slots).
 func (c *streamConsumer) canReadAhead(cur *readCursor) bool {
-	return c.work != nil && len(c.ahead) < c.cfg.Concurrency && cur.pending == "" && time.Now().Before(cur.nextClaim)
+	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) < c.cfg.Concurrency && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
 }
 
 // drainAhead starts the entries read ahead at shutdown as slots free up: Redis delivered them to this
@@ -293,6 +298,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 	// lost in a dropped reply; the BLOCK timeout bounds the wait.
 	rctx := context.WithoutCancel(ctx)
 	if n > 0 {
+		c.polled = false
 		if ids, minIdle := c.dueRetries(n); len(ids) > 0 {
 			return c.claim(rctx, hctx, ids, minIdle)
 		}
@@ -322,8 +328,13 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		block = min(block, rt/2)
 	}
 	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
+	topUp := len(c.ahead) > 0
+	if topUp {
+		block = 0 // no BLOCK: do not hold the entries waiting in the window
+	}
 	v, err := c.readNew(rctx, n+c.cfg.Concurrency-len(c.ahead), block)
 	if errors.Is(err, redis.Nil) {
+		c.polled = topUp
 		return 0, nil
 	}
 	if err != nil {
@@ -333,6 +344,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 	if err != nil {
 		return 0, err
 	}
+	c.polled = topUp && len(entries) == 0
 	started := 0
 	for i, e := range entries {
 		if i >= n {

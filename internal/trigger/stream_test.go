@@ -559,10 +559,10 @@ func TestStreamReadAheadWindow(t *testing.T) {
 			if finish {
 				timeout = 10 * time.Second
 			}
-			hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1", ShutdownTimeout: timeout}, rec)
-			for i := range 10 {
+			for i := range 10 { // before the start, so that the first read sees them all
 				xadd(t, rdb, "orders", "payload", fmt.Sprint(i))
 			}
+			hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1", ShutdownTimeout: timeout}, rec)
 			waitFor(t, 10*time.Second, "2 entries running and 2 read ahead", func() bool {
 				return len(rec.snapshot()) == 2 && pendingCount(t, rdb, "orders", "g") == 4
 			})
