@@ -315,7 +315,7 @@ func (t *StreamTrigger) Run(ctx context.Context) error {
 	t.stopping.Store(true)
 	t.log.Info("shutting down: stopping stream reads, then waiting for in-flight handlers",
 		"timeout", t.cfg.ShutdownTimeout.String())
-	// Readers stop within one BLOCK, or when the handler they run (concurrency 1) returns: both are
+	// Readers stop within one BLOCK, then start the entries they read ahead as slots free up: both are
 	// in-flight work the shutdown timeout bounds.
 	done := make(chan struct{})
 	go func() {

@@ -94,11 +94,14 @@ func (c *streamConsumer) sendAcks(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// readNew reads up to n new entries (XREADGROUP ... >), sending the queued acknowledgements in the same
-// round trip.
+// readNew reads up to n new entries (XREADGROUP ... >), waiting up to block for them (0: not at all),
+// sending the queued acknowledgements in the same round trip.
 func (c *streamConsumer) readNew(ctx context.Context, n int, block time.Duration) (any, error) {
-	args := []any{"XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n,
-		"BLOCK", block.Milliseconds(), "STREAMS", c.cfg.Key, ">"}
+	args := []any{"XREADGROUP", "GROUP", c.cfg.Group, c.t.cfg.Consumer, "COUNT", n}
+	if block > 0 {
+		args = append(args, "BLOCK", block.Milliseconds())
+	}
+	args = append(args, "STREAMS", c.cfg.Key, ">")
 	ids := c.takeAcks()
 	if len(ids) == 0 {
 		return c.client.Do(ctx, args...).Result()

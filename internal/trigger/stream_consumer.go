@@ -26,9 +26,10 @@ const (
 
 var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "stopped"}
 
-// streamConsumer runs one Stream: a reader that only reads as many entries as it has free slots, one
-// long-lived handler goroutine per slot fed by the reader (with concurrency 1 the reader itself), and an
-// acker that batches XACKs.
+// streamConsumer runs one Stream: a reader that reads as many entries as it has free slots plus a
+// read-ahead window of one entry per slot, one long-lived handler goroutine per slot fed by the reader
+// (with concurrency 1 the reader itself), and an acker that batches XACKs. With concurrency > 1 the
+// reader also refills an empty window while every slot is busy, so the read overlaps the running handlers.
 type streamConsumer struct {
 	t      *StreamTrigger
 	cfg    Stream
@@ -38,8 +39,15 @@ type streamConsumer struct {
 	client *redis.Client
 
 	free     chan struct{}          // one token per free slot
-	work     chan streamentry.Entry // entries for the handler goroutines (concurrency > 1)
+	work     chan streamentry.Entry // entries for the handler goroutines (nil with concurrency 1)
 	handlers sync.WaitGroup         // the handler goroutines
+
+	// ahead holds entries read ahead (delivered to this consumer, delivery count 1) that wait for a free
+	// slot, in stream order; at most one per slot. Only the reader touches it.
+	ahead []rawEntry
+	// polled is set when a read to top up a partly filled window found nothing; the reader then waits
+	// for a free slot before it reads ahead again. Only the reader touches it.
+	polled bool
 
 	acks ackQueue
 
@@ -135,7 +143,9 @@ func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 // startHandlers starts one handler goroutine per slot when concurrency > 1. They live as long as the
 // reader: a goroutine started per entry would grow its stack again for every cgo call into the guest,
 // which costs the C module about 40 CPU-µs per entry. The work channel holds one entry per slot, so the
-// reader, which only reads for free slots, never blocks on it.
+// reader, which only starts entries for free slots, never blocks on it. With concurrency 1 the reader
+// runs the handler itself: handing each entry to another goroutine so that the next read could overlap
+// it cost more CPU than the overlap saved (see docs/performance.md).
 func (c *streamConsumer) startHandlers(hctx context.Context) {
 	if c.cfg.Concurrency == 1 {
 		return
@@ -171,18 +181,29 @@ type readCursor struct {
 }
 
 // read is the reader loop: take the free slots, fill them (due retries first, then this consumer's own
-// pending entries at startup, then entries idle on other consumers, then new entries), repeat.
+// pending entries at startup, then entries read ahead, then entries idle on other consumers, then new
+// entries), and while every slot is busy refill an empty window; repeat. At shutdown it stops
+// reading and starts the entries read ahead as slots free up.
 func (c *streamConsumer) read(ctx, hctx context.Context) {
 	cur := readCursor{pending: "0", claim: "0-0"}
 	bo := backoff{min: backoffMin, max: backoffMax}
 	var downSince time.Time
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.free:
+		n := 0
+		if !c.canReadAhead(&cur) {
+			select {
+			case <-ctx.Done():
+			case <-c.free:
+				n = 1
+			}
 		}
-		n := 1
+		if ctx.Err() != nil {
+			for range n {
+				c.free <- struct{}{}
+			}
+			c.drainAhead(hctx)
+			return
+		}
 	take:
 		for n < c.cfg.Concurrency {
 			select {
@@ -216,6 +237,7 @@ func (c *streamConsumer) read(ctx, hctx context.Context) {
 				sleep(ctx, bo.next())
 			}
 		case ctx.Err() != nil:
+			c.drainAhead(hctx)
 			return
 		default:
 			c.fail(err, &downSince)
@@ -236,19 +258,67 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 	c.log.Debug("Redis call failed", "error", redact(c.cfg.Options, err))
 }
 
-// step fills up to n slots and reports how many it used.
+// canReadAhead reports whether the reader may read new entries with no free slot: the handlers run on
+// their own goroutines (concurrency > 1), the window has room (a partly filled one only if the last
+// top-up found entries: it reads without BLOCK, since an entry waiting in the window must not wait for
+// a blocking read when a slot frees up), the startup re-read is done and no XAUTOCLAIM pass is due
+// (those need slots).
+func (c *streamConsumer) canReadAhead(cur *readCursor) bool {
+	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) < c.cfg.Concurrency && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
+}
+
+// drainAhead starts the entries read ahead at shutdown as slots free up: Redis delivered them to this
+// consumer, so they are in-flight work like the running handlers. Those still waiting when the shutdown
+// timeout cancels the handlers stay pending for another consumer (XAUTOCLAIM).
+func (c *streamConsumer) drainAhead(hctx context.Context) {
+	for len(c.ahead) > 0 {
+		select {
+		case <-hctx.Done():
+		case <-c.free:
+			if hctx.Err() != nil {
+				c.free <- struct{}{}
+				break
+			}
+			e := c.ahead[0]
+			c.ahead = c.ahead[1:]
+			if !c.start(hctx, e, 1) {
+				c.free <- struct{}{}
+			}
+			continue
+		}
+		c.log.Warn("shutdown: entries read ahead left pending for another consumer", "entries", len(c.ahead))
+		c.ahead = nil
+		return
+	}
+}
+
+// step fills up to n slots (n may be 0: then it only reads ahead) and reports how many it used.
 func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor) (int, error) {
 	// Reads use a context that is not cancelled at shutdown: an entry Redis delivered is handled, never
 	// lost in a dropped reply; the BLOCK timeout bounds the wait.
 	rctx := context.WithoutCancel(ctx)
-	if ids, minIdle := c.dueRetries(n); len(ids) > 0 {
-		return c.claim(rctx, hctx, ids, minIdle)
-	}
-	if cur.pending != "" {
-		return c.rereadPending(rctx, hctx, n, cur)
-	}
-	if !time.Now().Before(cur.nextClaim) {
-		return c.autoclaim(rctx, hctx, n, cur)
+	if n > 0 {
+		c.polled = false
+		if ids, minIdle := c.dueRetries(n); len(ids) > 0 {
+			return c.claim(rctx, hctx, ids, minIdle)
+		}
+		if cur.pending != "" {
+			return c.rereadPending(rctx, hctx, n, cur)
+		}
+		if len(c.ahead) > 0 {
+			k := min(n, len(c.ahead))
+			started := 0
+			for _, e := range c.ahead[:k] {
+				if c.start(hctx, e, 1) {
+					started++
+				}
+			}
+			c.ahead = c.ahead[k:]
+			return started, nil
+		}
+		if !time.Now().Before(cur.nextClaim) {
+			return c.autoclaim(rctx, hctx, n, cur)
+		}
 	}
 	block := min(c.t.cfg.Block, time.Until(cur.nextClaim))
 	if due, ok := c.nextDue(); ok {
@@ -258,8 +328,13 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		block = min(block, rt/2)
 	}
 	block = max(block, time.Millisecond) // BLOCK 0 would wait forever
-	v, err := c.readNew(rctx, n, block)
+	topUp := len(c.ahead) > 0
+	if topUp {
+		block = 0 // no BLOCK: do not hold the entries waiting in the window
+	}
+	v, err := c.readNew(rctx, n+c.cfg.Concurrency-len(c.ahead), block)
 	if errors.Is(err, redis.Nil) {
+		c.polled = topUp
 		return 0, nil
 	}
 	if err != nil {
@@ -269,8 +344,13 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 	if err != nil {
 		return 0, err
 	}
+	c.polled = topUp && len(entries) == 0
 	started := 0
-	for _, e := range entries {
+	for i, e := range entries {
+		if i >= n {
+			c.ahead = append(c.ahead, entries[i:]...)
+			break
+		}
 		if c.start(hctx, e, 1) {
 			started++
 		}
@@ -444,15 +524,14 @@ func (c *streamConsumer) cleanupConsumers(ctx context.Context) {
 }
 
 // start registers an entry as in flight and runs its handler; the caller has taken a slot for it. An
-// entry already in flight (claimed back while still running) is not started twice: start then frees the
-// slot and reports false. With concurrency 1 the handler runs on the reader's goroutine, which could not
-// read anyway until the slot is free again (it saves a goroutine hand-off per entry); otherwise the entry
-// goes to the handler goroutines.
+// entry already in flight (claimed back while still running) is not started twice: start reports false
+// and the caller gives the slot back (it returns every slot it did not use; start used to free it too,
+// which counted the slot twice). With concurrency 1 the handler runs on the reader's goroutine (it saves a
+// goroutine hand-off per entry); otherwise the entry goes to the handler goroutines.
 func (c *streamConsumer) start(hctx context.Context, e rawEntry, deliveries int64) bool {
 	c.mu.Lock()
 	if c.inflight[e.id] {
 		c.mu.Unlock()
-		c.free <- struct{}{}
 		return false
 	}
 	c.inflight[e.id] = true

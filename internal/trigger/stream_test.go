@@ -534,3 +534,106 @@ func TestStreamClaimFromHungConsumer(t *testing.T) {
 		t.Errorf("claiming consumer stats = %+v", st)
 	}
 }
+
+// With every slot busy the reader reads ahead a window of one entry per slot and no more: the rest of the
+// backlog stays in Redis (lag). At shutdown the entries read ahead are in-flight work: handled and acked
+// when slots free up within the shutdown timeout, left pending for another consumer when it runs out.
+func TestStreamReadAheadWindow(t *testing.T) {
+	for _, finish := range []bool{true, false} {
+		t.Run(fmt.Sprint("handlers finish=", finish), func(t *testing.T) {
+			srv := redisserver.Start(t, redisserver.Options{})
+			rdb := srv.Client()
+			ctx := context.Background()
+			gate := make(chan struct{})
+			rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+				select {
+				case <-gate:
+					return streamentry.Disposition{}, nil
+				case <-ctx.Done():
+					return streamentry.Disposition{}, ctx.Err()
+				}
+			}}
+			s := testStream(srv, "orders")
+			s.Concurrency = 2
+			timeout := 200 * time.Millisecond
+			if finish {
+				timeout = 10 * time.Second
+			}
+			for i := range 10 { // before the start, so that the first read sees them all
+				xadd(t, rdb, "orders", "payload", fmt.Sprint(i))
+			}
+			hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1", ShutdownTimeout: timeout}, rec)
+			waitFor(t, 10*time.Second, "2 entries running and 2 read ahead", func() bool {
+				return len(rec.snapshot()) == 2 && pendingCount(t, rdb, "orders", "g") == 4
+			})
+			lag := func() int64 { return rdb.XInfoGroups(ctx, "orders").Val()[0].Lag }
+			if l := lag(); l != 6 {
+				t.Errorf("lag = %d, want the 6 entries beyond the window left in Redis", l)
+			}
+			hs.cancel()
+			if finish {
+				waitFor(t, 10*time.Second, "shutdown started", hs.tr.stopping.Load)
+				close(gate)
+			}
+			err := <-hs.done
+			hs.done <- err
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls, pending := len(rec.snapshot()), pendingCount(t, rdb, "orders", "g")
+			if finish && (calls != 4 || pending != 0 || hs.tr.Stats().Handled != 4) {
+				t.Errorf("%d calls, %d pending, stats %+v: want the 2 running and the 2 read-ahead entries handled and acked",
+					calls, pending, hs.tr.Stats())
+			}
+			if !finish && (calls != 2 || pending != 4) {
+				t.Errorf("%d calls, %d pending: want the 2 running entries timed out and the 2 read ahead never started, all 4 pending", calls, pending)
+			}
+			if l := lag(); l != 6 {
+				t.Errorf("lag after shutdown = %d, want 6 (never read)", l)
+			}
+		})
+	}
+}
+
+// An entry whose handler runs longer than claim_idle is claimed back by its own consumer's XAUTOCLAIM while
+// still running: it is not started twice, and its slot is not counted twice (no more than concurrency
+// handlers run at once afterwards, and the reader does not stall).
+func TestStreamClaimedBackWhileRunningKeepsSlots(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	var running, most atomic.Int64
+	gate := make(chan struct{})
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if string(e.Payload) == "slow" {
+			<-gate
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	s := testStream(srv, "orders")
+	s.Concurrency = 2
+	s.ClaimIdle = 150 * time.Millisecond
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	slow := xadd(t, rdb, "orders", "payload", "slow")
+	waitFor(t, 10*time.Second, "the slow entry claimed back while running", func() bool {
+		return hs.tr.Stats().Claimed >= 2
+	})
+	for i := range 40 {
+		xadd(t, rdb, "orders", "payload", fmt.Sprint(i))
+	}
+	waitFor(t, 10*time.Second, "the other entries handled", func() bool { return len(rec.snapshot()) == 41 })
+	if got := rec.byID(slow); len(got) != 1 {
+		t.Errorf("the slow entry was started %d times while running, want once", len(got))
+	}
+	// Once it returns, a claim before its XACK reaches Redis may deliver it again (at-least-once).
+	close(gate)
+	waitFor(t, 10*time.Second, "nothing pending", func() bool { return pendingCount(t, rdb, "orders", "g") == 0 })
+	if m := most.Load(); m > 2 {
+		t.Errorf("%d handlers ran at once, want at most concurrency 2", m)
+	}
+}
