@@ -604,7 +604,7 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 		if reason == "" {
 			reason = "dead-lettered by the handler"
 		}
-		c.deadLetter(e, reason)
+		c.deadLetter(hctx, e, reason)
 		return
 	default:
 		reason = "the handler asked for a retry"
@@ -613,11 +613,11 @@ func (c *streamConsumer) handle(hctx context.Context, e streamentry.Entry) {
 	case hctx.Err() != nil:
 		c.log.WarnContext(hctx, "shutdown: entry left pending for another consumer", "id", e.ID, "component", comp)
 	case e.Deliveries >= c.cfg.MaxDeliveries:
-		c.deadLetter(e, reason)
+		c.deadLetter(hctx, e, reason)
 	case c.t.stopping.Load():
 		c.log.InfoContext(hctx, "shutdown: failed entry left pending for another consumer", "id", e.ID)
 	default:
-		c.scheduleRetry(e, d.RetryAfter)
+		c.scheduleRetry(hctx, e, d.RetryAfter)
 	}
 }
 
@@ -633,8 +633,8 @@ func (c *streamConsumer) finish(id string) {
 
 // scheduleRetry leaves a failed entry pending and schedules its next delivery: after `after`, or the
 // trigger's backoff doubled per delivery, capped at half the claim idle time so that another replica
-// does not claim it first.
-func (c *streamConsumer) scheduleRetry(e streamentry.Entry, after time.Duration) {
+// does not claim it first. ctx is the entry's (its span, for the log line).
+func (c *streamConsumer) scheduleRetry(ctx context.Context, e streamentry.Entry, after time.Duration) {
 	if after <= 0 {
 		after = c.cfg.RetryBackoff << min(max(e.Deliveries-1, 0), 20)
 	}
@@ -645,7 +645,7 @@ func (c *streamConsumer) scheduleRetry(e streamentry.Entry, after time.Duration)
 	c.mu.Unlock()
 	c.t.stats.retried.Add(1)
 	c.obs.Retried()
-	c.log.Info("entry stays pending; retrying", "id", e.ID, "deliveries", e.Deliveries, "retry_in", after.String())
+	c.log.InfoContext(ctx, "entry stays pending; retrying", "id", e.ID, "deliveries", e.Deliveries, "retry_in", after.String())
 }
 
 // dueRetries returns up to n due retries and the smallest idle time XCLAIM may require of them.

@@ -50,9 +50,9 @@ return out
 // deadLetter moves a failed entry to the dead-letter stream with the fields naming its origin and
 // error. On a Redis Cluster where the two keys sit in different hash slots (CROSSSLOT) it falls back to
 // XADD then XACK: at-least-once into the dead-letter stream, and the redspin.id field makes a duplicate
-// detectable.
-func (c *streamConsumer) deadLetter(e streamentry.Entry, reason string) {
-	ctx := context.WithoutCancel(context.Background())
+// detectable. ctx is the entry's (its span, for the log lines); the move is not cancelled with it.
+func (c *streamConsumer) deadLetter(ctx context.Context, e streamentry.Entry, reason string) {
+	ctx = context.WithoutCancel(ctx)
 	fields := DeadLetterFields(e, c.cfg.Component, reason, time.Now())
 	args := []any{c.cfg.Group, e.ID, c.t.cfg.Consumer}
 	for _, f := range fields {
@@ -65,14 +65,14 @@ func (c *streamConsumer) deadLetter(e streamentry.Entry, reason string) {
 	}
 	switch {
 	case err != nil:
-		c.log.Error("could not dead-letter the entry; it stays pending and will be delivered again",
+		c.log.ErrorContext(ctx, "could not dead-letter the entry; it stays pending and will be delivered again",
 			"id", e.ID, "dead_letter_stream", c.cfg.DeadLetter, "error", redact(c.cfg.Options, err))
 	case moved == 0:
-		c.log.Warn("entry not dead-lettered: it is no longer pending on this consumer", "id", e.ID)
+		c.log.WarnContext(ctx, "entry not dead-lettered: it is no longer pending on this consumer", "id", e.ID)
 	default:
 		c.t.stats.dead.Add(1)
 		c.obs.DeadLettered()
-		c.log.Warn("entry dead-lettered", "id", e.ID, "deliveries", e.Deliveries,
+		c.log.WarnContext(ctx, "entry dead-lettered", "id", e.ID, "deliveries", e.Deliveries,
 			"dead_letter_stream", c.cfg.DeadLetter, "error", reason)
 	}
 }

@@ -16,6 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/redspin/redspin/internal/diag"
 	"github.com/redspin/redspin/internal/runtimeconfig"
 )
@@ -217,8 +221,28 @@ func escapePath(s string) string {
 	return strings.Join(parts, "/")
 }
 
-// Get implements [Provider].
-func (p *VaultProvider) Get(ctx context.Context, key string) (string, bool, error) {
+// Get implements [Provider]. When ctx carries a span (a message being
+// handled, with tracing on), the lookup is a client span of that span's
+// tracer provider: `vault get`, naming the variable, never its value.
+func (p *VaultProvider) Get(ctx context.Context, key string) (value string, ok bool, err error) {
+	ctx, span := trace.SpanFromContext(ctx).TracerProvider().Tracer(tracerName).Start(ctx, "vault get",
+		trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("server.address", p.url), attribute.String("redspin.variable", key)))
+	defer func() {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.SetAttributes(attribute.Bool("redspin.variable.found", ok))
+		span.End()
+	}()
+	return p.get(ctx, key)
+}
+
+// tracerName names the tracer of the provider's spans.
+const tracerName = "github.com/redspin/redspin/internal/variables"
+
+func (p *VaultProvider) get(ctx context.Context, key string) (string, bool, error) {
 	secretPath := key
 	if p.prefix != "" {
 		secretPath = p.prefix + "/" + key

@@ -17,6 +17,11 @@ import (
 
 	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/template"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func ptr(s string) *string { return &s }
@@ -517,5 +522,44 @@ func TestCheckRequiredProviderError(t *testing.T) {
 	r := NewResolver([]Variable{{Name: "x", Required: true}}, []Provider{NewEnv("SPIN_VARIABLE", nil, bad)})
 	if err := r.CheckRequired(context.Background()); err == nil || !strings.Contains(err.Error(), `variable "x": env provider`) {
 		t.Errorf("CheckRequired = %v", err)
+	}
+}
+
+// A Vault lookup made while a message's span is in the context is a child
+// client span of it, naming the variable and never its value; without a
+// span (tracing off) nothing is recorded.
+func TestVaultSpan(t *testing.T) {
+	v := newFakeVault(t, "Sup3rToken")
+	v.put("secret/api_key", map[string]any{"value": "from-vault"})
+	p := NewVault(v.URL, "Sup3rToken", "secret", "", nil)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "message")
+	if got, ok, err := p.Get(ctx, "api_key"); err != nil || !ok || got != "from-vault" {
+		t.Fatalf("Get = %q %v %v", got, ok, err)
+	}
+	if _, _, err := NewVault(v.URL, "wrong", "secret", "", nil).Get(ctx, "api_key"); err == nil {
+		t.Fatal("bad token: no error")
+	}
+	parent.End()
+	if _, _, err := p.Get(context.Background(), "api_key"); err != nil {
+		t.Fatal(err)
+	}
+	spans := rec.Ended()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans ended, want 2 vault spans and the parent", len(spans))
+	}
+	for i, s := range spans[:2] {
+		if s.Name() != "vault get" || s.Parent().SpanID() != parent.SpanContext().SpanID() || s.SpanKind() != trace.SpanKindClient {
+			t.Errorf("span %d: %q, parent %v, kind %v", i, s.Name(), s.Parent().SpanID(), s.SpanKind())
+		}
+		for _, a := range s.Attributes() {
+			if strings.Contains(a.Value.Emit(), "from-vault") || strings.Contains(a.Value.Emit(), "Sup3rToken") {
+				t.Errorf("span %d attribute %s leaks a secret: %s", i, a.Key, a.Value.Emit())
+			}
+		}
+	}
+	if spans[0].Status().Code != codes.Unset || spans[1].Status().Code != codes.Error {
+		t.Errorf("statuses %v, %v; want unset, error", spans[0].Status(), spans[1].Status())
 	}
 }
