@@ -84,14 +84,76 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// harness runs a trigger in the background.
-type harness struct {
+// runner runs a trigger's Run in the background for one test: both
+// trigger types' harnesses embed it.
+type runner struct {
 	t      *testing.T
-	tr     *Trigger
-	stdout *syncBuffer
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
+	// what names the trigger in failures; stopWithin bounds how long Run
+	// may take to return after cancel.
+	what       string
+	stopWithin time.Duration
+}
+
+func newRunner(t *testing.T, what string, stopWithin time.Duration) runner {
+	return runner{t: t, logs: &syncBuffer{}, done: make(chan error, 1), what: what, stopWithin: stopWithin}
+}
+
+// start runs run until the test ends (Cleanup cancels it and waits for it,
+// logging the trigger's logs when the test failed or is verbose).
+func (r *runner) start(run func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- run(ctx) }()
+	r.t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(r.stopWithin):
+			r.t.Errorf("%s: Run did not return after cancel", r.what)
+		}
+		if r.t.Failed() || testing.Verbose() {
+			r.t.Logf("%s logs:\n%s", r.what, r.logs.String())
+		}
+	})
+}
+
+// waitReady waits until ready reports true, failing at once when Run
+// returns first.
+func (r *runner) waitReady(ready func() bool) {
+	r.t.Helper()
+	waitFor(r.t, 10*time.Second, r.what+" ready", func() bool {
+		select {
+		case err := <-r.done:
+			r.done <- err
+			r.t.Fatalf("Run returned early: %v\nlogs:\n%s", err, r.logs.String())
+		default:
+		}
+		return ready()
+	})
+}
+
+// stop cancels Run and returns its result.
+func (r *runner) stop() error {
+	r.t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // for Cleanup
+		return err
+	case <-time.After(r.stopWithin):
+		r.t.Fatalf("%s: Run did not return after cancel", r.what)
+		return nil
+	}
+}
+
+// harness runs a trigger in the background.
+type harness struct {
+	runner
+	tr     *Trigger
+	stdout *syncBuffer
 }
 
 func miniServer(mr *miniredis.Miniredis, channels ...Channel) Server {
@@ -102,7 +164,7 @@ func miniServer(mr *miniredis.Miniredis, channels ...Channel) Server {
 // unset) and starts Run. It does not wait for readiness.
 func newHarness(t *testing.T, cfg Config, h Handler) *harness {
 	t.Helper()
-	hs := &harness{t: t, stdout: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	hs := &harness{runner: newRunner(t, "trigger", 40*time.Second), stdout: &syncBuffer{}}
 	if cfg.Stdout == nil {
 		cfg.Stdout = hs.stdout
 	}
@@ -117,20 +179,7 @@ func newHarness(t *testing.T, cfg Config, h Handler) *harness {
 		t.Fatalf("New: %v", err)
 	}
 	hs.tr = tr
-	ctx, cancel := context.WithCancel(context.Background())
-	hs.cancel = cancel
-	go func() { hs.done <- tr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-hs.done:
-		case <-time.After(40 * time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
-		if t.Failed() || testing.Verbose() {
-			t.Logf("trigger logs:\n%s", hs.logs.String())
-		}
-	})
+	hs.start(tr.Run)
 	return hs
 }
 
@@ -138,30 +187,8 @@ func newHarness(t *testing.T, cfg Config, h Handler) *harness {
 func started(t *testing.T, cfg Config, h Handler) *harness {
 	t.Helper()
 	hs := newHarness(t, cfg, h)
-	waitFor(t, 10*time.Second, "trigger ready", func() bool {
-		select {
-		case err := <-hs.done:
-			hs.done <- err
-			t.Fatalf("Run returned early: %v\nlogs:\n%s", err, hs.logs.String())
-		default:
-		}
-		return hs.tr.Ready()
-	})
+	hs.waitReady(hs.tr.Ready)
 	return hs
-}
-
-// stop cancels Run and returns its result.
-func (hs *harness) stop() error {
-	hs.t.Helper()
-	hs.cancel()
-	select {
-	case err := <-hs.done:
-		hs.done <- err // for Cleanup
-		return err
-	case <-time.After(40 * time.Second):
-		hs.t.Fatal("Run did not return after cancel")
-		return nil
-	}
 }
 
 func (hs *harness) metric(name string, labels map[string]string) float64 {

@@ -290,7 +290,8 @@ var _ observe.StatusSource = (*StreamTrigger)(nil)
 // Run creates the groups (retrying briefly), then reads and handles entries until ctx is cancelled. It
 // returns an error only when a group cannot be created at startup. On cancellation it stops reading,
 // waits for in-flight handlers (up to ShutdownTimeout; entries still running then stay pending),
-// flushes the acknowledgements and returns nil. Run may be called once.
+// flushes the acknowledgements and returns nil, or an error wrapping ErrHandlersAbandoned when some
+// handlers ignored cancellation for CancelGrace too. Run may be called once.
 func (t *StreamTrigger) Run(ctx context.Context) error {
 	r, err := t.begin(ctx, "stream trigger")
 	if err != nil {

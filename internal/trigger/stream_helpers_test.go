@@ -58,12 +58,9 @@ func (r *entryRecorder) byID(id string) []entryCall {
 
 // streamHarness runs a StreamTrigger against a real redis-server.
 type streamHarness struct {
-	t       *testing.T
+	runner
 	tr      *StreamTrigger
 	metrics *admin.Metrics
-	logs    *syncBuffer
-	cancel  context.CancelFunc
-	done    chan error
 }
 
 // testStream is a Stream on srv with short test timings.
@@ -77,7 +74,7 @@ func testStream(srv *redisserver.Server, key string) Stream {
 // startStreams starts a StreamTrigger and waits until it is ready.
 func startStreams(t *testing.T, cfg StreamConfig, h streamentry.Handler) *streamHarness {
 	t.Helper()
-	hs := &streamHarness{t: t, metrics: admin.NewMetrics(), logs: &syncBuffer{}, done: make(chan error, 1)}
+	hs := &streamHarness{runner: newRunner(t, "stream trigger", 20*time.Second), metrics: admin.NewMetrics()}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -98,41 +95,9 @@ func startStreams(t *testing.T, cfg StreamConfig, h streamentry.Handler) *stream
 		t.Fatalf("NewStream: %v", err)
 	}
 	hs.tr = tr
-	ctx, cancel := context.WithCancel(context.Background())
-	hs.cancel = cancel
-	go func() { hs.done <- tr.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-hs.done:
-		case <-time.After(20 * time.Second):
-			t.Errorf("stream trigger did not stop")
-		}
-	})
-	waitFor(t, 10*time.Second, "stream trigger ready", func() bool {
-		select {
-		case err := <-hs.done:
-			hs.done <- err
-			t.Fatalf("Run returned early: %v\nlogs:\n%s", err, hs.logs.String())
-		default:
-		}
-		return tr.Ready()
-	})
+	hs.start(tr.Run)
+	hs.waitReady(tr.Ready)
 	return hs
-}
-
-// stop cancels Run and returns its result.
-func (hs *streamHarness) stop() error {
-	hs.t.Helper()
-	hs.cancel()
-	select {
-	case err := <-hs.done:
-		hs.done <- err
-		return err
-	case <-time.After(30 * time.Second):
-		hs.t.Fatal("stream trigger did not stop")
-		return nil
-	}
 }
 
 // xadd adds an entry with field payload=v and returns its ID.
