@@ -98,7 +98,7 @@ max_deliveries = 2
 		t.Fatalf("push: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut := runCLI(t, context.Background(), "", "check", "--from-registry", ref, "--cache-dir", t.TempDir())
-	want := `Stream 127.0.0.1:6390/orders: [hello] group "shop-hello", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "orders:dead" (field "payload", start "0", concurrency 1, max_deliveries 2)`
+	want := `Stream 127.0.0.1:6390/orders: [hello] group "shop-hello", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "orders:dead" (field "payload", start "0", concurrency 1, read_ahead 16, max_deliveries 2)`
 	if code != exitOK || !strings.Contains(out, want) || !strings.Contains(out, "hello: component exporting fermyon:spin/inbound-redis") {
 		t.Fatalf("check: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

@@ -46,7 +46,7 @@ func streamOf(s app.StreamTrigger) trigger.Stream {
 	return trigger.Stream{
 		Display: s.Display, Options: s.URL.Options(), Component: s.Component,
 		Key: s.Stream, Group: s.Group, Field: s.Field, Start: s.Start,
-		Concurrency: s.Concurrency, MaxDeliveries: int64(s.MaxDeliveries), DeadLetter: s.DeadLetter,
+		Concurrency: s.Concurrency, ReadAhead: s.ReadAhead, MaxDeliveries: int64(s.MaxDeliveries), DeadLetter: s.DeadLetter,
 		ClaimIdle: s.ClaimIdle, RetryBackoff: s.RetryBackoff,
 	}
 }
@@ -107,8 +107,8 @@ func (c *cli) printStreams(a *app.App, consumer string) {
 		consumer = "<hostname>-<pid>-<random> (--consumer overrides)"
 	}
 	for _, s := range a.Streams {
-		fmt.Fprintf(c.stdout, "Stream %s/%s: [%s] group %q, consumer %s, dead letters to %q (field %q, start %q, concurrency %d, max_deliveries %d)\n",
-			s.Display, s.Stream, s.Component, s.Group, consumer, s.DeadLetter, s.Field, s.Start, s.Concurrency, s.MaxDeliveries)
+		fmt.Fprintf(c.stdout, "Stream %s/%s: [%s] group %q, consumer %s, dead letters to %q (field %q, start %q, concurrency %d, read_ahead %d, max_deliveries %d)\n",
+			s.Display, s.Stream, s.Component, s.Group, consumer, s.DeadLetter, s.Field, s.Start, s.Concurrency, s.ReadAhead, s.MaxDeliveries)
 		if hashTag(s.Stream) != hashTag(s.DeadLetter) {
 			fmt.Fprintf(c.stdout, "\tnote: on a Redis Cluster %q and %q may sit in different hash slots, so dead-lettering falls back to XADD then XACK (at-least-once); hash-tag both to keep it atomic, e.g. stream = %q, dead_letter_stream = %q\n",
 				s.Stream, s.DeadLetter, "{"+s.Stream+"}", "{"+s.Stream+"}"+app.DeadLetterSuffix)

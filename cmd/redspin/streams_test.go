@@ -25,10 +25,10 @@ max_deliveries = 2
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		`Stream 127.0.0.1:6390/orders: [hello] group "shop-hello", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "orders:dead" (field "payload", start "0", concurrency 1, max_deliveries 5)`,
+		`Stream 127.0.0.1:6390/orders: [hello] group "shop-hello", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "orders:dead" (field "payload", start "0", concurrency 1, read_ahead 16, max_deliveries 5)`,
 		`note: on a Redis Cluster "orders" and "orders:dead" may sit in different hash slots`,
 		`stream = "{orders}", dead_letter_stream = "{orders}:dead"`,
-		`Stream 127.0.0.1:6390/{audit}: [hello] group "auditors", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "{audit}:dead" (field "payload", start "0", concurrency 1, max_deliveries 2)`,
+		`Stream 127.0.0.1:6390/{audit}: [hello] group "auditors", consumer <hostname>-<pid>-<random> (--consumer overrides), dead letters to "{audit}:dead" (field "payload", start "0", concurrency 1, read_ahead 16, max_deliveries 2)`,
 		"hello: component exporting fermyon:spin/inbound-redis", "OK",
 	} {
 		if !strings.Contains(out, want) {

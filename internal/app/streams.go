@@ -36,6 +36,9 @@ type StreamTrigger struct {
 	// Concurrency is the entries in flight per process (default 1); MaxDeliveries the delivery count at
 	// which a failing entry is dead-lettered (default 5).
 	Concurrency, MaxDeliveries int
+	// ReadAhead is how many entries a process may hold delivered but not started (default the larger of
+	// DefaultStreamReadAhead and Concurrency).
+	ReadAhead int
 	// ClaimIdle is the manifest's claim_idle; 0 means the trigger's default (from --handler-timeout).
 	ClaimIdle time.Duration
 	// RetryBackoff is the manifest's retry_backoff; 0 means the trigger's default.
@@ -47,6 +50,7 @@ const (
 	DefaultStreamField       = "payload"
 	DefaultStreamStart       = "0"
 	DefaultStreamConcurrency = 1
+	DefaultStreamReadAhead   = 16
 	DefaultMaxDeliveries     = 5
 	DeadLetterSuffix         = ":dead"
 )
@@ -83,7 +87,7 @@ func (a *App) resolveStreams(ctx context.Context, triggers []manifest.StreamTrig
 	}
 	for _, t := range triggers {
 		s := StreamTrigger{ID: t.ID, Component: t.Component, Field: t.Field, Start: t.Start,
-			Concurrency: t.Concurrency, MaxDeliveries: t.MaxDeliveries, ClaimIdle: t.ClaimIdle, RetryBackoff: t.RetryBackoff}
+			Concurrency: t.Concurrency, ReadAhead: t.ReadAhead, MaxDeliveries: t.MaxDeliveries, ClaimIdle: t.ClaimIdle, RetryBackoff: t.RetryBackoff}
 		// render resolves one of the trigger's templates; what a secret
 		// variable went into is shown by its template (template.Text.Shown).
 		render := func(what, expr string) (string, error) {
@@ -136,6 +140,9 @@ func (a *App) resolveStreams(ctx context.Context, triggers []manifest.StreamTrig
 		}
 		if s.MaxDeliveries == 0 {
 			s.MaxDeliveries = DefaultMaxDeliveries
+		}
+		if s.ReadAhead == 0 {
+			s.ReadAhead = max(DefaultStreamReadAhead, s.Concurrency)
 		}
 		a.Streams = append(a.Streams, s)
 	}

@@ -20,19 +20,20 @@ type streamConfig struct {
 	Field            string `json:"field,omitempty"`
 	Start            string `json:"start,omitempty"`
 	Concurrency      int    `json:"concurrency,omitempty"`
+	ReadAhead        int    `json:"read_ahead,omitempty"`
 	MaxDeliveries    int    `json:"max_deliveries,omitempty"`
 	DeadLetterStream string `json:"dead_letter_stream,omitempty"`
 	ClaimIdle        string `json:"claim_idle,omitempty"`
 	RetryBackoff     string `json:"retry_backoff,omitempty"`
 }
 
-// maxStreamInt is the largest concurrency and max_deliveries, as spin.toml allows.
+// maxStreamInt is the largest concurrency, read_ahead and max_deliveries, as spin.toml allows.
 const maxStreamInt = 1 << 20
 
 // streamConfigOf is the trigger_config FromManifest writes for t.
 func streamConfigOf(t manifest.StreamTrigger) streamConfig {
 	c := streamConfig{Component: t.Component, Stream: t.Stream, Address: t.Address, Group: t.Group, Field: t.Field,
-		Start: t.Start, Concurrency: t.Concurrency, MaxDeliveries: t.MaxDeliveries, DeadLetterStream: t.DeadLetterStream}
+		Start: t.Start, Concurrency: t.Concurrency, ReadAhead: t.ReadAhead, MaxDeliveries: t.MaxDeliveries, DeadLetterStream: t.DeadLetterStream}
 	if t.ClaimIdle > 0 {
 		c.ClaimIdle = t.ClaimIdle.String()
 	}
@@ -52,7 +53,7 @@ func streamTrigger(id string, raw json.RawMessage) (*manifest.StreamTrigger, err
 		return nil, fmt.Errorf("%w: redis-stream trigger_config: %v", manifest.ErrInvalidTrigger, err)
 	}
 	t := &manifest.StreamTrigger{ID: id, Component: c.Component, Stream: c.Stream, Address: c.Address, Group: c.Group,
-		Field: c.Field, Start: c.Start, Concurrency: c.Concurrency, MaxDeliveries: c.MaxDeliveries, DeadLetterStream: c.DeadLetterStream}
+		Field: c.Field, Start: c.Start, Concurrency: c.Concurrency, ReadAhead: c.ReadAhead, MaxDeliveries: c.MaxDeliveries, DeadLetterStream: c.DeadLetterStream}
 	switch {
 	case c.Stream == "":
 		return nil, fmt.Errorf("%w: a redis-stream trigger needs a non-empty string `stream` in trigger_config", manifest.ErrInvalidTrigger)
@@ -60,6 +61,8 @@ func streamTrigger(id string, raw json.RawMessage) (*manifest.StreamTrigger, err
 		return nil, fmt.Errorf("%w: `start` %q: want \"0\" or \"$\"", manifest.ErrInvalidTrigger, c.Start)
 	case c.Concurrency < 0 || c.Concurrency > maxStreamInt:
 		return nil, fmt.Errorf("%w: `concurrency` = %d: must be between 1 and %d", manifest.ErrInvalidTrigger, c.Concurrency, maxStreamInt)
+	case c.ReadAhead < 0 || c.ReadAhead > maxStreamInt:
+		return nil, fmt.Errorf("%w: `read_ahead` = %d: must be between 1 and %d", manifest.ErrInvalidTrigger, c.ReadAhead, maxStreamInt)
 	case c.MaxDeliveries < 0 || c.MaxDeliveries > maxStreamInt:
 		return nil, fmt.Errorf("%w: `max_deliveries` = %d: must be between 1 and %d", manifest.ErrInvalidTrigger, c.MaxDeliveries, maxStreamInt)
 	}

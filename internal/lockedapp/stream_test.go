@@ -38,6 +38,7 @@ group = "workers"
 field = "body"
 start = "$"
 concurrency = 4
+read_ahead = 32
 max_deliveries = 3
 dead_letter_stream = "{orders}:dead"
 claim_idle = "90s"
@@ -78,7 +79,7 @@ source = "a.wasm"
 		t.Errorf("metadata: triggers %v, trigger %v", raw.Metadata["triggers"], raw.Metadata["trigger"])
 	}
 	wantCfg := map[string]any{"component": "a", "stream": "orders", "address": "rediss://tls-host:6380", "group": "workers",
-		"field": "body", "start": "$", "concurrency": 4.0, "max_deliveries": 3.0, "dead_letter_stream": "{orders}:dead",
+		"field": "body", "start": "$", "concurrency": 4.0, "read_ahead": 32.0, "max_deliveries": 3.0, "dead_letter_stream": "{orders}:dead",
 		"claim_idle": "1m30s", "retry_backoff": "250ms"}
 	if len(raw.Triggers) != 2 || raw.Triggers[1].Type != "redis-stream" || !reflect.DeepEqual(raw.Triggers[1].Config, wantCfg) {
 		t.Errorf("triggers: %+v", raw.Triggers)
@@ -115,6 +116,7 @@ func TestStreamTriggerConfigRules(t *testing.T) {
 		{"no stream", `{"component":"a"}`, "`stream`"},
 		{"unknown key", `{"component":"a","stream":"s","channel":"c"}`, `unknown field "channel"`},
 		{"wrong type", `{"component":"a","stream":"s","concurrency":"4"}`, "concurrency"},
+		{"negative read_ahead", `{"component":"a","stream":"s","read_ahead":-1}`, "`read_ahead` = -1"},
 		{"bad start", `{"component":"a","stream":"s","start":"now"}`, "`start`"},
 		{"bad duration", `{"component":"a","stream":"s","claim_idle":"soon"}`, "`claim_idle`"},
 		{"negative", `{"component":"a","stream":"s","max_deliveries":-1}`, "`max_deliveries`"},

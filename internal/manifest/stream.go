@@ -27,6 +27,9 @@ type StreamTrigger struct {
 	Start string
 	// Concurrency is the number of entries in flight per process; 0 means 1.
 	Concurrency int
+	// ReadAhead is `read_ahead`: how many entries a process may hold delivered but not started yet; 0
+	// means the larger of 16 and Concurrency.
+	ReadAhead int
 	// MaxDeliveries is the delivery count after which a failed entry is dead-lettered; 0 means 5.
 	MaxDeliveries int
 	// DeadLetterStream is the dead-letter stream template; "" means "<stream>:dead".
@@ -42,7 +45,7 @@ type StreamTrigger struct {
 
 var (
 	streamTriggerFields = []string{"id", "component", "stream", "address", "group", "field", "start",
-		"concurrency", "max_deliveries", "dead_letter_stream", "claim_idle", "retry_backoff"}
+		"concurrency", "read_ahead", "max_deliveries", "dead_letter_stream", "claim_idle", "retry_backoff"}
 	streamAppFields = []string{"address"}
 )
 
@@ -87,6 +90,7 @@ func parseStreamTrigger(t *table, tr *rawTrigger) {
 		s.Start = st
 	}
 	s.Concurrency = int(positiveInt(t, "concurrency"))
+	s.ReadAhead = int(positiveInt(t, "read_ahead"))
 	s.MaxDeliveries = int(positiveInt(t, "max_deliveries"))
 	s.ClaimIdle = duration(t, "claim_idle")
 	s.RetryBackoff = duration(t, "retry_backoff")

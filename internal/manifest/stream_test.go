@@ -28,6 +28,7 @@ group = "auditors"
 field = "body"
 start = "$"
 concurrency = 4
+read_ahead = 32
 max_deliveries = 3
 dead_letter_stream = "{orders}:dead"
 claim_idle = "10m"
@@ -52,7 +53,7 @@ func TestStreamTriggers(t *testing.T) {
 		t.Errorf("first = %+v, want %+v", got, want0)
 	}
 	want1 := StreamTrigger{ID: "redis-stream-trigger1", Component: "a", Stream: "{{ host }}-audit", Address: "redis://other:6379",
-		Group: "auditors", Field: "body", Start: "$", Concurrency: 4, MaxDeliveries: 3, DeadLetterStream: "{orders}:dead",
+		Group: "auditors", Field: "body", Start: "$", Concurrency: 4, ReadAhead: 32, MaxDeliveries: 3, DeadLetterStream: "{orders}:dead",
 		ClaimIdle: 10 * time.Minute, RetryBackoff: 250 * time.Millisecond, Line: 14}
 	if got := m.StreamTriggers[1]; got != want1 {
 		t.Errorf("second = %+v, want %+v", got, want1)
@@ -71,6 +72,7 @@ func TestStreamTriggerErrors(t *testing.T) {
 		{"missing component", "[[trigger.redis-stream]]\nstream = \"s\"\n", "missing field `component`", ErrMissingField},
 		{"bad start", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"s\"\nstart = \">\"\n", "`start` \">\"", ErrInvalidTrigger},
 		{"zero concurrency", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"s\"\nconcurrency = 0\n", "`concurrency` = 0", ErrInvalidTrigger},
+		{"zero read_ahead", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"s\"\nread_ahead = 0\n", "`read_ahead` = 0", ErrInvalidTrigger},
 		{"string max", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"s\"\nmax_deliveries = \"5\"\n", "expected a positive integer", ErrWrongType},
 		{"bad duration", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"s\"\nclaim_idle = \"soon\"\n", "`claim_idle` \"soon\"", ErrInvalidTrigger},
 		{"bad template", "[[trigger.redis-stream]]\ncomponent = \"a\"\nstream = \"{{ Bad }}\"\n", "`stream`", ErrInvalidTemplate},

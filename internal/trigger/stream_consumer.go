@@ -27,9 +27,10 @@ const (
 var streamStateNames = [...]string{"connecting", "reading", "reconnecting", "stopped"}
 
 // streamConsumer runs one Stream: a reader that reads as many entries as it has free slots plus a
-// read-ahead window of one entry per slot, one long-lived handler goroutine per slot fed by the reader
-// (with concurrency 1 the reader itself), and an acker that batches XACKs. With concurrency > 1 the
-// reader also refills an empty window while every slot is busy, so the read overlaps the running handlers.
+// read-ahead window (Stream.ReadAhead entries, fewer when entries are large), one long-lived handler
+// goroutine per slot fed by the reader (with concurrency 1 the reader itself), and an acker that batches
+// XACKs. With concurrency > 1 the reader also refills an empty window while every slot is busy, so the
+// read overlaps the running handlers. Entries waiting in the window keep their lease: see renewAhead.
 type streamConsumer struct {
 	t      *StreamTrigger
 	cfg    Stream
@@ -45,6 +46,12 @@ type streamConsumer struct {
 	// ahead holds entries read ahead (delivered to this consumer, delivery count 1) that wait for a free
 	// slot, in stream order; at most one per slot. Only the reader touches it.
 	ahead []rawEntry
+	// aheadLease is when the oldest lease on the entries in ahead began: their delivery or their last
+	// renewal (renewAhead). Only the reader touches it.
+	aheadLease time.Time
+	// entryBytes is a moving average of the size of the entries read, which bounds the window in bytes
+	// (aheadLimit); 0 before the first read. Only the reader touches it.
+	entryBytes float64
 	// polled is set when a read to top up a partly filled window found nothing; the reader then waits
 	// for a free slot before it reads ahead again. Only the reader touches it.
 	polled bool
@@ -264,7 +271,89 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 // a blocking read when a slot frees up), the startup re-read is done and no XAUTOCLAIM pass is due
 // (those need slots).
 func (c *streamConsumer) canReadAhead(cur *readCursor) bool {
-	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) < c.cfg.Concurrency && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
+	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) < c.aheadLimit() && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
+}
+
+// aheadLimit is how many entries the window may hold now: Stream.ReadAhead, lowered for large entries so
+// that the window holds about readAheadBytes, but never below one entry per slot (or ReadAhead if that is
+// smaller).
+func (c *streamConsumer) aheadLimit() int {
+	w := c.cfg.ReadAhead
+	if c.entryBytes > 0 {
+		w = min(w, max(int(readAheadBytes/c.entryBytes), c.cfg.Concurrency))
+	}
+	return max(w, 1)
+}
+
+// noteSizes updates the moving average of entry sizes with the entries of one read.
+func (c *streamConsumer) noteSizes(entries []rawEntry) {
+	for _, e := range entries {
+		n := 0
+		for _, f := range e.fields {
+			n += len(f.Name) + len(f.Value)
+		}
+		if c.entryBytes == 0 {
+			c.entryBytes = float64(n + 1)
+			continue
+		}
+		c.entryBytes += (float64(n+1) - c.entryBytes) / 8
+	}
+}
+
+// renewAhead keeps the entries waiting in the window this consumer's while they wait. They were delivered
+// to it, so their idle time runs: left alone for claim_idle (a window of slow handlers), another consumer's
+// XAUTOCLAIM would take them and both would handle them. Once the oldest lease is a quarter of claim_idle
+// old, one script checks that each entry is still pending on this consumer and resets its idle time
+// (XCLAIM ... JUSTID, which does not count a delivery). An entry another consumer took meanwhile is dropped
+// from the window: its new owner handles it. If Redis cannot be reached, the window is kept while its
+// lease is under half of claim_idle and dropped after that: the entries stay pending on this consumer and
+// XAUTOCLAIM delivers them again, never twice at once.
+func (c *streamConsumer) renewAhead(ctx context.Context) {
+	if len(c.ahead) == 0 || time.Since(c.aheadLease) < c.cfg.ClaimIdle/4 {
+		return
+	}
+	begin := time.Now()
+	kept, err := c.leaseAhead(ctx, 0)
+	if err != nil {
+		if time.Since(c.aheadLease) < c.cfg.ClaimIdle/2 {
+			return
+		}
+		c.log.Warn("could not renew the lease on the entries read ahead; they stay pending for XAUTOCLAIM",
+			"entries", len(c.ahead), "error", redact(c.cfg.Options, err))
+		c.ahead = nil
+		return
+	}
+	if len(kept) < len(c.ahead) {
+		c.log.Warn("entries read ahead were claimed by another consumer before they started; skipped",
+			"entries", len(c.ahead)-len(kept))
+		c.ahead = kept
+	}
+	c.aheadLease = begin
+}
+
+// leaseAhead runs leaseScript on the window's entries with the given idle time and returns the entries
+// still pending on this consumer, in order.
+func (c *streamConsumer) leaseAhead(ctx context.Context, idle time.Duration) ([]rawEntry, error) {
+	args := make([]any, 0, 3+len(c.ahead))
+	args = append(args, c.cfg.Group, c.t.cfg.Consumer, idle.Milliseconds())
+	for _, e := range c.ahead {
+		args = append(args, e.id)
+	}
+	ids, err := leaseScript.Run(ctx, c.client, []string{c.cfg.Key}, args...).StringSlice()
+	if err != nil {
+		return nil, err
+	}
+	ours := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		ours[id] = true
+	}
+	kept := c.ahead[:0:0]
+	for _, e := range c.ahead {
+		if ours[e.id] {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
 }
 
 // drainAhead starts the entries read ahead at shutdown as slots free up: Redis delivered them to this
@@ -272,6 +361,7 @@ func (c *streamConsumer) canReadAhead(cur *readCursor) bool {
 // timeout cancels the handlers stay pending for another consumer (XAUTOCLAIM).
 func (c *streamConsumer) drainAhead(hctx context.Context) {
 	for len(c.ahead) > 0 {
+		c.renewAhead(context.WithoutCancel(hctx))
 		select {
 		case <-hctx.Done():
 		case <-c.free:
@@ -286,8 +376,7 @@ func (c *streamConsumer) drainAhead(hctx context.Context) {
 			}
 			continue
 		}
-		c.log.Warn("shutdown: entries read ahead left pending for another consumer", "entries", len(c.ahead))
-		c.ahead = nil
+		c.releaseAhead()
 		return
 	}
 }
@@ -305,6 +394,7 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		if cur.pending != "" {
 			return c.rereadPending(rctx, hctx, n, cur)
 		}
+		c.renewAhead(rctx)
 		if len(c.ahead) > 0 {
 			k := min(n, len(c.ahead))
 			started := 0
@@ -332,7 +422,8 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 	if topUp {
 		block = 0 // no BLOCK: do not hold the entries waiting in the window
 	}
-	v, err := c.readNew(rctx, n+c.cfg.Concurrency-len(c.ahead), block)
+	begin := time.Now()
+	v, err := c.readNew(rctx, max(n+c.aheadLimit()-len(c.ahead), 1), block)
 	if errors.Is(err, redis.Nil) {
 		c.polled = topUp
 		return 0, nil
@@ -345,6 +436,10 @@ func (c *streamConsumer) step(ctx, hctx context.Context, n int, cur *readCursor)
 		return 0, err
 	}
 	c.polled = topUp && len(entries) == 0
+	c.noteSizes(entries)
+	if !topUp && len(entries) > n {
+		c.aheadLease = begin
+	}
 	started := 0
 	for i, e := range entries {
 		if i >= n {
@@ -773,4 +868,21 @@ func GroupState(ctx context.Context, client redis.Cmdable, stream, group string)
 		info.OldestPendingAge = max(time.Since(time.UnixMilli(int64(ms))), 0)
 	}
 	return info, nil
+}
+
+// releaseAhead gives the entries read ahead that were not started at shutdown to the other consumers: it
+// sets their idle time to claim_idle (leaseScript), so the next XAUTOCLAIM pass of any consumer takes them
+// instead of waiting claim_idle. They were never handled, so they are not duplicates.
+func (c *streamConsumer) releaseAhead() {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	n := len(c.ahead)
+	_, err := c.leaseAhead(ctx, c.cfg.ClaimIdle)
+	c.ahead = nil
+	if err != nil {
+		c.log.Warn("shutdown: entries read ahead left pending; another consumer claims them after claim_idle",
+			"entries", n, "error", redact(c.cfg.Options, err))
+		return
+	}
+	c.log.Warn("shutdown: entries read ahead released for another consumer", "entries", n)
 }

@@ -30,6 +30,21 @@ redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `)
 
+// leaseScript sets the idle time of the given entries to ARGV[3] ms, for each one only if it is still
+// pending on this consumer (checked and set in one script, so an entry another consumer claimed meanwhile
+// is never taken back). XCLAIM's JUSTID form does not count a delivery. KEYS: stream. ARGV: group,
+// consumer, idle ms, id, ... Returns the IDs still pending on this consumer.
+var leaseScript = redis.NewScript(`
+local out = {}
+for i = 4, #ARGV do
+  if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2]) == 1 then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3], 'JUSTID')
+    table.insert(out, ARGV[i])
+  end
+end
+return out
+`)
+
 // cleanupScript deletes the group's consumers (other than ARGV[3]) that have no pending entries and have
 // been idle for at least ARGV[2] ms. Checking and deleting in one script matters: XGROUP DELCONSUMER
 // discards the consumer's pending entries, so a consumer that received an entry between a check and a

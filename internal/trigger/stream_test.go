@@ -555,6 +555,7 @@ func TestStreamReadAheadWindow(t *testing.T) {
 			}}
 			s := testStream(srv, "orders")
 			s.Concurrency = 2
+			s.ReadAhead = 2
 			timeout := 200 * time.Millisecond
 			if finish {
 				timeout = 10 * time.Second
@@ -587,6 +588,23 @@ func TestStreamReadAheadWindow(t *testing.T) {
 			}
 			if !finish && (calls != 2 || pending != 4) {
 				t.Errorf("%d calls, %d pending: want the 2 running entries timed out and the 2 read ahead never started, all 4 pending", calls, pending)
+			}
+			if !finish {
+				// The 2 never started were released: idle for claim_idle, so the next XAUTOCLAIM of any
+				// consumer takes them; the 2 that timed out were not.
+				p, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "orders", Group: "g", Start: "-", End: "+", Count: 10}).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				released := 0
+				for _, e := range p {
+					if e.Idle >= s.ClaimIdle {
+						released++
+					}
+				}
+				if released != 2 {
+					t.Errorf("pending %+v: want exactly the 2 entries read ahead released (idle >= %v)", p, s.ClaimIdle)
+				}
 			}
 			if l := lag(); l != 6 {
 				t.Errorf("lag after shutdown = %d, want 6 (never read)", l)
@@ -635,5 +653,119 @@ func TestStreamClaimedBackWhileRunningKeepsSlots(t *testing.T) {
 	waitFor(t, 10*time.Second, "nothing pending", func() bool { return pendingCount(t, rdb, "orders", "g") == 0 })
 	if m := most.Load(); m > 2 {
 		t.Errorf("%d handlers ran at once, want at most concurrency 2", m)
+	}
+}
+
+// With the default window a process reads 16 entries ahead at concurrency 1, and the rest of the backlog
+// stays in Redis.
+func TestStreamReadAheadDefault(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	gate := make(chan struct{})
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		<-gate
+		return streamentry.Disposition{}, nil
+	}}
+	for i := range 40 {
+		xadd(t, rdb, "orders", "payload", fmt.Sprint(i))
+	}
+	hs := startStreams(t, StreamConfig{Streams: []Stream{testStream(srv, "orders")}, Consumer: "c1"}, rec)
+	waitFor(t, 10*time.Second, "1 entry running and 16 read ahead", func() bool {
+		return len(rec.snapshot()) == 1 && pendingCount(t, rdb, "orders", "g") == 17
+	})
+	if l := rdb.XInfoGroups(ctx, "orders").Val()[0].Lag; l != 23 {
+		t.Errorf("lag = %d, want the 23 entries beyond the window left in Redis", l)
+	}
+	close(gate)
+	waitFor(t, 10*time.Second, "all 40 handled and acked", func() bool {
+		return hs.tr.Stats().Handled == 40 && pendingCount(t, rdb, "orders", "g") == 0
+	})
+	if n := len(rec.snapshot()); n != 40 {
+		t.Errorf("%d calls, want 40 (each entry once)", n)
+	}
+	for i, c := range rec.snapshot() {
+		if c.payload != fmt.Sprint(i) {
+			t.Fatalf("call %d got payload %q: want stream order", i, c.payload)
+		}
+	}
+}
+
+// Entries waiting in the read-ahead window keep their lease: while slow handlers run, another consumer's
+// XAUTOCLAIM never takes them (without renewal the last one would wait longer than claim_idle), and an
+// entry another consumer took anyway is skipped, not handled twice.
+func TestStreamReadAheadLease(t *testing.T) {
+	srv := redisserver.Start(t, redisserver.Options{})
+	rdb := srv.Client()
+	ctx := context.Background()
+	const slow = 400 * time.Millisecond
+	rec := &entryRecorder{fn: func(ctx context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		select {
+		case <-time.After(slow):
+			return streamentry.Disposition{}, nil
+		case <-ctx.Done():
+			return streamentry.Disposition{}, ctx.Err()
+		}
+	}}
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, xadd(t, rdb, "orders", "payload", fmt.Sprint(i)))
+	}
+	s := testStream(srv, "orders")
+	s.ClaimIdle = time.Second
+	s.ReadAhead = 4
+	hs := startStreams(t, StreamConfig{Streams: []Stream{s}, Consumer: "c1"}, rec)
+	waitFor(t, 10*time.Second, "1 running and 4 read ahead", func() bool {
+		return len(rec.snapshot()) == 1 && pendingCount(t, rdb, "orders", "g") == 5
+	})
+	// Another consumer takes the last entry read ahead outright.
+	if err := rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: "orders", Group: "g", Consumer: "thief", MinIdle: 0,
+		Messages: []string{ids[4]}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// and claims whatever stays idle for claim_idle while c1 works through its window (5 x 400 ms).
+	stolen := map[string]bool{}
+	deadline := time.Now().Add(10 * time.Second)
+	for hs.tr.Stats().Handled < 4 && time.Now().Before(deadline) {
+		got, _, err := rdb.XAutoClaimJustID(ctx, &redis.XAutoClaimArgs{Stream: "orders", Group: "g", Consumer: "thief",
+			MinIdle: s.ClaimIdle, Start: "0-0", Count: 10}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range got {
+			if id != ids[4] {
+				stolen[id] = true
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(stolen) != 0 {
+		t.Errorf("entries %v claimed by another consumer while waiting in the window", stolen)
+	}
+	waitFor(t, 10*time.Second, "4 handled", func() bool { return hs.tr.Stats().Handled == 4 })
+	hs.cancel() // before c1's own XAUTOCLAIM could take entry 4 back from the thief
+	err := <-hs.done
+	hs.done <- err
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		want := 1
+		if i == 4 {
+			want = 0
+		}
+		if n := len(rec.byID(id)); n != want {
+			t.Errorf("entry %d handled %d times by c1, want %d", i, n, want)
+		}
+	}
+	p, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "orders", Group: "g", Start: "-", End: "+", Count: 10}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 1 || p[0].ID != ids[4] || p[0].Consumer != "thief" || p[0].RetryCount != 1 {
+		t.Errorf("pending = %+v, want only entry 4, on thief, delivered once (the lease renewals count no delivery)", p)
+	}
+	if !strings.Contains(hs.logs.String(), "claimed by another consumer") {
+		t.Errorf("no log line for the skipped entry:\n%s", hs.logs.String())
 	}
 }
