@@ -23,7 +23,7 @@ func (c *countHandler) HandleEntry(context.Context, string, streamentry.Entry) (
 // BenchmarkStreamTrigger measures the trigger's own throughput (a no-op handler) on a pre-filled stream
 // against a real redis-server: read, handle, ack. It reports entries/s for concurrency 1 and 8.
 func BenchmarkStreamTrigger(b *testing.B) {
-	for _, conc := range []int{1, 8} {
+	for _, conc := range []int{1, 2, 8} {
 		b.Run(fmt.Sprint("concurrency=", conc), func(b *testing.B) {
 			srv := redisserver.Start(b, redisserver.Options{})
 			rdb := srv.Client()

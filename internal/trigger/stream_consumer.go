@@ -266,12 +266,12 @@ func (c *streamConsumer) fail(err error, downSince *time.Time) {
 }
 
 // canReadAhead reports whether the reader may read new entries with no free slot: the handlers run on
-// their own goroutines (concurrency > 1), the window has room (a partly filled one only if the last
-// top-up found entries: it reads without BLOCK, since an entry waiting in the window must not wait for
-// a blocking read when a slot frees up), the startup re-read is done and no XAUTOCLAIM pass is due
-// (those need slots).
+// their own goroutines (concurrency > 1), the window is empty or down to half its size (a partly filled
+// one only if the last top-up found entries: it reads without BLOCK, since an entry waiting in the window
+// must not wait for a blocking read when a slot frees up; topping up at every free slot would cost a round
+// trip per entry), the startup re-read is done and no XAUTOCLAIM pass is due (those need slots).
 func (c *streamConsumer) canReadAhead(cur *readCursor) bool {
-	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) < c.aheadLimit() && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
+	return c.work != nil && (len(c.ahead) == 0 || len(c.ahead) <= c.aheadLimit()/2 && !c.polled) && cur.pending == "" && time.Now().Before(cur.nextClaim)
 }
 
 // aheadLimit is how many entries the window may hold now: Stream.ReadAhead, lowered for large entries so
