@@ -1,11 +1,13 @@
 package host
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -18,26 +20,16 @@ type componentGuest struct {
 	iface, fn *wasmtime.ExportIndex
 	// entryIface and entryFn: redspin:streams/inbound-stream (nil = not exported).
 	entryIface, entryFn *wasmtime.ExportIndex
-	// wasi records that the component imports WASI 0.2.
-	wasi bool
+	// wasi is WASIRedspin when the component imports WASI, else WASINone.
+	wasi WASIPath
 }
 
 // newComponentGuest links b's component and instantiates it once.
 func (h *Host) newComponentGuest(b *guestBase) (*componentGuest, error) {
 	g := &componentGuest{guestBase: *b}
-	err := h.linkComponent(g, false)
+	err := h.linkComponent(g)
 	if err == nil {
 		err = h.trial(g)
-		if err != nil && strings.Contains(err.Error(), "mismatched resource types") {
-			// An unsupported interface shares resource types with WASI
-			// (wasi:http/types uses wasi:io streams): see linkComponent.
-			h.logger.Warn("component imports interfaces that share WASI resources; WASI calls will fail", "component", g.id, "err", err)
-			g.linker.Close()
-			g.linker, g.info.UnsupportedImports, g.wasi = nil, nil, false
-			if err = h.linkComponent(g, true); err == nil {
-				err = h.trial(g)
-			}
-		}
 	}
 	if err != nil {
 		g.close()
@@ -50,16 +42,21 @@ func (g *componentGuest) checkPayload(h *Host, n int) error { return h.checkComp
 
 func (g *componentGuest) lowers(n int) int { return n }
 
-func (g *componentGuest) instantiate(s *wasmtime.Store) error {
-	_, err := g.linker.Instantiate(s, g.art.comp)
+func (g *componentGuest) instantiate(h *Host, s *wasmtime.Store) error {
+	flush, err := g.setupStore(h, s, context.Background(), msgDeadline{})
+	if err != nil {
+		return err
+	}
+	defer flush()
+	_, err = g.linker.Instantiate(s, g.art.comp)
 	return err
 }
 
-func (g *componentGuest) setupStore(h *Host, s *wasmtime.Store) (func(), error) {
-	if !g.wasi {
+func (g *componentGuest) setupStore(h *Host, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (func(), error) {
+	if g.wasi == WASINone {
 		return func() {}, nil
 	}
-	return h.wasmtimeWASI(&g.guestBase, s)
+	return h.redspinWASI(&g.guestBase, s, ctx, dl)
 }
 
 func (g *componentGuest) close() {
@@ -119,83 +116,71 @@ func (g *componentGuest) handle(h *Host, s *wasmtime.Store, payload []byte, lowe
 	return handlerResult(ok, errCase)
 }
 
-// wasiP2Interfaces are the packages Wasmtime's WASI 0.2 linker provides.
-var wasiP2Interfaces = []string{"wasi:cli/", "wasi:clocks/", "wasi:filesystem/", "wasi:io/", "wasi:random/", "wasi:sockets/"}
+// WASIPath says which WASI a guest gets (ComponentInfo.WASI).
+type WASIPath string
 
-func providedByWASI(name string) bool {
-	for _, p := range wasiP2Interfaces {
-		if strings.HasPrefix(name, p) && strings.Contains(name, "@0.2.") {
-			return true
-		}
-	}
-	return false
-}
+// The WASI paths.
+const (
+	// WASINone: the guest imports no WASI.
+	WASINone WASIPath = ""
+	// WASIRedspin: redspin's WASI 0.2 (internal/wasi), for every component
+	// that imports WASI. It shares its stream and pollable types with
+	// wasi:http, which Wasmtime's built-in WASI cannot; measured as fast as
+	// Wasmtime's (RATIONALE.md, "redspin's own WASI").
+	WASIRedspin WASIPath = "redspin WASI 0.2"
+	// WASIPreview1: Wasmtime's WASI preview 1, for core modules.
+	WASIPreview1 WASIPath = "Wasmtime WASI preview 1"
+)
 
-func (h *Host) linkComponent(g *componentGuest, stubsOnly bool) error {
+// linkComponent builds the component's linker: redspin's WASI 0.2 for
+// every WASI import (wasi:http included: its functions fail until it is
+// implemented), the host interfaces of g.imports, and trapping stubs for
+// the other imports.
+func (h *Host) linkComponent(g *componentGuest) error {
 	comp := g.art.comp
 	if err := g.findExports(); err != nil {
 		return err
 	}
 	g.linker = wasmtime.NewComponentLinker(h.engine)
-	if stubsOnly {
-		for _, imp := range comp.Imports() {
-			if imp.HasFuncs {
-				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name)
-			}
-		}
-		if err := g.linker.DefineUnknownImportsAsTraps(comp); err != nil {
-			return fmt.Errorf("link: %w", err)
-		}
-		return nil
-	}
-	var unsupported, wasi []wasmtime.ImportInfo
 	imports := comp.Imports()
 	defer func() {
 		for i := range imports {
 			imports[i].Close()
 		}
 	}()
+	var rest, wasiImps []wasmtime.ImportInfo
 	for _, imp := range imports {
-		if strings.HasPrefix(imp.Name, "wasi:") && providedByWASI(imp.Name) {
-			g.wasi = true
-			wasi = append(wasi, imp)
-			continue
-		}
-		if imp.HasFuncs {
-			unsupported = append(unsupported, imp)
-			g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name)
+		if wasi.Serves(imp.Name) {
+			wasiImps = append(wasiImps, imp)
+		} else {
+			rest = append(rest, imp)
 		}
 	}
-	if g.wasi {
-		if err := g.linker.AddWASIP2(); err != nil {
+	if len(wasiImps) > 0 {
+		g.wasi = WASIRedspin
+		g.info.WASI = WASIRedspin
+		if _, err := wasi.Link(g.linker, wasiImps, nil); err != nil {
 			return fmt.Errorf("link WASI: %w", err)
 		}
+		for _, imp := range wasiImps {
+			if strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs {
+				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name) // defined, but fails when called
+			}
+		}
 	}
-	if g.imports != nil && len(unsupported) > 0 {
-		done, err := g.imports.LinkComponent(g.linker, unsupported)
+	rest = slices.DeleteFunc(rest, func(i wasmtime.ImportInfo) bool { return !i.HasFuncs })
+	if g.imports != nil && len(rest) > 0 {
+		done, err := g.imports.LinkComponent(g.linker, rest)
 		if err != nil {
 			return fmt.Errorf("link host interfaces: %w", err)
 		}
-		unsupported = slices.DeleteFunc(unsupported, func(i wasmtime.ImportInfo) bool { return slices.Contains(done, i.Name) })
-		g.info.UnsupportedImports = g.info.UnsupportedImports[:0]
-		for _, i := range unsupported {
-			g.info.UnsupportedImports = append(g.info.UnsupportedImports, i.Name)
-		}
+		rest = slices.DeleteFunc(rest, func(i wasmtime.ImportInfo) bool { return slices.Contains(done, i.Name) })
 	}
-	if err := h.defineTraps(g.linker, unsupported, wasi); err != nil {
+	for _, i := range rest {
+		g.info.UnsupportedImports = append(g.info.UnsupportedImports, i.Name)
+	}
+	if err := defineTraps(g.linker, rest, wasiImps); err != nil {
 		return fmt.Errorf("link: %w", err)
 	}
 	return nil
-}
-
-// wasiTypesFor returns the host types of WASI resources (computed once).
-func (h *Host) wasiTypesFor() (map[string]*wasmtime.ResourceType, error) {
-	if h.wasiTypes == nil {
-		t, err := wasiResourceTypes(h.engine)
-		if err != nil {
-			return nil, fmt.Errorf("probing WASI resource types: %w", err)
-		}
-		h.wasiTypes = t
-	}
-	return h.wasiTypes, nil
 }

@@ -24,9 +24,10 @@ type guest interface {
 	lowers(n int) int
 	// setupStore gives a fresh store the guest's WASI context; flush
 	// writes buffered guest output (call it when the guest has returned).
-	setupStore(h *Host, s *wasmtime.Store) (flush func(), err error)
+	// ctx and dl bound its blocking WASI calls.
+	setupStore(h *Host, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error)
 	// instantiate creates the guest's instance in s (the trial at load).
-	instantiate(s *wasmtime.Store) error
+	instantiate(h *Host, s *wasmtime.Store) error
 	// handle instantiates the guest in s and runs its handler with
 	// payload; lowered is called as soon as the payload's lowered copies
 	// are freed.
@@ -141,7 +142,7 @@ func (h *Host) trial(g guest) error {
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
 	}
-	if err := g.instantiate(s); err != nil {
+	if err := g.instantiate(h, s); err != nil {
 		return fmt.Errorf("instantiate: %w", err)
 	}
 	return nil

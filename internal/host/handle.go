@@ -91,7 +91,7 @@ func (h *Host) newStore(ctx context.Context, dl msgDeadline, g guest) (_ *wasmti
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
 	}
 	h.armDeadline(ctx, dl, s)
-	if flush, err = g.setupStore(h, s); err != nil {
+	if flush, err = g.setupStore(h, s, ctx, dl); err != nil {
 		s.Close()
 		end()
 		return nil, nil, nil, err

@@ -43,8 +43,6 @@ type Host struct {
 	slow *time.Timer
 	// phases, when set (benchmarks), times each message's phases.
 	phases *phaseTimes
-	// wasiTypes are WASI's resource types (see wasiResourceTypes).
-	wasiTypes map[string]*wasmtime.ResourceType
 
 	// budget bounds the component payload bytes being lowered at once.
 	budget payloadBudget
@@ -208,9 +206,6 @@ func (h *Host) Close() error {
 		if a.module != nil {
 			a.module.Close()
 		}
-	}
-	for _, t := range h.wasiTypes {
-		t.Close()
 	}
 	return h.engine.Close()
 }

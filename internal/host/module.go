@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,12 +46,12 @@ func (g *moduleGuest) checkPayload(_ *Host, n int) error {
 // lowers is 0: a module takes the payload straight into its memory.
 func (g *moduleGuest) lowers(int) int { return 0 }
 
-func (g *moduleGuest) instantiate(s *wasmtime.Store) error {
+func (g *moduleGuest) instantiate(_ *Host, s *wasmtime.Store) error {
 	_, err := g.pre.Instantiate(s)
 	return err
 }
 
-func (g *moduleGuest) setupStore(h *Host, s *wasmtime.Store) (func(), error) {
+func (g *moduleGuest) setupStore(h *Host, s *wasmtime.Store, _ context.Context, _ msgDeadline) (func(), error) {
 	if !g.wasi {
 		return func() {}, nil
 	}
@@ -81,6 +82,7 @@ func (h *Host) linkModule(g *moduleGuest, bin *binInfo) error {
 	for _, imp := range bin.imports {
 		if mod, _, _ := strings.Cut(imp, "#"); mod == wasiP1Module {
 			g.wasi = true
+			g.info.WASI = WASIPreview1
 		} else {
 			other = append(other, imp)
 		}

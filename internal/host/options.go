@@ -163,6 +163,9 @@ type ComponentInfo struct {
 	// component exports it; HandleEntry then calls it instead of Export.
 	// "" = not exported.
 	StreamExport string
+	// WASI is the WASI the guest gets: WASIRedspin for components,
+	// WASIPreview1 for core modules, WASINone when it imports no WASI.
+	WASI WASIPath
 	// UnsupportedImports are imports redspin does not provide; they load as
 	// functions that trap when called.
 	UnsupportedImports []string

@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 
+	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -12,10 +13,10 @@ import (
 // also shadow WASI imports that its linker matches by semver, e.g. a guest's
 // @0.2.12 against Wasmtime's 0.2.x.)
 //
-// Resources the stubs share with WASI imports (wasi:http/types uses
-// wasi:io's streams) get WASI's own types, so that the component's imports
-// agree; resources shared between stubbed interfaces get one type.
-func (h *Host) defineTraps(l *wasmtime.ComponentLinker, imps, wasi []wasmtime.ImportInfo) error {
+// Resources the stubs share with WASI imports (wasi, linked by redspin's
+// WASI) get that WASI's types, so that the component's imports agree;
+// resources shared between stubbed interfaces get one type.
+func defineTraps(l *wasmtime.ComponentLinker, imps, wasiImps []wasmtime.ImportInfo) error {
 	if len(imps) == 0 {
 		return nil
 	}
@@ -32,6 +33,25 @@ func (h *Host) defineTraps(l *wasmtime.ComponentLinker, imps, wasi []wasmtime.Im
 		}
 	}
 	var resourceType uint32 = 1 << 31 // host resource types redspin never creates
+	number := func(rt *wasmtime.ResourceType) uint32 {
+		for _, w := range wasiImps {
+			for j, wt := range w.ResourceTypes {
+				if wt.Equal(rt) {
+					if n, ok := wasi.TypeOf(w.Resources[j]); ok {
+						return n
+					}
+				}
+			}
+		}
+		for _, a := range own {
+			if a.ty.Equal(rt) {
+				return a.num
+			}
+		}
+		resourceType++
+		own = append(own, assigned{rt, resourceType})
+		return resourceType
+	}
 	for _, imp := range imps {
 		if !imp.Instance {
 			if err := root.AddFunc(imp.Name, trap(imp.Name)); err != nil {
@@ -44,16 +64,7 @@ func (h *Host) defineTraps(l *wasmtime.ComponentLinker, imps, wasi []wasmtime.Im
 			return fmt.Errorf("%s: %w", imp.Name, err)
 		}
 		for i, r := range imp.Resources {
-			if err := h.defineStubResource(li, r, imp.ResourceTypes[i], wasi, func(rt *wasmtime.ResourceType) uint32 {
-				for _, a := range own {
-					if a.ty.Equal(rt) {
-						return a.num
-					}
-				}
-				resourceType++
-				own = append(own, assigned{rt, resourceType})
-				return resourceType
-			}); err != nil {
+			if err := li.AddResource(r, number(imp.ResourceTypes[i]), nil); err != nil {
 				li.Close()
 				return fmt.Errorf("%s/%s: %w", imp.Name, r, err)
 			}
@@ -67,29 +78,4 @@ func (h *Host) defineTraps(l *wasmtime.ComponentLinker, imps, wasi []wasmtime.Im
 		li.Close()
 	}
 	return nil
-}
-
-// defineStubResource defines resource name (of component type rt) in a
-// stub instance: with WASI's type when rt is a WASI resource, else with the
-// host type number that number(rt) assigns.
-func (h *Host) defineStubResource(li *wasmtime.LinkerInstance, name string, rt *wasmtime.ResourceType,
-	wasi []wasmtime.ImportInfo, number func(*wasmtime.ResourceType) uint32) error {
-	for _, w := range wasi {
-		for j, wt := range w.ResourceTypes {
-			if !wt.Equal(rt) {
-				continue
-			}
-			key := unversioned(w.Name) + "#" + w.Resources[j]
-			types, err := h.wasiTypesFor()
-			if err != nil {
-				return err
-			}
-			ht := types[key]
-			if ht == nil {
-				return fmt.Errorf("uses WASI resource %s, which redspin cannot stub", key)
-			}
-			return li.AddResourceType(name, ht, nil)
-		}
-	}
-	return li.AddResource(name, number(rt), nil)
 }
