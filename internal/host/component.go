@@ -159,11 +159,15 @@ func (h *Host) linkComponent(g *componentGuest) error {
 	if len(wasiImps) > 0 {
 		g.wasi = WASIRedspin
 		g.info.WASI = WASIRedspin
-		if _, err := wasi.Link(g.linker, wasiImps, nil); err != nil {
+		var extra map[string]wasi.Interface
+		if x, ok := g.imports.(WASIInterfaces); ok {
+			extra = x.WASIInterfaces()
+		}
+		if _, err := wasi.Link(g.linker, wasiImps, extra); err != nil {
 			return fmt.Errorf("link WASI: %w", err)
 		}
 		for _, imp := range wasiImps {
-			if strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs {
+			if _, implemented := extra[wasi.Unversioned(imp.Name)]; strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs && !implemented {
 				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name) // defined, but fails when called
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -153,6 +154,15 @@ type Imports interface {
 	// caller's Data for one message, and a function called when the
 	// message's store is gone.
 	NewStoreData(ctx context.Context) (data any, done func())
+}
+
+// WASIInterfaces may be implemented by Imports that implement WASI
+// interfaces on internal/wasi, sharing its streams and pollables (a
+// wasi:http implementation): the host passes them to wasi.Link, keyed by
+// unversioned interface name ("wasi:http/types"), where they replace the
+// built-in ones (wasi:http's fail as not supported yet).
+type WASIInterfaces interface {
+	WASIInterfaces() map[string]wasi.Interface
 }
 
 // ComponentInfo describes a loaded component.

@@ -97,10 +97,16 @@ type Call struct {
 // caller is what a Call needs of *wasmtime.ComponentCaller (an interface
 // so that the functions can be tested without a store).
 type caller interface {
+	Data() any
 	FromHost(owned bool, rep, ty uint32) (wasmtime.Val, error)
 	ToHost(r *wasmtime.Resource) (rep, ty uint32, owned bool, err error)
 	Interrupt(cause error) error
 }
+
+// Data returns the store's data (wasmtime.Store.SetData): the state of
+// the host's other interfaces for this message, e.g. the Spin interfaces'
+// per-message instance.
+func (x *Call) Data() any { return x.c.Data() }
 
 // Func implements one function of a WASI interface: args lifted, results
 // to fill. An error traps the guest.

@@ -10,6 +10,8 @@ import (
 // fakeCaller stands in for a store: resources are plain host values.
 type fakeCaller struct{ interrupted error }
 
+func (f *fakeCaller) Data() any { return nil }
+
 func (f *fakeCaller) FromHost(owned bool, rep, ty uint32) (wasmtime.Val, error) {
 	return wasmtime.Val{Kind: wasmtime.CResource, Resource: &wasmtime.Resource{Host: true, Owned: owned, Rep: rep, Type: ty}}, nil
 }
