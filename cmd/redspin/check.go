@@ -82,6 +82,9 @@ warning here (` + "`up`" + ` refuses them).`,
 				for _, comp := range a.Components {
 					info, _ := h.Info(comp.ID())
 					fmt.Fprintf(c.stdout, "\t%s: %s exporting %s\n", comp.ID(), info.Shape, exportsOf(info))
+					if info.WASI != host.WASINone {
+						fmt.Fprintf(c.stdout, "\t\tWASI: %s\n", info.WASI)
+					}
 					a.Warnings = append(a.Warnings, unsupportedImportWarnings(comp.ID(), info.UnsupportedImports)...)
 				}
 			}
@@ -133,7 +136,7 @@ func unsupportedImportWarnings(id string, imports []string) []string {
 		out = append(out, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", id, imp))
 	}
 	if len(http) > 0 {
-		out = append(out, fmt.Sprintf("component %q imports %s: outbound HTTP is not implemented yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not", id, strings.Join(http, ", ")))
+		out = append(out, fmt.Sprintf("component %q imports %s: wasi:http (outbound HTTP) is not supported yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not", id, strings.Join(http, ", ")))
 	}
 	return out
 }

@@ -78,7 +78,7 @@ func TestUnsupportedImportWarnings(t *testing.T) {
 	got := unsupportedImportWarnings("js", []string{"wasi:http/types@0.2.10", "x:y/z", "wasi:http/outgoing-handler@0.2.10"})
 	want := []string{
 		`component "js" imports x:y/z, which redspin does not provide: a call that uses it fails that message`,
-		`component "js" imports wasi:http/types@0.2.10, wasi:http/outgoing-handler@0.2.10: outbound HTTP is not implemented yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not`,
+		`component "js" imports wasi:http/types@0.2.10, wasi:http/outgoing-handler@0.2.10: wasi:http (outbound HTTP) is not supported yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)

@@ -5,8 +5,9 @@
 // compiled (see spec sections 4.1 and 4.6):
 //
 //   - "component": a component exporting fermyon:spin/inbound-redis, with
-//     WASI 0.2 imports. Imports redspin does not provide load as functions
-//     that trap when called (listed in ComponentInfo.UnsupportedImports).
+//     WASI 0.2 imports (served by internal/wasi). Imports redspin does not
+//     provide load as functions that trap when called (listed in
+//     ComponentInfo.UnsupportedImports).
 //   - "module": a core module exporting fermyon:spin/inbound-redis#handle-message
 //     and cabi_realloc (canonical ABI, WASI preview 1).
 //   - "spin1-module": a Spin 1.x module exporting handle-redis-message and
@@ -24,20 +25,35 @@
 //
 // # Imports
 //
-// WASI 0.2 (components) and WASI preview 1 (modules) come from Wasmtime.
+// Components get redspin's own WASI 0.2 (internal/wasi), by the exact
+// version each imports; core modules get Wasmtime's WASI preview 1.
 // ComponentConfig.Imports adds host interfaces (redspin's Spin interfaces);
 // every other import is defined as a function that fails when called, with
-// an error naming it, so a component that imports e.g. wasi:http still loads
-// and runs as long as it does not call it.
+// an error naming it, so a component that imports e.g. fermyon:spin/llm
+// still loads and runs as long as it does not call it. wasi:http is
+// defined by internal/wasi (it shares WASI's streams) and fails when
+// called: it is not supported yet.
+//
+// # Layout
+//
+// host.go (Host, New, Close), options.go (Options and the public types),
+// guest.go (the guest interface and loading), component.go and module.go
+// (the two guest kinds: linking and calling), handle.go and entry.go (the
+// message paths), epoch.go (the epoch ticker and deadlines), shape.go
+// (export detection), compile.go and cache.go (compiling and the on-disk
+// cache), traps.go (stubs for unsupported imports), wasictx.go (each
+// store's WASI), stdio.go and outpipe.go (guest output), payload.go
+// (payload limits).
 //
 // # Output
 //
 // Guest stdout/stderr are written to <LogDir>/<id>_stdout.txt and
 // _stderr.txt (append) and echoed to Options.Stderr for followed components.
 // With no LogDir, a component that is not followed has its output
-// discarded: its streams are not configured at all, which makes a message
-// several times cheaper (see docs/performance.md). Output is written in
-// whole lines, so lines from concurrent messages never interleave.
+// discarded. Output is written in whole lines, so lines from concurrent
+// messages never interleave: a component's as the guest writes them (each
+// write is a host call), a core module's through a pooled pipe (outpipe.go)
+// read while it runs and at its end.
 //
 // Where one message's output ends: when a message ends, however it ends
 // (returned, trapped, timed out, cancelled), everything it wrote has

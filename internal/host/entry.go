@@ -31,17 +31,18 @@ func (h *Host) HandleEntry(ctx context.Context, componentID string, e streamentr
 	if !ok {
 		return streamentry.Disposition{}, fmt.Errorf("unknown component %q", componentID)
 	}
-	if g.entryFn == nil {
+	cg, ok := g.(*componentGuest)
+	if !ok || cg.entryFn == nil {
 		return streamentry.FromPlain(h).HandleEntry(ctx, componentID, e)
 	}
-	d, err := h.handleEntry(ctx, g, e)
+	d, err := h.handleEntry(ctx, cg, e)
 	if err != nil {
 		return streamentry.Disposition{}, fmt.Errorf("component %q: %w", componentID, err)
 	}
 	return d, nil
 }
 
-func (h *Host) handleEntry(ctx context.Context, g *guest, e streamentry.Entry) (streamentry.Disposition, error) {
+func (h *Host) handleEntry(ctx context.Context, g *componentGuest, e streamentry.Entry) (streamentry.Disposition, error) {
 	var d streamentry.Disposition
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -58,15 +59,10 @@ func (h *Host) handleEntry(ctx context.Context, g *guest, e streamentry.Entry) (
 	}
 	defer h.started()()
 	err := h.inStore(ctx, dl, g, n, func(s *wasmtime.Store, lowered func(), ph *phaseClock) error {
-		inst, err := g.clinker.Instantiate(s, g.art.comp)
+		f, err := g.instantiateFunc(h, s, g.entryFn, exportInboundStream, funcHandleEntry, ph)
 		if err != nil {
-			return h.describe("instantiate", err, nil)
+			return err
 		}
-		f, ok := inst.Func(g.entryFn)
-		if !ok {
-			return fmt.Errorf("%s#%s is not a function", exportInboundStream, funcHandleEntry)
-		}
-		ph.instantiated(h.phases)
 		start := time.Now()
 		res, err := f.Call([]wasmtime.Val{entryVal(e)}, 1)
 		lowered()
@@ -79,22 +75,6 @@ func (h *Host) handleEntry(ctx context.Context, g *guest, e streamentry.Entry) (
 		return err
 	})
 	return d, err
-}
-
-// findEntryExport looks up redspin:streams/inbound-stream#handle-entry
-// when the component exports it. Idempotent.
-func (g *guest) findEntryExport() error {
-	if g.info.StreamExport == "" || g.entryFn != nil {
-		return nil
-	}
-	var ok bool
-	if g.entryIface, ok = g.art.comp.ExportIndex(nil, exportInboundStream); !ok {
-		return fmt.Errorf("export %s not found", exportInboundStream)
-	}
-	if g.entryFn, ok = g.art.comp.ExportIndex(g.entryIface, funcHandleEntry); !ok {
-		return fmt.Errorf("%s does not export %s", exportInboundStream, funcHandleEntry)
-	}
-	return nil
 }
 
 // entrySize is what MaxComponentPayload caps for an entry: its field names and

@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// componentGuest keeps only the C guest as a component (small and quick).
-func componentGuest(g testGuest) bool { return g.name == "c" && g.shape == ShapeComponent }
+// isCComponent keeps only the C guest as a component (small and quick).
+func isCComponent(g testGuest) bool { return g.name == "c" && g.shape == ShapeComponent }
 
 // lenPayload is a "len:" protocol payload of n bytes.
 func lenPayload(n int) []byte {
@@ -46,7 +46,7 @@ func resetPeakRSS() bool {
 // less), and peak_B_per_B, the growth of the peak resident set over the
 // resident set before the message, per payload byte.
 func BenchmarkComponentPayload(b *testing.B) {
-	f := newFixtureOf(b, Options{HandlerTimeout: time.Minute, ComponentPayloadBudget: -1, MaxComponentPayload: -1}, nil, nil, componentGuest)
+	f := newFixtureOf(b, Options{HandlerTimeout: time.Minute, ComponentPayloadBudget: -1, MaxComponentPayload: -1}, nil, nil, isCComponent)
 	id := f.guests[0].id()
 	for _, mib := range []int{1, 4, 16} {
 		b.Run(fmt.Sprintf("%dMiB", mib), func(b *testing.B) {
@@ -88,7 +88,7 @@ func BenchmarkComponentPayload(b *testing.B) {
 // fails at once with a timeout, instead of overrunning it (lowering cannot
 // be interrupted).
 func TestComponentPayloadDeadline(t *testing.T) {
-	f := newFixtureOf(t, Options{HandlerTimeout: time.Second, MaxComponentPayload: 32 << 20, ComponentPayloadBudget: 32 << 20}, nil, nil, componentGuest)
+	f := newFixtureOf(t, Options{HandlerTimeout: time.Second, MaxComponentPayload: 32 << 20, ComponentPayloadBudget: 32 << 20}, nil, nil, isCComponent)
 	id := f.guests[0].id()
 	payload := lenPayload(16 << 20)
 	start := time.Now()
@@ -117,7 +117,7 @@ func TestComponentPayloadDeadline(t *testing.T) {
 // Waiting for the payload budget counts against the message's deadline,
 // and the error names the flag.
 func TestComponentPayloadBudgetWait(t *testing.T) {
-	f := newFixtureOf(t, Options{HandlerTimeout: 300 * time.Millisecond, MaxComponentPayload: 1 << 20, ComponentPayloadBudget: 1 << 20}, nil, nil, componentGuest)
+	f := newFixtureOf(t, Options{HandlerTimeout: 300 * time.Millisecond, MaxComponentPayload: 1 << 20, ComponentPayloadBudget: 1 << 20}, nil, nil, isCComponent)
 	id := f.guests[0].id()
 	// Another message holds the whole budget.
 	if !f.h.budget.sem.TryAcquire(1 << 20) {
@@ -153,7 +153,7 @@ func TestComponentPayloadOptions(t *testing.T) {
 	gs := protocolGuests(t)
 	var comps []ComponentConfig
 	for _, g := range gs {
-		if componentGuest(g) {
+		if isCComponent(g) {
 			comps = append(comps, ComponentConfig{ID: g.id(), WasmPath: g.path})
 		}
 	}
@@ -161,13 +161,13 @@ func TestComponentPayloadOptions(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--max-component-payload 16 MiB exceeds --component-payload-budget 8 MiB") {
 		t.Errorf("cap over budget: %v", err)
 	}
-	f := newFixtureOf(t, Options{MaxComponentPayload: -1, ComponentPayloadBudget: 1000}, nil, nil, componentGuest)
+	f := newFixtureOf(t, Options{MaxComponentPayload: -1, ComponentPayloadBudget: 1000}, nil, nil, isCComponent)
 	err = f.h.Handle(context.Background(), f.guests[0].id(), make([]byte, 1001))
 	if !errors.Is(err, ErrPayloadTooLarge) || !strings.Contains(err.Error(), "--component-payload-budget") {
 		t.Errorf("over the budget without a cap: %v", err)
 	}
 	// The default cap names its flag.
-	d := newFixtureOf(t, Options{}, nil, nil, componentGuest)
+	d := newFixtureOf(t, Options{}, nil, nil, isCComponent)
 	err = d.h.Handle(context.Background(), d.guests[0].id(), make([]byte, DefaultMaxComponentPayload+1))
 	if !errors.Is(err, ErrPayloadTooLarge) || !strings.Contains(err.Error(), "--max-component-payload") {
 		t.Errorf("over the default cap: %v", err)
@@ -183,7 +183,7 @@ func TestComponentPayloadMemory(t *testing.T) {
 		t.Skip("big payloads (skipped with -race and -short)")
 	}
 	const budget, size, n = 8 << 20, 4 << 20, 8
-	f := newFixtureOf(t, Options{HandlerTimeout: time.Minute, MaxComponentPayload: size, ComponentPayloadBudget: budget}, nil, nil, componentGuest)
+	f := newFixtureOf(t, Options{HandlerTimeout: time.Minute, MaxComponentPayload: size, ComponentPayloadBudget: budget}, nil, nil, isCComponent)
 	id := f.guests[0].id()
 	payloads := make([][]byte, n)
 	for i := range payloads {
@@ -256,7 +256,7 @@ func TestDurationOptions(t *testing.T) {
 		opt  time.Duration
 		want time.Duration // 0: no deadline
 	}{{0, DefaultHandlerTimeout}, {-1, 0}, {time.Second, time.Second}} {
-		f := newFixtureOf(t, Options{HandlerTimeout: c.opt}, nil, nil, componentGuest)
+		f := newFixtureOf(t, Options{HandlerTimeout: c.opt}, nil, nil, isCComponent)
 		dl := f.h.deadlineOf(context.Background())
 		if c.want == 0 {
 			if !dl.at.IsZero() {
@@ -270,7 +270,7 @@ func TestDurationOptions(t *testing.T) {
 	}
 	// EpochTick off: no ticker; the guest runs, deadlines are not enforced
 	// by interruption.
-	f := newFixtureOf(t, Options{EpochTick: -1}, nil, nil, componentGuest)
+	f := newFixtureOf(t, Options{EpochTick: -1}, nil, nil, isCComponent)
 	if err := f.h.Handle(context.Background(), f.guests[0].id(), []byte("len")); err != nil {
 		t.Fatal(err)
 	}

@@ -375,6 +375,26 @@ func (c *ComponentCaller) Data() any {
 	return c.store.data
 }
 
+// Value returns what Store.SetValue attached under key (nil = nothing).
+func (c *ComponentCaller) Value(key any) any {
+	if c.store == nil {
+		return nil
+	}
+	return c.store.values[key]
+}
+
+// Interrupt stops the guest the way the epoch deadline callback does: the
+// call that is running fails with a TrapInterrupt error wrapping cause
+// (so errors.Is(err, context.DeadlineExceeded) works for ctx.Err()). A
+// host function that blocks (e.g. waiting for I/O) returns Interrupt's
+// result when the message's context or deadline ends the wait.
+func (c *ComponentCaller) Interrupt(cause error) error {
+	if c.store != nil {
+		c.store.interrupt.Store(&cause)
+	}
+	return cause
+}
+
 // AddFunc defines a host function called name in this instance.
 func (li *LinkerInstance) AddFunc(name string, fn ComponentHostFunc) error {
 	h := handles.add(&componentFunc{fn: fn, name: name})

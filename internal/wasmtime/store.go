@@ -42,6 +42,8 @@ type storeData struct {
 	interrupt atomic.Pointer[error]
 	// Data is user data (see Store.SetData).
 	data any
+	// values are attached by key (see Store.SetValue).
+	values map[any]any
 	// panicked records a recovered host-function panic.
 	panicked atomic.Pointer[error]
 }
@@ -77,6 +79,17 @@ func (s *Store) SetData(v any) { s.data.data = v }
 
 // Data returns the value given to SetData.
 func (s *Store) Data() any { return s.data.data }
+
+// SetValue attaches v to the store under key, beside its Data, so that
+// host functions of separate packages each find their own per-store state
+// (ComponentCaller.Value). key should be a comparable type private to the
+// package that sets it.
+func (s *Store) SetValue(key, v any) {
+	if s.data.values == nil {
+		s.data.values = make(map[any]any, 1)
+	}
+	s.data.values[key] = v
+}
 
 // SetLimits caps the store: memoryBytes per linear memory, table elements,
 // instances, tables and memories. A negative value keeps Wasmtime's default

@@ -1,0 +1,155 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+
+	"github.com/redspin/redspin/internal/wasmtime"
+)
+
+// guest is one loaded component or core module: a *componentGuest or a
+// *moduleGuest. Handle and HandleEntry run every message through this
+// interface; the shapes differ in how they link, what a payload costs and
+// how the handler is called.
+type guest interface {
+	// base returns what every shape has (ID, info, output, environment).
+	base() *guestBase
+	// checkPayload refuses a payload of n bytes over the shape's cap.
+	checkPayload(h *Host, n int) error
+	// lowers reports how many of n payload bytes a call lowers through the
+	// component model (they count against the payload budget).
+	lowers(n int) int
+	// setupStore gives a fresh store the guest's WASI context; flush
+	// writes buffered guest output (call it when the guest has returned).
+	// ctx and dl bound its blocking WASI calls.
+	setupStore(h *Host, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error)
+	// instantiate creates the guest's instance in s (the trial at load).
+	instantiate(h *Host, s *wasmtime.Store) error
+	// handle instantiates the guest in s and runs its handler with
+	// payload; lowered is called as soon as the payload's lowered copies
+	// are freed.
+	handle(h *Host, s *wasmtime.Store, payload []byte, lowered func(), ph *phaseClock) error
+	close()
+}
+
+// guestBase is what components and core modules share.
+type guestBase struct {
+	id    string
+	info  ComponentInfo
+	art   *artifact
+	env   [2][]string // names, values
+	mount []Mount
+	// imports are the component's host interfaces (nil = none).
+	imports        Imports
+	stdout, stderr *sink
+}
+
+func (b *guestBase) base() *guestBase { return b }
+
+func (b *guestBase) closeBase() {
+	b.stdout.close()
+	b.stderr.close()
+}
+
+// newStoreData gives s the data of the guest's host interfaces; the
+// returned function ends it once the store is gone (nil = nothing to end).
+func (b *guestBase) newStoreData(ctx context.Context, s *wasmtime.Store) (done func()) {
+	if b.imports == nil {
+		return nil
+	}
+	data, done := b.imports.NewStoreData(ctx)
+	s.SetData(data)
+	return done
+}
+
+// newGuestBase checks c's mounts, sorts its environment and opens its
+// output sinks.
+func (h *Host) newGuestBase(c ComponentConfig, info ComponentInfo) (*guestBase, error) {
+	for _, m := range c.Mounts {
+		if st, err := os.Stat(m.HostDir); err != nil {
+			return nil, fmt.Errorf("files: %w", err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("files: %s is not a directory", m.HostDir)
+		}
+	}
+	g := &guestBase{id: c.ID, info: info, mount: c.Mounts, imports: c.Imports}
+	names := make([]string, 0, len(c.Env))
+	for k := range c.Env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		g.env[0] = append(g.env[0], k)
+		g.env[1] = append(g.env[1], c.Env[k])
+	}
+	var err error
+	if g.stdout, g.stderr, err = openSinks(&h.opts, c.ID); err != nil {
+		return nil, fmt.Errorf("log files: %w", err)
+	}
+	return g, nil
+}
+
+// load reads, compiles and links one component or module, and
+// instantiates it once so that problems show at load.
+func (h *Host) load(c ComponentConfig, cache *artifactCache) (guest, error) {
+	wasm, err := os.ReadFile(c.WasmPath)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := readBinary(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.WasmPath, err)
+	}
+	shape, export, err := detectShape(bin)
+	if err != nil {
+		return nil, err
+	}
+	info := ComponentInfo{Shape: shape, Export: export}
+	if bin.kind == binComponent && slices.Contains(bin.exports, exportInboundStream) {
+		info.StreamExport = exportInboundStream
+	}
+	b, err := h.newGuestBase(c, info)
+	if err != nil {
+		return nil, err
+	}
+	if b.art, err = h.compile(wasm, bin.kind, cache); err != nil {
+		b.closeBase()
+		return nil, err
+	}
+	var g guest
+	if shape == ShapeComponent {
+		cg := &componentGuest{guestBase: *b}
+		g, err = cg, h.linkComponent(cg)
+	} else {
+		mg := &moduleGuest{guestBase: *b}
+		g, err = mg, h.linkModule(mg, bin)
+	}
+	if err == nil {
+		err = h.trial(g)
+	}
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// trial instantiates g once in a store of its own.
+func (h *Host) trial(g guest) error {
+	s := wasmtime.NewStore(h.engine)
+	defer s.Close()
+	if done := g.base().newStoreData(context.Background(), s); done != nil {
+		defer done()
+	}
+	s.SetEpochDeadline(1 << 62)
+	if h.opts.MaxInstanceMemory > 0 {
+		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
+	}
+	if err := g.instantiate(h, s); err != nil {
+		return fmt.Errorf("instantiate: %w", err)
+	}
+	return nil
+}
