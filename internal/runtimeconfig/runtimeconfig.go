@@ -53,6 +53,10 @@ type Config struct {
 	VariablesProviders []ProviderConfig
 	// KeyValueStores maps a store label to its configuration.
 	KeyValueStores map[string]KeyValueStore
+	// OutboundNetworking is [outbound_networking]; nil when absent.
+	OutboundNetworking *OutboundNetworking
+	// ClientTLS are the [[client_tls]] entries in file order.
+	ClientTLS []ClientTLS
 
 	// extra holds summary entries for sections redspin does not implement
 	// but Spin would mention ("sqlite_database.x: spin").
@@ -294,13 +298,23 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 			cfg.extra = append(cfg.extra, "llm_compute: "+ty)
 		}
 	}
+	if raw.OutboundNetworking != nil {
+		if cfg.OutboundNetworking, err = l.outboundNetworking(raw.OutboundNetworking); err != nil {
+			return nil, nil, err
+		}
+	}
+	for i, m := range raw.ClientTLS {
+		c, err := l.clientTLS(i, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.ClientTLS = append(cfg.ClientTLS, c)
+	}
 	for _, s := range []struct {
 		key, header string
 		set         bool
 	}{
-		{"outbound_networking", "[outbound_networking]", raw.OutboundNetworking != nil},
 		{"outbound_redis", "[outbound_redis]", raw.OutboundRedis != nil},
-		{"client_tls", "[[client_tls]]", raw.ClientTLS != nil},
 		{"blob_store", "[blob_store.*]", raw.BlobStore != nil},
 	} {
 		if s.set {
