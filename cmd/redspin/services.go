@@ -78,6 +78,12 @@ func httpNetwork(rc *runtimeconfig.Config) *outhttp.Network {
 	if on := rc.OutboundNetworking; on != nil {
 		n.BlockNetworks, n.BlockPrivate, n.MaxConnections = on.BlockNetworks, on.BlockPrivate, on.MaxTotalConnections
 	}
+	if oh := rc.OutboundHTTP; oh != nil {
+		n.DisablePooling = !oh.ConnectionPooling
+		if oh.MaxConnections > 0 && (n.MaxConnections == 0 || oh.MaxConnections < n.MaxConnections) {
+			n.MaxConnections = oh.MaxConnections // the tighter of the two limits
+		}
+	}
 	for _, t := range rc.ClientTLS {
 		n.TLS = append(n.TLS, outhttp.ClientTLS{
 			Components:    t.ComponentIDs,

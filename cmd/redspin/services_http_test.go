@@ -30,9 +30,10 @@ func TestAllowedHostsSkipsEmptyRenderings(t *testing.T) {
 func TestHTTPNetworkFromRuntimeConfig(t *testing.T) {
 	n := httpNetwork(&runtimeconfig.Config{
 		OutboundNetworking: &runtimeconfig.OutboundNetworking{BlockNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, BlockPrivate: true, MaxTotalConnections: 3},
+		OutboundHTTP:       &runtimeconfig.OutboundHTTP{MaxConnections: 2},
 		ClientTLS:          []runtimeconfig.ClientTLS{{ComponentIDs: []string{"c"}, Hosts: []string{"h"}, UseWebPKIRoots: true}},
 	})
-	if len(n.BlockNetworks) != 1 || !n.BlockPrivate || n.MaxConnections != 3 || len(n.TLS) != 1 || !n.TLS[0].PlatformRoots {
+	if len(n.BlockNetworks) != 1 || !n.BlockPrivate || n.MaxConnections != 2 || !n.DisablePooling || len(n.TLS) != 1 || !n.TLS[0].PlatformRoots {
 		t.Fatalf("network %+v", n)
 	}
 	if n := httpNetwork(nil); n == nil || n.BlockPrivate {

@@ -29,6 +29,47 @@ type OutboundNetworking struct {
 	MaxSocketConnections int
 }
 
+// OutboundHTTP is the [outbound_http] table.
+type OutboundHTTP struct {
+	// ConnectionPooling reuses connections between requests. As in Spin it
+	// defaults to false once the table is present (and to true without it).
+	ConnectionPooling bool
+	// MaxConnections caps the outbound HTTP connections open at once
+	// (max_connections, or the deprecated max_concurrent_requests + 1);
+	// 0 = no limit.
+	MaxConnections int
+}
+
+// outboundHTTP parses [outbound_http]; a deprecated key gives a warning.
+func (l *loader) outboundHTTP(m map[string]any) (*OutboundHTTP, []Warning, error) {
+	f := &fields{l: l, m: m, path: "outbound_http", name: "outbound_http", typ: "outbound_http"}
+	if err := checkKeys(f, "connection_pooling", "max_connections", "max_concurrent_requests"); err != nil {
+		return nil, nil, err
+	}
+	o := &OutboundHTTP{}
+	var err error
+	if o.ConnectionPooling, _, err = f.boolean("connection_pooling"); err != nil {
+		return nil, nil, err
+	}
+	if o.MaxConnections, err = f.count("max_connections"); err != nil {
+		return nil, nil, err
+	}
+	old, err := f.count("max_concurrent_requests")
+	if err != nil {
+		return nil, nil, err
+	}
+	var warnings []Warning
+	if old > 0 {
+		if o.MaxConnections > 0 {
+			return nil, nil, f.err("max_concurrent_requests", errors.New("cannot set both `max_connections` and `max_concurrent_requests` in `[outbound_http]`; use `max_connections` only"))
+		}
+		o.MaxConnections = old + 1 // the old semaphore's n+1 permits, as Spin keeps them
+		warnings = append(warnings, l.warn("outbound_http.max_concurrent_requests",
+			"`max_concurrent_requests` in `[outbound_http]` is deprecated; use `max_connections` instead"))
+	}
+	return o, warnings, nil
+}
+
 // ClientTLS is one [[client_tls]] entry.
 type ClientTLS struct {
 	// ComponentIDs are the components the entry applies to (non-empty).
@@ -271,7 +312,7 @@ func (f *fields) count(key string) (int, error) {
 	}
 	n, ok := x.(int64)
 	if !ok || n < 1 || n > 1<<31 {
-		return 0, f.err(key, fmt.Errorf("must be a positive number of connections, not %v", x))
+		return 0, f.err(key, fmt.Errorf("must be a positive number of connections, not %v (to allow no outbound connections, leave allowed_outbound_hosts empty)", x))
 	}
 	return int(n), nil
 }

@@ -110,3 +110,30 @@ func TestNetworkErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboundHTTP(t *testing.T) {
+	cfg, warnings, err := Load(write(t, "[outbound_http]\nmax_connections = 4\n"))
+	if err != nil || len(warnings) != 0 {
+		t.Fatal(err, warnings)
+	}
+	if *cfg.OutboundHTTP != (OutboundHTTP{MaxConnections: 4}) {
+		t.Fatalf("%+v (pooling defaults to false once the table is present)", cfg.OutboundHTTP)
+	}
+	cfg, warnings, err = Load(write(t, "[outbound_http]\nconnection_pooling = true\nmax_concurrent_requests = 0\n"))
+	if err == nil {
+		t.Fatal("max_concurrent_requests = 0 accepted")
+	}
+	cfg, warnings, err = Load(write(t, "[outbound_http]\nconnection_pooling = true\nmax_concurrent_requests = 2\n"))
+	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0].String(), "deprecated") {
+		t.Fatal(err, warnings)
+	}
+	if *cfg.OutboundHTTP != (OutboundHTTP{ConnectionPooling: true, MaxConnections: 3}) {
+		t.Fatalf("%+v", cfg.OutboundHTTP)
+	}
+	if _, _, err := Load(write(t, "[outbound_http]\nmax_connections = 1\nmax_concurrent_requests = 1\n")); err == nil || !strings.Contains(err.Error(), "cannot set both") {
+		t.Fatal(err)
+	}
+	if cfg, _, _ := Load(write(t, "")); cfg.OutboundHTTP != nil {
+		t.Fatal("absent table parsed")
+	}
+}

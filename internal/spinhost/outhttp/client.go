@@ -92,6 +92,7 @@ func New(cfg Config) *Client {
 			return n.handshake(ctx, conn, cfg.Component, host)
 		},
 		DisableCompression:  true, // the guest sees the bytes the server sent
+		DisableKeepAlives:   n.DisablePooling,
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
 	}

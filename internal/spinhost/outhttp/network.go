@@ -56,6 +56,10 @@ type Network struct {
 	// the app (max_total_connections); a request waits for a free one (idle
 	// pooled connections are closed first). 0 = no limit.
 	MaxConnections int
+	// DisablePooling closes each connection after its request
+	// ([outbound_http] connection_pooling = false). false = idle
+	// connections are kept for reuse, per component.
+	DisablePooling bool
 	// Resolver resolves host names. nil = net.DefaultResolver.
 	Resolver Resolver
 
