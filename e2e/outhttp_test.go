@@ -4,33 +4,17 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"github.com/redspin/redspin/internal/testutil/countserver"
 	"github.com/redspin/redspin/internal/testutil/redisserver"
 	"github.com/redspin/redspin/internal/testutil/testca"
 )
-
-// acceptCounter counts a listener's accepted connections.
-type acceptCounter struct {
-	net.Listener
-	n atomic.Int64
-}
-
-func (l *acceptCounter) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.n.Add(1)
-	}
-	return c, err
-}
 
 // Outbound HTTP end to end: the c-http guest calls fermyon:spin/http from
 // `redspin up` against an HTTPS server that trusts only a test CA and
@@ -44,23 +28,16 @@ func TestOutboundHTTPWithClientTLS(t *testing.T) {
 	ca := testca.New(t)
 	client := ca.Client("worker")
 
-	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := countserver.StartTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Echo", fmt.Sprintf("%s %s %s client=%s", r.Method, b, r.Header.Get("X-In"), r.TLS.PeerCertificates[0].Subject.CommonName))
 		w.WriteHeader(201)
 		io.WriteString(w, "created")
-	}))
-	api.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Server("127.0.0.1").TLS}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool()}
-	api.StartTLS()
-	defer api.Close()
-	denied := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	deniedLn := &acceptCounter{Listener: denied.Listener}
-	denied.Listener = deniedLn
-	denied.Start()
-	defer denied.Close()
+	}), &tls.Config{Certificates: []tls.Certificate{ca.Server("127.0.0.1").TLS}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool()})
+	denied := countserver.Start(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 
 	dir := channelApp(t, rs.URL(), "web", guestPath("c-http", "c-http.wasm"),
-		fmt.Sprintf("allowed_outbound_hosts = [%q]\n", "https://127.0.0.1:"+api.URL[strings.LastIndex(api.URL, ":")+1:]))
+		fmt.Sprintf("allowed_outbound_hosts = [%q]\n", "https://127.0.0.1:"+api.Port()))
 	os.MkdirAll(filepath.Join(dir, "tls"), 0o755)
 	writeFile(t, dir, "tls/ca.pem", string(ca.PEM))
 	writeFile(t, dir, "tls/client.pem", string(client.CertPEM))
@@ -95,7 +72,7 @@ client_private_key_file = "tls/client-key.pem"
 	if out := logFile(dir, "web", "stdout"); !hasLine(out, "status 201") || !hasLine(out, "body created") {
 		t.Errorf("guest stdout:\n%s", out)
 	}
-	if n := deniedLn.n.Load(); n != 0 {
+	if n := denied.Accepts(); n != 0 {
 		t.Errorf("the host outside allowed_outbound_hosts accepted %d connections", n)
 	}
 	m := scrape(t, admin)

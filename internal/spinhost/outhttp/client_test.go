@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -20,40 +19,11 @@ import (
 	"time"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/testutil/countserver"
 	"github.com/redspin/redspin/internal/testutil/testca"
 )
 
-// countingListener counts accepted connections.
-type countingListener struct {
-	net.Listener
-	n atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.n.Add(1)
-	}
-	return c, err
-}
-
-// server is an httptest server whose accepts are counted.
-type server struct {
-	*httptest.Server
-	ln *countingListener
-}
-
-func newServer(t *testing.T, h http.Handler) *server {
-	t.Helper()
-	s := httptest.NewUnstartedServer(h)
-	ln := &countingListener{Listener: s.Listener}
-	s.Listener = ln
-	s.Start()
-	t.Cleanup(s.Close)
-	return &server{Server: s, ln: ln}
-}
-
-func (s *server) port() string { return s.URL[strings.LastIndex(s.URL, ":")+1:] }
+func newServer(t *testing.T, h http.Handler) *countserver.Server { return countserver.Start(t, h) }
 
 func allow(t *testing.T, entries ...string) *allowedhosts.List {
 	t.Helper()
@@ -117,7 +87,7 @@ func TestAllowedHostGetsResponse(t *testing.T) {
 		w.WriteHeader(201)
 		io.WriteString(w, "hello")
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+s.port())})
+	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+s.Port())})
 	resp, err := i.Send(context.Background(), &Request{Method: "POST", URL: mustURL(t, s.URL+"/p?q=1"), Body: strings.NewReader("body")}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +102,11 @@ func TestDeniedHostNeverConnects(t *testing.T) {
 	for _, entries := range [][]string{
 		nil,
 		{"http://127.0.0.1:1"},              // other port
-		{"https://127.0.0.1:" + s.port()},   // other scheme
-		{"http://*.127.0.0.1:" + s.port()},  // a subdomain wildcard never matches the host itself
-		{"http://10.0.0.0/8:" + s.port()},   // other network
-		{"http://127.0.0.1:1.." + s.port()}, // ranges exclude their end
-		{"http://localhost:" + s.port()},    // a name is not the address it resolves to
+		{"https://127.0.0.1:" + s.Port()},   // other scheme
+		{"http://*.127.0.0.1:" + s.Port()},  // a subdomain wildcard never matches the host itself
+		{"http://10.0.0.0/8:" + s.Port()},   // other network
+		{"http://127.0.0.1:1.." + s.Port()}, // ranges exclude their end
+		{"http://localhost:" + s.Port()},    // a name is not the address it resolves to
 		{"http://self", "http://self.alt"},  // self never matches an absolute URL
 	} {
 		var l *allowedhosts.List
@@ -149,15 +119,15 @@ func TestDeniedHostNeverConnects(t *testing.T) {
 		if got := SpinHTTPError(err); got != SpinDestinationNotAllowed {
 			t.Fatalf("spin error %s", got)
 		}
-		if !strings.Contains(err.Error(), `allowed_outbound_hosts = ["http://127.0.0.1:`+s.port()+`"]`) {
+		if !strings.Contains(err.Error(), `allowed_outbound_hosts = ["http://127.0.0.1:`+s.Port()+`"]`) {
 			t.Fatalf("error does not name the entry to add: %v", err)
 		}
 	}
-	if n := s.ln.n.Load(); n != 0 {
+	if n := s.Accepts(); n != 0 {
 		t.Fatalf("%d connections accepted for denied requests", n)
 	}
 	// And the grammar's allowing forms do reach it.
-	for _, e := range []string{"http://127.0.0.1:" + s.port(), "*://*:*", "http://127.0.0.0/8:*", "http://127.0.0.1:" + s.port() + ".." + fmt.Sprint(mustPort(s)+1)} {
+	for _, e := range []string{"http://127.0.0.1:" + s.Port(), "*://*:*", "http://127.0.0.0/8:*", "http://127.0.0.1:" + s.Port() + ".." + fmt.Sprint(mustPort(s)+1)} {
 		i := newInstance(t, Config{Component: "c", Allowed: allow(t, e)})
 		resp, err := get(t, i, s.URL+"/", Options{})
 		if err != nil {
@@ -167,9 +137,9 @@ func TestDeniedHostNeverConnects(t *testing.T) {
 	}
 }
 
-func mustPort(s *server) int {
+func mustPort(s *countserver.Server) int {
 	var p int
-	fmt.Sscan(s.port(), &p)
+	fmt.Sscan(s.Port(), &p)
 	return p
 }
 
@@ -236,7 +206,7 @@ func TestForbiddenHeadersAndHost(t *testing.T) {
 			t.Errorf("forbidden header %s was sent", n)
 		}
 	}
-	if host != "127.0.0.1:"+s.port() {
+	if host != "127.0.0.1:"+s.Port() {
 		t.Errorf("Host %q, want the URL's authority", host)
 	}
 	for _, bad := range []http.Header{{"Bad Name": {"x"}}, {"X": {"a\nb"}}} {
@@ -261,7 +231,7 @@ func TestRedirects(t *testing.T) {
 			http.Redirect(w, r, "/final", http.StatusFound)
 		}
 	}))
-	onlyOrigin := allow(t, "http://127.0.0.1:"+origin.port())
+	onlyOrigin := allow(t, "http://127.0.0.1:"+origin.Port())
 	i := newInstance(t, Config{Component: "c", Allowed: onlyOrigin})
 
 	// Not followed (wasi:http): the 302 itself.
@@ -276,11 +246,11 @@ func TestRedirects(t *testing.T) {
 	if !strings.Contains(err.Error(), "redirected from") {
 		t.Fatalf("error does not say it was a redirect: %v", err)
 	}
-	if n := target.ln.n.Load(); n != 0 {
+	if n := target.Accepts(); n != 0 {
 		t.Fatalf("the denied redirect target accepted %d connections", n)
 	}
 	// Followed and allowed.
-	both := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+origin.port(), "http://127.0.0.1:"+target.port())})
+	both := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+origin.Port(), "http://127.0.0.1:"+target.Port())})
 	resp, err = get(t, both, origin.URL+"/away", Options{FollowRedirects: true})
 	if err != nil {
 		t.Fatal(err)
@@ -306,8 +276,8 @@ func (f fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr
 func TestBlockNetworksOnResolvedAddresses(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	loop := fakeResolver{[]netip.Addr{netip.MustParseAddr("127.0.0.1")}}
-	u := "http://rebind.example:" + s.port() + "/"
-	allowed := allow(t, "http://rebind.example:"+s.port(), "http://127.0.0.1:"+s.port())
+	u := "http://rebind.example:" + s.Port() + "/"
+	allowed := allow(t, "http://rebind.example:"+s.Port(), "http://127.0.0.1:"+s.Port())
 	for _, tc := range []struct {
 		name string
 		net  *Network
@@ -319,7 +289,7 @@ func TestBlockNetworksOnResolvedAddresses(t *testing.T) {
 		{"other cidr", &Network{Resolver: loop, BlockNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, true},
 		{"mapped", &Network{Resolver: fakeResolver{[]netip.Addr{netip.MustParseAddr("::ffff:127.0.0.1")}}, BlockNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, false},
 	} {
-		before := s.ln.n.Load()
+		before := s.Accepts()
 		i := newInstance(t, Config{Component: "c", Allowed: allowed, Network: tc.net})
 		resp, err := get(t, i, u, Options{})
 		if tc.ok {
@@ -330,7 +300,7 @@ func TestBlockNetworksOnResolvedAddresses(t *testing.T) {
 			continue
 		}
 		wantCode(t, err, DestinationIPProhibited)
-		if s.ln.n.Load() != before {
+		if s.Accepts() != before {
 			t.Fatalf("%s: a blocked address was connected to", tc.name)
 		}
 		// An IP literal is checked too.
@@ -567,17 +537,14 @@ func TestClientTLS(t *testing.T) {
 	ca := testca.New(t)
 	srvCert := ca.Server("api.internal")
 	clientCert := ca.Client("worker")
-	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := countserver.StartTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := ""
 		if len(r.TLS.PeerCertificates) > 0 {
 			name = r.TLS.PeerCertificates[0].Subject.CommonName
 		}
 		io.WriteString(w, "hello "+name)
-	}))
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{srvCert.TLS}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.Pool()}
-	s.StartTLS()
-	defer s.Close()
-	port := s.URL[strings.LastIndex(s.URL, ":")+1:]
+	}), &tls.Config{Certificates: []tls.Certificate{srvCert.TLS}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.Pool()})
+	port := s.Port()
 	u := "https://api.internal:" + port + "/"
 	loop := fakeResolver{[]netip.Addr{netip.MustParseAddr("127.0.0.1")}}
 	allowed := allow(t, "https://api.internal:"+port)

@@ -3,36 +3,20 @@ package wasm
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
+	"github.com/redspin/redspin/internal/testutil/countserver"
 )
-
-// countListener counts accepted connections.
-type countListener struct {
-	net.Listener
-	n atomic.Int64
-}
-
-func (l *countListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.n.Add(1)
-	}
-	return c, err
-}
 
 // TestHTTPGuests runs the c-http guest (fermyon:spin/http, as a component
 // and as its canonical-ABI core module) and the spin1-http module
 // (wasi-outbound-http) against servers on loopback.
 func TestHTTPGuests(t *testing.T) {
-	api := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := countserver.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/echo":
 			b, _ := io.ReadAll(r.Body)
@@ -49,17 +33,9 @@ func TestHTTPGuests(t *testing.T) {
 			w.WriteHeader(404)
 		}
 	}))
-	ln := &countListener{Listener: api.Listener}
-	api.Listener = ln
-	api.Start()
-	defer api.Close()
-	other := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	otherLn := &countListener{Listener: other.Listener}
-	other.Listener = otherLn
-	other.Start()
-	defer other.Close()
+	other := countserver.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 
-	port := api.URL[strings.LastIndex(api.URL, ":")+1:]
+	port := api.Port()
 	allowed, err := allowedhosts.Parse([]string{"http://127.0.0.1:" + port})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +83,7 @@ func TestHTTPGuests(t *testing.T) {
 			runSteps(t, r.mk(t), append(common(name), r.bigBody))
 		})
 	}
-	if n := otherLn.n.Load(); n != 0 {
+	if n := other.Accepts(); n != 0 {
 		t.Fatalf("a denied server accepted %d connections", n)
 	}
 }
