@@ -107,16 +107,25 @@ func (h *Host) newStore(ctx context.Context, dl msgDeadline, g *guest) (_ *wasmt
 	var storeDone func()
 	s := wasmtime.NewStore(h.engine)
 	if g.imports != nil {
-		data, done := g.imports.NewStoreData(ctx)
-		s.SetData(data)
-		if done != nil {
-			defer func() {
-				if err != nil {
-					done()
-				}
-			}()
-			storeDone = done
+		// Host calls (outbound HTTP, Redis, key-value) end at the message's
+		// deadline too: the epoch deadline stops only guest code.
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if !dl.at.IsZero() {
+			sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
 		}
+		data, done := g.imports.NewStoreData(sctx)
+		s.SetData(data)
+		storeDone = func() {
+			if done != nil {
+				done()
+			}
+			cancel()
+		}
+		defer func() {
+			if err != nil {
+				storeDone()
+			}
+		}()
 	}
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
