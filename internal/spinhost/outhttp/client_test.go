@@ -608,3 +608,38 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("observed %v", rec.seen)
 	}
 }
+
+func TestConnectTimeoutCoversTLSHandshake(t *testing.T) {
+	// A server that accepts and never speaks TLS.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	held := make(chan net.Conn, 16)
+	defer func() {
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case held <- c:
+			default:
+				c.Close()
+			}
+		}
+	}()
+	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "https://127.0.0.1:*")})
+	start := time.Now()
+	_, err = get(t, i, "https://"+ln.Addr().String()+"/", Options{ConnectTimeout: 150 * time.Millisecond})
+	wantCode(t, err, ConnectionTimeout)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}
