@@ -643,3 +643,22 @@ func TestConnectTimeoutCoversTLSHandshake(t *testing.T) {
 		t.Fatalf("took %v", d)
 	}
 }
+
+func TestDeclaredContentLengthAndNoUserAgent(t *testing.T) {
+	got := make(chan string, 1)
+	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- fmt.Sprintf("%d %v %q %s", r.ContentLength, r.TransferEncoding, r.UserAgent(), b)
+	}))
+	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	pr, pw := io.Pipe()
+	go func() { io.WriteString(pw, "12345"); pw.Close() }()
+	r, err := i.Send(context.Background(), &Request{Method: "POST", URL: mustURL(t, s.URL), Body: pr, Header: http.Header{"Content-Length": {"5"}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if g := <-got; g != `5 [] "" 12345` {
+		t.Fatalf("server got %s", g)
+	}
+}
