@@ -123,8 +123,9 @@ type Request struct {
 	// the Content-Length header's value if the guest set one, else unknown
 	// (chunked).
 	ContentLength int64
-	// Trailer declares trailers (keys) whose values the sender fills in by
-	// the time Body returns io.EOF. nil = none.
+	// Trailer is a map the sender fills (keys and values) by the time Body
+	// returns io.EOF; its entries are sent as trailers of a chunked body
+	// (so with ContentLength 0). nil = none.
 	Trailer http.Header
 }
 

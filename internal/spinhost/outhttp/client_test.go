@@ -526,7 +526,7 @@ func TestRequestTrailersAndChunkedBody(t *testing.T) {
 		got <- fmt.Sprintf("%s %v %s", b, r.TransferEncoding, r.Trailer.Get("X-T"))
 	}))
 	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
-	tr := http.Header{"X-T": nil}
+	tr := http.Header{} // keys unknown when sending, as with wasi:http's outgoing-body.finish
 	pr, pw := io.Pipe()
 	go func() {
 		io.WriteString(pw, "streamed")
