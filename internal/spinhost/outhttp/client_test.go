@@ -179,6 +179,10 @@ func TestRelativeAndInvalidURLs(t *testing.T) {
 	}
 	_, err := i.Send(context.Background(), &Request{URL: nil}, Options{})
 	wantCode(t, err, HTTPRequestURIInvalid)
+	// Without a self entry a relative URL is refused, as in Spin.
+	noSelf := newInstance(t, Config{Component: "c", Allowed: allow(t, "*://*:*")})
+	_, err = noSelf.Send(context.Background(), &Request{URL: mustURL(t, "/relative")}, Options{})
+	wantCode(t, err, HTTPRequestDenied)
 }
 
 func TestForbiddenHeadersAndHost(t *testing.T) {
