@@ -259,6 +259,35 @@ func parseIP(host string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
+// RendersEmpty reports whether an entry whose templates rendered to s is
+// skipped rather than parsed: empty, or a bare "http://" or "https://", as
+// Spin skips an optional endpoint whose variable is empty. It applies only
+// to entries with templates; a literal "" is an error.
+func RendersEmpty(s string) bool {
+	return s == "" || s == "http://" || s == "https://"
+}
+
+// AllowsRelative reports whether an entry allows relative-URL ("self")
+// requests for one of schemes: a self or self.alt host with such a scheme
+// (or *). Only an HTTP trigger can serve them; the caller decides what an
+// allowed one means.
+func (l *List) AllowsRelative(schemes ...string) bool {
+	if l == nil {
+		return false
+	}
+	for _, e := range l.entries {
+		if e.kind != hostSelf {
+			continue
+		}
+		for _, s := range schemes {
+			if e.scheme == "" || e.scheme == strings.ToLower(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Empty reports whether the list allows nothing.
 func (l *List) Empty() bool { return l == nil || len(l.entries) == 0 }
 
