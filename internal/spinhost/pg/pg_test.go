@@ -101,7 +101,7 @@ func TestRoundTripEveryType(t *testing.T) {
 		{"numeric", rdbms.Value{Kind: rdbms.Decimal, Str: "-123.4500"}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.Decimal}},
 		{"int4range", rdbms.Value{Kind: rdbms.RangeInt32, Lower: b(1, false), Upper: b(5, false)},
 			rdbms.Value{Kind: rdbms.RangeInt32, Lower: b(1, false), Upper: b(6, true)}, rdbms.DataType{Kind: rdbms.RangeInt32}},
-		{"int8range", rdbms.Value{Kind: rdbms.RangeInt64, Lower: nil, Upper: b(1 << 40, true)}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.RangeInt64}},
+		{"int8range", rdbms.Value{Kind: rdbms.RangeInt64, Lower: nil, Upper: b(1<<40, true)}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.RangeInt64}},
 		{"numrange", rdbms.Value{Kind: rdbms.RangeDecimal, Lower: &rdbms.Bound{Str: "1.5"}, Upper: &rdbms.Bound{Str: "2.25", Exclusive: true}}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.RangeDecimal}},
 		{"int4[]", rdbms.Value{Kind: rdbms.ArrayInt32, Array: []rdbms.Elem{{Int: 1}, {Null: true}, {Int: -3}}}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.ArrayInt32}},
 		{"int8[]", rdbms.Value{Kind: rdbms.ArrayInt64, Array: []rdbms.Elem{{Int: 1 << 50}}}, rdbms.Value{}, rdbms.DataType{Kind: rdbms.ArrayInt64}},

@@ -28,7 +28,7 @@ var columnKinds = map[uint32]rdbms.Kind{
 	pgtype.Int4rangeOID: rdbms.RangeInt32, pgtype.Int8rangeOID: rdbms.RangeInt64, pgtype.NumrangeOID: rdbms.RangeDecimal,
 	pgtype.Int4ArrayOID: rdbms.ArrayInt32, pgtype.Int8ArrayOID: rdbms.ArrayInt64,
 	pgtype.NumericArrayOID: rdbms.ArrayDecimal,
-	pgtype.TextArrayOID: rdbms.ArrayStr, pgtype.VarcharArrayOID: rdbms.ArrayStr, pgtype.BPCharArrayOID: rdbms.ArrayStr,
+	pgtype.TextArrayOID:    rdbms.ArrayStr, pgtype.VarcharArrayOID: rdbms.ArrayStr, pgtype.BPCharArrayOID: rdbms.ArrayStr,
 	pgtype.IntervalOID: rdbms.Interval,
 }
 
