@@ -69,6 +69,9 @@ type coreImport struct {
 
 // provides reports whether the service an interface needs is configured.
 func (s *Services) provides(module string) bool {
+	if isDB, ok := s.providesRDBMS(module); isDB {
+		return ok
+	}
 	switch module {
 	case modRedis2, modRedis:
 		return s.Redis != nil

@@ -7,7 +7,9 @@ import (
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/pg"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -74,6 +76,10 @@ func NewServices(c ComponentConfig) (*Services, error) {
 			Logger:         c.Logger,
 		}),
 		KV: access,
+		// Outbound PostgreSQL and MySQL: results are capped like Redis
+		// replies (they are lowered the same way).
+		Postgres: pg.New(pg.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}),
+		MySQL:    mysql.New(mysql.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}),
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)

@@ -5,7 +5,9 @@ import (
 	"errors"
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/pg"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -18,6 +20,9 @@ type Services struct {
 	Redis     *outredis.Client
 	KV        *kv.Access
 	Vars      *vars.Component
+	// Postgres and MySQL are the outbound database hosts.
+	Postgres *pg.Client
+	MySQL    *mysql.Client
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -29,6 +34,8 @@ type Instance struct {
 	svc   *Services
 	redis *outredis.Instance
 	kv    *kv.Instance
+	pg    *pg.Instance
+	mysql *mysql.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -52,6 +59,12 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.KV != nil {
 		i.kv = s.KV.NewInstance()
 	}
+	if s.Postgres != nil {
+		i.pg = s.Postgres.NewInstance()
+	}
+	if s.MySQL != nil {
+		i.mysql = s.MySQL.NewInstance()
+	}
 	return i
 }
 
@@ -63,6 +76,12 @@ func (i *Instance) Close() error {
 	}
 	if i.kv != nil {
 		errs = append(errs, i.kv.Close())
+	}
+	if i.pg != nil {
+		errs = append(errs, i.pg.Close())
+	}
+	if i.mysql != nil {
+		errs = append(errs, i.mysql.Close())
 	}
 	return errors.Join(errs...)
 }
