@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -11,14 +12,22 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// MariaDBBin is the MariaDB server binary (Debian's mariadb-server).
-const MariaDBBin = "mariadbd"
+// mariadbBin is the MariaDB server binary (Debian's mariadb-server puts
+// it in /usr/sbin, which a non-root PATH may lack).
+func mariadbBin() string {
+	for _, p := range []string{"/usr/sbin/mariadbd", "/usr/sbin/mysqld"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "mariadbd"
+}
 
 // MariaDB returns the test binary's MariaDB server, starting it on first
 // use (user "spin" with password "spin", all privileges; database "spin").
 func MariaDB(t testing.TB) *Server {
 	t.Helper()
-	return shared(t, "mariadb", MariaDBBin, startMariaDB)
+	return shared(t, "mariadb", mariadbBin(), startMariaDB)
 }
 
 // MySQLURL is a mysql:// URL for database db, as Spin guests write them.

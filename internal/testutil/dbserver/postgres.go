@@ -4,20 +4,34 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// PostgresBin is where Debian's postgresql package installs the server.
-const PostgresBin = "/usr/lib/postgresql/15/bin/postgres"
-
 // Postgres returns the test binary's PostgreSQL server, starting it on
 // first use (trust authentication; superuser "postgres", database
-// "postgres").
+// "postgres"). The server is Debian's newest
+// /usr/lib/postgresql/<version>/bin/postgres, or postgres on PATH.
 func Postgres(t testing.TB) *Server {
 	t.Helper()
-	return shared(t, "postgres", PostgresBin, startPostgres)
+	return shared(t, "postgres", postgresBin(), startPostgres)
+}
+
+func postgresBin() string {
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	if len(found) == 0 {
+		return "postgres"
+	}
+	sort.Slice(found, func(i, j int) bool { return versionOf(found[i]) < versionOf(found[j]) })
+	return found[len(found)-1]
+}
+
+func versionOf(bin string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(bin))))
+	return n
 }
 
 // URL is a postgres:// URL for database db with sslmode=disable.
