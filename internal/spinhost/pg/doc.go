@@ -27,7 +27,12 @@
 //   - Errors: query-failed with the server's error (4.x: the structured
 //     db-error: severity, SQLSTATE code, message, detail, extras);
 //     connection-failed for connection and TLS failures.
-//   - Connections belong to one message ([Instance]) and close with it; at
-//     most Config.MaxConnections at once (then connection-failed("too many
-//     connections")). Query results are capped at Config.MaxResultBytes.
+//   - Connections belong to one message ([Instance]); when it ends (or the
+//     guest drops one) they go back to the Client's pool, as Spin pools them
+//     per address, and are reset before reuse (session settings, temporary
+//     tables, prepared statements, advisory locks, LISTENs); one left inside
+//     a transaction is closed instead. At most Config.MaxConnections per
+//     message (then connection-failed("too many connections")). Query
+//     results are capped at Config.MaxResultBytes. Idle connections live
+//     until [Client.Close] or the process exits.
 package pg

@@ -39,6 +39,10 @@ type Config struct {
 	DialTimeout time.Duration
 	// RootCAs are the TLS roots; nil = the system roots.
 	RootCAs *x509.CertPool
+	// MaxIdlePerAddress caps the connections kept between messages per
+	// address (and root CA); at most 16 addresses are kept. 0 =
+	// DefaultMaxIdlePerAddress (64, Spin's pool size); negative = no pool.
+	MaxIdlePerAddress int
 	// Logger receives refused-address warnings. default: discard.
 	Logger *slog.Logger
 }
@@ -46,8 +50,9 @@ type Config struct {
 // Client is the outbound PostgreSQL host of one component, immutable and
 // safe for concurrent use; each message gets an [Instance].
 type Client struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	pool *idlePool
 }
 
 // New returns a Client for cfg with defaults filled in.
@@ -62,7 +67,17 @@ func New(cfg Config) *Client {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Client{cfg: cfg, log: log}
+	if cfg.MaxIdlePerAddress == 0 {
+		cfg.MaxIdlePerAddress = DefaultMaxIdlePerAddress
+	}
+	return &Client{cfg: cfg, log: log, pool: newIdlePool(cfg.MaxIdlePerAddress)}
+}
+
+// Close closes the connections kept between messages. Instances still
+// open return theirs to a closed pool, which closes them.
+func (c *Client) Close() error {
+	c.pool.closeAll()
+	return nil
 }
 
 // builder is a 4.1 connection-builder: an address and an extra CA.
@@ -71,10 +86,18 @@ type builder struct {
 	caRoot  *x509.Certificate
 }
 
+// pooled is a connection and the pool key it returns under.
+type pooled struct {
+	cn  *pgx.Conn
+	key string
+}
+
 // Instance holds one message's connections and connection builders.
+// Connections come from the Client's pool (reset first) or are dialled,
+// and go back to the pool when dropped or when the message ends.
 type Instance struct {
 	c        *Client
-	conns    *rdbms.Table[*pgx.Conn]
+	conns    *rdbms.Table[pooled]
 	builders *rdbms.Table[*builder]
 }
 
@@ -82,7 +105,7 @@ type Instance struct {
 func (c *Client) NewInstance() *Instance {
 	return &Instance{
 		c:        c,
-		conns:    rdbms.NewTable(c.cfg.MaxConnections, closeConn),
+		conns:    rdbms.NewTable(c.cfg.MaxConnections, func(p pooled) { c.pool.put(p.key, p.cn) }),
 		builders: rdbms.NewTable[*builder](c.cfg.MaxConnections, nil),
 	}
 }
@@ -151,14 +174,17 @@ func (i *Instance) open(ctx context.Context, address string, caRoot *x509.Certif
 	if err := i.conns.Reserve(); err != nil {
 		return 0, err
 	}
+	key := poolKey(address, caRoot)
 	ctx, cancel := context.WithTimeout(ctx, i.c.cfg.DialTimeout)
 	defer cancel()
-	cn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		i.conns.Release()
-		return 0, &rdbms.Error{Kind: rdbms.ConnectionFailed, Message: err.Error(), Err: err}
+	cn := i.c.pool.take(ctx, key)
+	if cn == nil {
+		if cn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+			i.conns.Release()
+			return 0, &rdbms.Error{Kind: rdbms.ConnectionFailed, Message: err.Error(), Err: err}
+		}
 	}
-	return i.conns.Insert(cn)
+	return i.conns.Insert(pooled{cn: cn, key: key})
 }
 
 // config parses address, checks every host in it and sets up TLS.
@@ -228,7 +254,10 @@ func systemRootsWith(base *x509.CertPool, cert *x509.Certificate) (*x509.CertPoo
 }
 
 // conn returns the connection of handle h.
-func (i *Instance) conn(h uint32) (*pgx.Conn, error) { return i.conns.Get(h) }
+func (i *Instance) conn(h uint32) (*pgx.Conn, error) {
+	p, err := i.conns.Get(h)
+	return p.cn, err
+}
 
 // Execute runs statement with params and returns the rows affected.
 func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []rdbms.Value) (uint64, error) {

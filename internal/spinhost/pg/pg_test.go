@@ -245,7 +245,7 @@ func TestAllowedHostsCheckedBeforeConnecting(t *testing.T) {
 func TestConnectionCapAndClose(t *testing.T) {
 	srv := dbserver.Postgres(t)
 	ctx := context.Background()
-	i := newInstance(t, Config{Allowed: allow(t, "postgres://127.0.0.1:*"), MaxConnections: 2})
+	i := newInstance(t, Config{Allowed: allow(t, "postgres://127.0.0.1:*"), MaxConnections: 2, MaxIdlePerAddress: -1})
 	h1, h2 := open(t, i, srv), open(t, i, srv)
 	_, err := i.Open(ctx, srv.URL("postgres"))
 	wantErr(t, err, rdbms.ConnectionFailed, "too many connections")
@@ -274,6 +274,46 @@ func waitGone(t *testing.T, probe *Instance, h uint32, pids ...int64) {
 		sleepShort()
 	}
 	t.Fatalf("backends %v still connected after Close", pids)
+}
+
+// TestPoolResetsSessions: a connection kept between messages is reused with
+// its session state reset; one left inside a transaction is not reused.
+func TestPoolResetsSessions(t *testing.T) {
+	srv := dbserver.Postgres(t)
+	c := New(Config{Component: "c", Allowed: allow(t, "postgres://127.0.0.1:*")})
+	defer c.Close()
+	pid := func(i *Instance, h uint32) int64 { return query(t, i, h, "SELECT pg_backend_pid()::int8").Rows[0][0].Int }
+
+	m1 := c.NewInstance()
+	h := open(t, m1, srv)
+	first := pid(m1, h)
+	exec(t, m1, h, "SET application_name = 'leaky'; CREATE TEMP TABLE tmp_leak (x int); PREPARE p1 AS SELECT 1")
+	query(t, m1, h, "SELECT $1::int4", rdbms.Value{Kind: rdbms.Int32, Int: 1}) // a cached pgx statement
+	m1.Close()
+	if n := c.pool.idleCount(); n != 1 {
+		t.Fatalf("%d idle connections, want 1", n)
+	}
+
+	m2 := c.NewInstance()
+	h = open(t, m2, srv)
+	if got := pid(m2, h); got != first {
+		t.Fatalf("backend %d, want the pooled %d", got, first)
+	}
+	rs := query(t, m2, h, "SELECT current_setting('application_name'), (SELECT count(*)::int8 FROM pg_prepared_statements WHERE name = 'p1'), to_regclass('tmp_leak')::text")
+	if r := rs.Rows[0]; r[0].Str != "" || r[1].Int != 0 || r[2].Kind != rdbms.DbNull {
+		t.Fatalf("session state survived: %+v", r)
+	}
+	query(t, m2, h, "SELECT $1::int4", rdbms.Value{Kind: rdbms.Int32, Int: 2}) // the statement cache was reset too
+	exec(t, m2, h, "BEGIN")
+	m2.Close()
+	if n := c.pool.idleCount(); n != 0 {
+		t.Fatalf("a connection inside a transaction was pooled (%d idle)", n)
+	}
+	m3 := c.NewInstance()
+	defer m3.Close()
+	if got := pid(m3, open(t, m3, srv)); got == first {
+		t.Fatal("the connection left in a transaction was reused")
+	}
 }
 
 func TestResultLimit(t *testing.T) {
