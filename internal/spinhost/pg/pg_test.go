@@ -282,7 +282,9 @@ func TestPoolResetsSessions(t *testing.T) {
 	srv := dbserver.Postgres(t)
 	c := New(Config{Component: "c", Allowed: allow(t, "postgres://127.0.0.1:*")})
 	defer c.Close()
-	pid := func(i *Instance, h uint32) int64 { return query(t, i, h, "SELECT pg_backend_pid()::int8").Rows[0][0].Int }
+	pid := func(i *Instance, h uint32) int64 {
+		return query(t, i, h, "SELECT pg_backend_pid()::int8").Rows[0][0].Int
+	}
 
 	m1 := c.NewInstance()
 	h := open(t, m1, srv)
