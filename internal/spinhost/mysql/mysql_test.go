@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"crypto/x509"
 	"os"
 	"reflect"
 	"strings"
@@ -110,6 +111,32 @@ func TestRoundTripEveryType(t *testing.T) {
 	wantErr(t, err, rdbms.ValueConversionFailed, "Cannot convert value \"1.25\" in column d data type Other")
 }
 
+// TestTLS: ssl-mode / sslmode other than DISABLED (any case) is TLS,
+// verified against the roots (here the test CA).
+func TestTLS(t *testing.T) {
+	srv := dbserver.MariaDB(t)
+	ca, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	l, _ := allowedhosts.Parse([]string{"mysql://127.0.0.1:*"})
+	i := New(Config{Component: "c", Allowed: l, RootCAs: roots}).NewInstance()
+	defer i.Close()
+	for q, want := range map[string]bool{"": false, "?ssl-mode=DISABLED": false, "?sslmode=disabled": false,
+		"?ssl-mode=REQUIRED": true, "?SslMode=VERIFY_CA&pool_max=10": true} {
+		h := open(t, i, srv.MySQLURL("spin")+q)
+		rs, err := i.Query(context.Background(), h, "SHOW SESSION STATUS LIKE 'Ssl_cipher'", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rs.Rows[0][1].Str != ""; got != want {
+			t.Errorf("%q: TLS %v, want %v", q, got, want)
+		}
+	}
+}
+
 func TestErrorsAndAllowedHosts(t *testing.T) {
 	srv := dbserver.MariaDB(t)
 	ctx := context.Background()
@@ -125,7 +152,7 @@ func TestErrorsAndAllowedHosts(t *testing.T) {
 	_, err = i.Open(ctx, strings.Replace(srv.MySQLURL("spin"), ":spin@", ":wrong@", 1))
 	wantErr(t, err, rdbms.ConnectionFailed, "Access denied")
 	_, err = i.Open(ctx, srv.MySQLURL("spin")+"?ssl-mode=REQUIRED")
-	wantErr(t, err, rdbms.ConnectionFailed, "TLS")
+	wantErr(t, err, rdbms.ConnectionFailed, "certificate signed by unknown authority")
 
 	h2 := open(t, i, srv.MySQLURL("spin"))
 	_, err = i.Open(ctx, srv.MySQLURL("spin"))

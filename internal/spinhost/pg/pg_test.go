@@ -330,6 +330,50 @@ func TestResultLimit(t *testing.T) {
 	}
 }
 
+// TestTLS: sslmode other than disable verifies the server against the
+// system roots, plus the builder's set-ca-root; prefer falls back to plain
+// text when TLS fails, require does not.
+func TestTLS(t *testing.T) {
+	srv := dbserver.Postgres(t)
+	ctx := context.Background()
+	ca, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := newInstance(t, Config{Allowed: allow(t, "postgres://127.0.0.1:*")})
+	url := func(mode string) string {
+		return strings.Replace(srv.URL("postgres"), "sslmode=disable", "sslmode="+mode, 1)
+	}
+	ssl := func(h uint32) bool {
+		return query(t, i, h, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Rows[0][0].Bool
+	}
+	if h := open(t, i, srv); ssl(h) {
+		t.Fatal("sslmode=disable used TLS")
+	}
+	_, err = i.Open(ctx, url("require"))
+	wantErr(t, err, rdbms.ConnectionFailed, "certificate signed by unknown authority")
+	h, err := i.Open(ctx, url("prefer"))
+	if err != nil || ssl(h) {
+		t.Fatalf("prefer without the CA: %v (want a plain-text fallback)", err)
+	}
+	for _, mode := range []string{"require", "verify-full", "prefer"} {
+		b, err := i.NewBuilder(url(mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := i.SetCARoot(b, string(ca)); err != nil {
+			t.Fatal(err)
+		}
+		h, err := i.Build(ctx, b)
+		if err != nil {
+			t.Fatalf("%s with set-ca-root: %v", mode, err)
+		}
+		if !ssl(h) {
+			t.Fatalf("%s with set-ca-root: not TLS", mode)
+		}
+	}
+}
+
 func TestSetCARoot(t *testing.T) {
 	i := newInstance(t, Config{Allowed: allow(t, "postgres://127.0.0.1:*")})
 	b, err := i.NewBuilder("postgres://127.0.0.1:1/db")

@@ -26,6 +26,8 @@ type Server struct {
 	Dir string
 	// User and Password are a superuser the tests connect as.
 	User, Password string
+	// CAFile is the PEM CA that signed the server's TLS certificate.
+	CAFile string
 
 	cmd  *exec.Cmd
 	exit chan struct{}
@@ -177,4 +179,20 @@ func run(cmd *exec.Cmd) error {
 		return fmt.Errorf("%s: %v: %s", filepath.Base(cmd.Path), err, out)
 	}
 	return nil
+}
+
+// writeCerts writes a CA and a server certificate for 127.0.0.1 into dir
+// (ca.pem, server.pem, server-key.pem), readable by cred's user, and
+// returns the CA's path.
+func writeCerts(dir string, cred *syscall.Credential) (string, error) {
+	caFile, err := redisserver.WriteCerts(dir)
+	if err != nil || cred == nil {
+		return caFile, err
+	}
+	for _, f := range []string{"ca.pem", "server.pem", "server-key.pem"} {
+		if err := os.Chown(filepath.Join(dir, f), int(cred.Uid), int(cred.Gid)); err != nil {
+			return "", err
+		}
+	}
+	return caFile, nil
 }

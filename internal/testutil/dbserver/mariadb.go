@@ -24,7 +24,8 @@ func mariadbBin() string {
 }
 
 // MariaDB returns the test binary's MariaDB server, starting it on first
-// use (user "spin" with password "spin", all privileges; database "spin").
+// use (user "spin" with password "spin", all privileges; database "spin";
+// TLS with the certificate CAFile signed).
 func MariaDB(t testing.TB) *Server {
 	t.Helper()
 	return shared(t, "mariadb", mariadbBin(), startMariaDB)
@@ -64,17 +65,22 @@ func startMariaDB(bin string) (*Server, error) {
 		"--skip-test-db", "--skip-name-resolve")); err != nil {
 		return nil, err
 	}
+	caFile, err := writeCerts(dir, cred)
+	if err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for range 3 {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Port: port, Dir: dir, User: "root"}
+		s := &Server{Port: port, Dir: dir, User: "root", CAFile: caFile}
 		cmd := command(cred, bin, "--no-defaults", "--datadir="+data, "--bind-address=127.0.0.1",
 			"--port="+fmt.Sprint(port), "--socket="+filepath.Join(dir, "sock"), "--pid-file="+filepath.Join(dir, "pid"),
 			"--skip-name-resolve", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
-			"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-performance-schema")
+			"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-performance-schema",
+			"--ssl-ca="+caFile, "--ssl-cert="+filepath.Join(dir, "server.pem"), "--ssl-key="+filepath.Join(dir, "server-key.pem"))
 		if lastErr = s.launch(cmd, func(ctx context.Context) error {
 			db, err := s.DB("")
 			if err != nil {

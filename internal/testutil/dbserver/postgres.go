@@ -13,7 +13,7 @@ import (
 
 // Postgres returns the test binary's PostgreSQL server, starting it on
 // first use (trust authentication; superuser "postgres", database
-// "postgres"). The server is Debian's newest
+// "postgres", TLS with the certificate CAFile signed). The server is Debian's newest
 // /usr/lib/postgresql/<version>/bin/postgres, or postgres on PATH.
 func Postgres(t testing.TB) *Server {
 	t.Helper()
@@ -53,14 +53,20 @@ func startPostgres(bin string) (*Server, error) {
 	if err := run(command(cred, initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions")); err != nil {
 		return nil, err
 	}
+	caFile, err := writeCerts(dir, cred)
+	if err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for range 3 { // a free port can be taken between picking and binding
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Port: port, Dir: dir, User: "postgres"}
+		s := &Server{Port: port, Dir: dir, User: "postgres", CAFile: caFile}
 		cmd := command(cred, bin, "-D", data, "-k", dir, "-p", fmt.Sprint(port),
+			"-c", "ssl=on", "-c", "ssl_cert_file="+filepath.Join(dir, "server.pem"),
+			"-c", "ssl_key_file="+filepath.Join(dir, "server-key.pem"),
 			"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 			"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=16MB")
 		if lastErr = s.launch(cmd, func(ctx context.Context) error {
