@@ -218,6 +218,21 @@ build_c_host() {
     "wasikv:get:default|none" ok "wasikv:open:secret" err
 }
 
+# rdbms: the C guest plus Spin's PostgreSQL and MySQL interfaces, every version: a core
+# module with canonical-ABI imports (rdbms.wasm, with the unversioned and Spin 1.x imports)
+# and a component (rdbms-component.wasm, the versions with a connection resource; its
+# spin:postgres@4.2.0 import keeps only the sync functions it calls). Node has no stand-ins
+# for the databases: internal/spinhost/wasm TestRDBMSGuest runs both against real servers.
+build_rdbms() {
+  local d=$G/rdbms cc=(clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror
+    -Wl,--strip-debug -DGUEST_NAME='"rdbms"' -DGUEST_EXTRA=rdbms_extra)
+  timed "clang-14 rdbms" "${cc[@]}" -o "$d/rdbms.wasm" "$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  timed "clang-14 rdbms-component" "${cc[@]}" -DRDBMS_COMPONENT -o "$BUILD/rdbms-component.raw.wasm" \
+    "$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize rdbms "$d" "$BUILD/rdbms-component.raw.wasm" "$d" rdbms-component
+  rm "$d/rdbms-component.core.wasm"
+}
+
 # stream: redspin's rich stream handler (the entry's `action` field says what to do) next
 # to the C guest's plain handler, with outbound Redis and variables to record entries.
 build_stream() {
@@ -259,7 +274,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host stream js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host rdbms stream js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -87,25 +87,14 @@ func TestEngineServesSyncPartOfPostgres42(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(t)
-	comp, err := wasmtime.NewComponent(e, wasm)
-	if err != nil {
-		t.Fatal(err)
+	r := loadComponent(t, dbServices(t), wasm, false)
+	var names []string
+	for _, imp := range r.comp.Imports() {
+		names = append(names, imp.Name)
 	}
-	defer comp.Close()
-	svc := dbServices(t)
-	l := wasmtime.NewComponentLinker(e)
-	defer l.Close()
-	done, err := svc.LinkComponent(l, comp.Imports())
-	if err != nil || len(done) != 1 || done[0] != modPG42 {
-		t.Fatalf("LinkComponent: %q, %v", done, err)
+	if len(names) != 1 || names[0] != modPG42 {
+		t.Fatalf("imports %q", names)
 	}
-	r := &componentRunner{e: e, svc: svc, comp: comp, l: l}
-	iface, _ := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
-	r.fn, _ = comp.ExportIndex(iface, "handle-message")
-	defer iface.Close()
-	defer r.fn.Close()
-
 	if res := r.run(t, "postgres://10.9.9.9/x"); res.ok {
 		t.Fatal("a denied fallback host was allowed")
 	}
