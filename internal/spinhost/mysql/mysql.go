@@ -3,12 +3,9 @@ package mysql
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -22,54 +19,14 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
 )
 
-// Defaults for [Config].
-const (
-	DefaultMaxResultBytes = 128 << 20 // Spin's MAX_HOST_BUFFERED_BYTES
-	DefaultDialTimeout    = 10 * time.Second
-)
-
-// Config configures outbound MySQL for one component.
-type Config struct {
-	// Component is the component ID, used in messages.
-	Component string
-	// Allowed is the component's parsed allowed_outbound_hosts; nil allows
-	// nothing.
-	Allowed *allowedhosts.List
-	// MaxConnections caps the connections one message holds at once.
-	// default: rdbms.DefaultMaxConnections (1024).
-	MaxConnections int
-	// MaxResultBytes caps one query's rows (estimated lowered size).
-	// default: 128 MiB (Spin's limit).
-	MaxResultBytes int
-	// DialTimeout bounds connecting, TLS and authentication. default: 10s.
-	DialTimeout time.Duration
-	// RootCAs are the TLS roots; nil = the system roots.
-	RootCAs *x509.CertPool
-	// Logger receives refused-address warnings. default: discard.
-	Logger *slog.Logger
-}
-
 // Client is the outbound MySQL host of one component, immutable and safe
 // for concurrent use; each message gets an [Instance].
 type Client struct {
-	cfg Config
-	log *slog.Logger
+	cfg rdbms.Config
 }
 
 // New returns a Client for cfg with defaults filled in.
-func New(cfg Config) *Client {
-	if cfg.MaxResultBytes <= 0 {
-		cfg.MaxResultBytes = DefaultMaxResultBytes
-	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = DefaultDialTimeout
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return &Client{cfg: cfg, log: log}
-}
+func New(cfg rdbms.Config) *Client { return &Client{cfg: cfg.WithDefaults()} }
 
 // Instance holds one message's connections. Each connection is a
 // database/sql pool of exactly one connection, so session state (SET,
@@ -140,7 +97,7 @@ func (c *Client) config(address string) (*driver.Config, error) {
 	if err != nil || t.SocketPath != "" {
 		return nil, rdbms.Errorf(rdbms.ConnectionFailed, "address "+shown+" is not permitted")
 	}
-	if err := rdbms.CheckAllowed(c.cfg.Allowed, c.cfg.Component, t, shown, c.log); err != nil {
+	if err := rdbms.CheckAllowed(c.cfg.Allowed, c.cfg.Component, t, shown, c.cfg.Logger); err != nil {
 		return nil, err
 	}
 	if u.Scheme != "mysql" {

@@ -13,11 +13,7 @@ import (
 	"github.com/redspin/redspin/internal/testutil/dbserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dbserver.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dbserver.Main(m) }
 
 func newInstance(t *testing.T, maxConns int, entries ...string) *Instance {
 	t.Helper()
@@ -25,7 +21,7 @@ func newInstance(t *testing.T, maxConns int, entries ...string) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := New(Config{Component: "c", Allowed: l, MaxConnections: maxConns}).NewInstance()
+	i := New(rdbms.Config{Component: "c", Allowed: l, MaxConnections: maxConns}).NewInstance()
 	t.Cleanup(func() { i.Close() })
 	return i
 }
@@ -122,7 +118,7 @@ func TestTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca)
 	l, _ := allowedhosts.Parse([]string{"mysql://127.0.0.1:*"})
-	i := New(Config{Component: "c", Allowed: l, RootCAs: roots}).NewInstance()
+	i := New(rdbms.Config{Component: "c", Allowed: l, RootCAs: roots}).NewInstance()
 	defer i.Close()
 	for q, want := range map[string]bool{"": false, "?ssl-mode=DISABLED": false, "?sslmode=disabled": false,
 		"?ssl-mode=REQUIRED": true, "?SslMode=VERIFY_CA&pool_max=10": true} {

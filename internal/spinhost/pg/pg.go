@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -16,61 +14,30 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
 )
 
-// Defaults for [Config].
-const (
-	DefaultMaxResultBytes = 128 << 20 // Spin's MAX_HOST_BUFFERED_BYTES
-	DefaultDialTimeout    = 10 * time.Second
-)
-
 // Config configures outbound PostgreSQL for one component.
 type Config struct {
-	// Component is the component ID, used in messages.
-	Component string
-	// Allowed is the component's parsed allowed_outbound_hosts; nil allows
-	// nothing.
-	Allowed *allowedhosts.List
-	// MaxConnections caps the connections one message holds at once.
-	// default: rdbms.DefaultMaxConnections (1024).
-	MaxConnections int
-	// MaxResultBytes caps one query's rows (estimated lowered size).
-	// default: 128 MiB (Spin's limit).
-	MaxResultBytes int
-	// DialTimeout bounds connecting, TLS and authentication. default: 10s.
-	DialTimeout time.Duration
-	// RootCAs are the TLS roots; nil = the system roots.
-	RootCAs *x509.CertPool
+	rdbms.Config
 	// MaxIdlePerAddress caps the connections kept between messages per
 	// address (and root CA); at most 16 addresses are kept. 0 =
 	// DefaultMaxIdlePerAddress (64, Spin's pool size); negative = no pool.
 	MaxIdlePerAddress int
-	// Logger receives refused-address warnings. default: discard.
-	Logger *slog.Logger
 }
 
-// Client is the outbound PostgreSQL host of one component, immutable and
-// safe for concurrent use; each message gets an [Instance].
+// Client is the outbound PostgreSQL host of one component, safe for
+// concurrent use; each message gets an [Instance]. It keeps idle
+// connections between messages.
 type Client struct {
 	cfg  Config
-	log  *slog.Logger
 	pool *idlePool
 }
 
 // New returns a Client for cfg with defaults filled in.
 func New(cfg Config) *Client {
-	if cfg.MaxResultBytes <= 0 {
-		cfg.MaxResultBytes = DefaultMaxResultBytes
-	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = DefaultDialTimeout
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Config = cfg.Config.WithDefaults()
 	if cfg.MaxIdlePerAddress == 0 {
 		cfg.MaxIdlePerAddress = DefaultMaxIdlePerAddress
 	}
-	return &Client{cfg: cfg, log: log, pool: newIdlePool(cfg.MaxIdlePerAddress)}
+	return &Client{cfg: cfg, pool: newIdlePool(cfg.MaxIdlePerAddress)}
 }
 
 // Close closes the connections kept between messages. Instances still
@@ -225,7 +192,7 @@ func (c *Client) checkHosts(cfg *pgx.ConnConfig) error {
 			return rdbms.Errorf(rdbms.ConnectionFailed, "Unix sockets are not supported on WebAssembly")
 		}
 		t := allowedhosts.Target{Scheme: "postgres", Host: host, Port: int(port)}
-		return rdbms.CheckAllowed(c.cfg.Allowed, c.cfg.Component, t, t.String(), c.log)
+		return rdbms.CheckAllowed(c.cfg.Allowed, c.cfg.Component, t, t.String(), c.cfg.Logger)
 	}
 	if err := check(cfg.Host, cfg.Port); err != nil {
 		return err

@@ -78,35 +78,11 @@ type componentRunner struct {
 }
 
 func newComponentRunner(t *testing.T, svc *Services) *componentRunner {
-	wasm := readGuest(t, "c-host/c-host.wasm")
-	e := newEngine(t)
-	comp, err := wasmtime.NewComponent(e, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = comp.Close() })
-	l := wasmtime.NewComponentLinker(e)
-	t.Cleanup(func() { _ = l.Close() })
-	if err := l.AddWASIP2(); err != nil {
-		t.Fatal(err)
-	}
-	done, err := svc.LinkComponent(l, comp.Imports())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, done := loadComponent(t, svc, readGuest(t, "c-host/c-host.wasm"), true)
 	if len(done) != 8 {
 		t.Fatalf("LinkComponent defined %q, want the 8 Spin interfaces", done)
 	}
-	iface, ok := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
-	if !ok {
-		t.Fatal("no inbound-redis export")
-	}
-	fn, ok := comp.ExportIndex(iface, "handle-message")
-	if !ok {
-		t.Fatal("no handle-message")
-	}
-	t.Cleanup(func() { _ = fn.Close(); _ = iface.Close() })
-	return &componentRunner{e: e, svc: svc, comp: comp, l: l, fn: fn}
+	return r
 }
 
 func (r *componentRunner) run(t *testing.T, payload string) runResult {

@@ -3,23 +3,19 @@ package wasm
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/pg"
+	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/testutil/dbserver"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
 // TestMain stops the package's database servers (package dbserver).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	dbserver.StopAll()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { dbserver.Main(m) }
 
 func dbServices(t *testing.T) *Services {
 	t.Helper()
@@ -27,11 +23,8 @@ func dbServices(t *testing.T) *Services {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Services{
-		Component: "guest",
-		Postgres:  pg.New(pg.Config{Component: "guest", Allowed: allowed}),
-		MySQL:     mysql.New(mysql.Config{Component: "guest", Allowed: allowed}),
-	}
+	db := rdbms.Config{Component: "guest", Allowed: allowed}
+	return &Services{Component: "guest", Postgres: pg.New(pg.Config{Config: db}), MySQL: mysql.New(db)}
 }
 
 func param(cse string, p *wasmtime.Val) wasmtime.Val { return wasmtime.Variant(cse, p) }

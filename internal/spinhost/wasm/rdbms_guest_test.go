@@ -71,7 +71,7 @@ func TestRDBMSGuest(t *testing.T) {
 // compiles on this engine.
 func TestRDBMSGuestComponent(t *testing.T) {
 	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
-	r := loadComponent(t, dbServices(t), readGuest(t, "rdbms/rdbms-component.wasm"), true)
+	r, _ := loadComponent(t, dbServices(t), readGuest(t, "rdbms/rdbms-component.wasm"), true)
 	for _, imp := range r.comp.Imports() {
 		if imp.Name == modPG42 && strings.Contains(strings.Join(imp.Funcs, " "), "async") {
 			t.Fatalf("the 4.2.0 import lists async functions: %v", imp.Funcs)
@@ -133,9 +133,9 @@ err value-conversion-failed Postgres does not support unsigned integers
 	}
 }
 
-// loadComponent compiles a component guest and links WASI (wasi) and the
-// services' interfaces, which must cover every other import.
-func loadComponent(t *testing.T, svc *Services, wasm []byte, wasi bool) *componentRunner {
+// loadComponent compiles a component guest, links WASI (when wasi) and the
+// services' interfaces, and returns the runner and the interfaces linked.
+func loadComponent(t *testing.T, svc *Services, wasm []byte, wasi bool) (*componentRunner, []string) {
 	t.Helper()
 	e := newEngine(t)
 	comp, err := wasmtime.NewComponent(e, wasm)
@@ -150,7 +150,8 @@ func loadComponent(t *testing.T, svc *Services, wasm []byte, wasi bool) *compone
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.LinkComponent(l, comp.Imports()); err != nil {
+	done, err := svc.LinkComponent(l, comp.Imports())
+	if err != nil {
 		t.Fatal(err)
 	}
 	iface, ok := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
@@ -162,5 +163,5 @@ func loadComponent(t *testing.T, svc *Services, wasm []byte, wasi bool) *compone
 		t.Fatal("no handle-message")
 	}
 	t.Cleanup(func() { _ = fn.Close(); _ = iface.Close() })
-	return &componentRunner{e: e, svc: svc, comp: comp, l: l, fn: fn}
+	return &componentRunner{e: e, svc: svc, comp: comp, l: l, fn: fn}, done
 }

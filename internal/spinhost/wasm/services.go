@@ -10,6 +10,7 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/pg"
+	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -67,6 +68,7 @@ func NewServices(c ComponentConfig) (*Services, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	db := rdbms.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}
 	s := &Services{
 		Component: c.ID,
 		Redis: outredis.New(outredis.Config{
@@ -78,8 +80,8 @@ func NewServices(c ComponentConfig) (*Services, error) {
 		KV: access,
 		// Outbound PostgreSQL and MySQL: results are capped like Redis
 		// replies (they are lowered the same way).
-		Postgres: pg.New(pg.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}),
-		MySQL:    mysql.New(mysql.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}),
+		Postgres: pg.New(pg.Config{Config: db}),
+		MySQL:    mysql.New(db),
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)

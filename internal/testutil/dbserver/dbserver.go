@@ -64,6 +64,13 @@ func shared(t testing.TB, kind string, bin string, start func(bin string) (*Serv
 	return s
 }
 
+// Main runs a package's tests and then StopAll: call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopAll()
+	os.Exit(code)
+}
+
 // StopAll kills every server this process started and removes their
 // directories. Call it from TestMain after m.Run.
 func StopAll() {

@@ -5,8 +5,8 @@
 //
 // A test calls [Postgres] or [MariaDB]; the first call starts the server and
 // later calls share it, so tests use their own tables or databases. The
-// package's TestMain must call [StopAll] after m.Run, which kills the servers
-// by pid and removes their directories. The servers also die with the test
+// package's TestMain must call [Main] (or [StopAll] after m.Run), which kills
+// the servers by pid and removes their directories. The servers also die with the test
 // process (Linux parent-death signal).
 //
 // A missing server binary skips the test with the reason, unless
