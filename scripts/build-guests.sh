@@ -218,19 +218,20 @@ build_c_host() {
     "wasikv:get:default|none" ok "wasikv:open:secret" err
 }
 
-# rdbms: the C guest plus Spin's PostgreSQL and MySQL interfaces, every version: a core
-# module with canonical-ABI imports (rdbms.wasm, with the unversioned and Spin 1.x imports)
-# and a component (rdbms-component.wasm, the versions with a connection resource; its
-# spin:postgres@4.2.0 import keeps only the sync functions it calls). Node has no stand-ins
-# for the databases: internal/spinhost/wasm TestRDBMSGuest runs both against real servers.
+# rdbms: the C guest plus Spin's PostgreSQL and MySQL interfaces, every version: a component
+# (rdbms.wasm: the versions with a connection resource; its spin:postgres@4.2.0 import keeps
+# only the sync functions it calls) and a core module with canonical-ABI imports of every
+# version, the unversioned and Spin 1.x ones included (rdbms-module.wasm; not the module
+# inside rdbms.wasm). Node has no stand-ins for the databases: internal/spinhost/wasm
+# TestRDBMSGuest* run both against real servers.
 build_rdbms() {
   local d=$G/rdbms cc=(clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror
     -Wl,--strip-debug -DGUEST_NAME='"rdbms"' -DGUEST_EXTRA=rdbms_extra)
-  timed "clang-14 rdbms" "${cc[@]}" -o "$d/rdbms.wasm" "$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
-  timed "clang-14 rdbms-component" "${cc[@]}" -DRDBMS_COMPONENT -o "$BUILD/rdbms-component.raw.wasm" \
-    "$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
-  componentize rdbms "$d" "$BUILD/rdbms-component.raw.wasm" "$d" rdbms-component
-  rm "$d/rdbms-component.core.wasm"
+  local src=("$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c")
+  timed "clang-14 rdbms-module" "${cc[@]}" -o "$d/rdbms-module.wasm" "${src[@]}"
+  timed "clang-14 rdbms" "${cc[@]}" -DRDBMS_COMPONENT -o "$BUILD/rdbms.raw.wasm" "${src[@]}"
+  componentize rdbms "$d" "$BUILD/rdbms.raw.wasm" "$d"
+  rm "$d/rdbms.core.wasm"
 }
 
 # stream: redspin's rich stream handler (the entry's `action` field says what to do) next

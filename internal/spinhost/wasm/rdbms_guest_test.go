@@ -50,7 +50,7 @@ type rdbmsCase struct {
 	ok, legacy bool
 }
 
-// TestRDBMSGuest runs the C guest testdata/guests/rdbms (a core module with
+// TestRDBMSGuest runs the C guest testdata/guests/rdbms/rdbms-module.wasm (a core module with
 // canonical-ABI imports of every database interface version, Spin 1.x's
 // outbound-pg and outbound-mysql included) against the real servers: each
 // version's parameter types go into a table and come back as that version's
@@ -58,7 +58,7 @@ type rdbmsCase struct {
 // back as the guest sees them.
 func TestRDBMSGuest(t *testing.T) {
 	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
-	r := newCoreRunner(t, dbServices(t), "rdbms/rdbms", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message")
+	r := newCoreRunner(t, dbServices(t), "rdbms/rdbms-module", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message")
 	for _, c := range rdbmsCases(pgSrv.URL("postgres"), mySrv.MySQLURL("spin")) {
 		checkRDBMS(t, r, c)
 	}
@@ -71,7 +71,7 @@ func TestRDBMSGuest(t *testing.T) {
 // compiles on this engine.
 func TestRDBMSGuestComponent(t *testing.T) {
 	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
-	r, _ := loadComponent(t, dbServices(t), readGuest(t, "rdbms/rdbms-component.wasm"), true)
+	r, _ := loadComponent(t, dbServices(t), readGuest(t, "rdbms/rdbms.wasm"), true)
 	for _, imp := range r.comp.Imports() {
 		if imp.Name == modPG42 && strings.Contains(strings.Join(imp.Funcs, " "), "async") {
 			t.Fatalf("the 4.2.0 import lists async functions: %v", imp.Funcs)

@@ -38,7 +38,7 @@ CONN_FUNCS(pg4, PG4)
 CONN_FUNCS(pg3, PG3)
 CONN_FUNCS(pg2, PG2)
 CONN_FUNCS(my2, MY2)
-/* Built with -DRDBMS_COMPONENT for the component (rdbms-component.wasm), whose world has
+/* Built with -DRDBMS_COMPONENT for the component (rdbms.wasm), whose world has
  * only the interfaces with a connection resource. */
 #ifndef RDBMS_COMPONENT
 #define LEGACY_FUNCS(P, M)                                                                                  \
