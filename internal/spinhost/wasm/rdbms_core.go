@@ -10,8 +10,15 @@ import (
 // Core modules: the database interfaces lowered by the canonical ABI from
 // their WIT types (abiType), reusing the component adapters' values.
 // Spin 1.x modules import the unversioned interfaces as outbound-pg and
-// outbound-mysql. The 4.1+ connection-builder constructor (which returns
-// its handle as a core result) is not offered to core modules.
+// outbound-mysql.
+
+// coreI32Result lists the core imports ("interface#function") that return
+// one i32 instead of writing a return area: the 4.1+ connection-builder
+// constructor, whose handle is its result.
+var coreI32Result = map[string]bool{
+	modPG41 + "#[constructor]connection-builder": true,
+	modPG42 + "#[constructor]connection-builder": true,
+}
 
 func init() {
 	spin1Modules["outbound-pg"] = modPG
@@ -233,6 +240,23 @@ func (f rdbFlavour) coreFuncs(builder bool) map[string]coreImport {
 		}},
 	}
 	if builder {
+		// Spin traps when the builder table is full; so does this.
+		m["[constructor]connection-builder"] = coreImport{2, func(c *coreCall) error {
+			addr, err := c.str(0)
+			if err != nil {
+				return err
+			}
+			b, err := c.st.pg.NewBuilder(addr)
+			if err != nil {
+				return fmt.Errorf("connection-builder: %w", err)
+			}
+			if len(c.r) != 1 {
+				c.st.pg.DropBuilder(b)
+				return errArgs
+			}
+			c.r[0] = uint64(b)
+			return nil
+		}}
 		m["[method]connection-builder.set-ca-root"] = coreImport{4, func(c *coreCall) error {
 			pem, err := c.str(1)
 			if err != nil {

@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -59,7 +60,7 @@ type rdbmsCase struct {
 func TestRDBMSGuest(t *testing.T) {
 	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
 	r := newCoreRunner(t, dbServices(t), "rdbms/rdbms-module", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message")
-	for _, c := range rdbmsCases(pgSrv.URL("postgres"), mySrv.MySQLURL("spin")) {
+	for _, c := range rdbmsCases(t, pgSrv, mySrv.MySQLURL("spin")) {
 		checkRDBMS(t, r, c)
 	}
 }
@@ -77,7 +78,7 @@ func TestRDBMSGuestComponent(t *testing.T) {
 			t.Fatalf("the 4.2.0 import lists async functions: %v", imp.Funcs)
 		}
 	}
-	for _, c := range rdbmsCases(pgSrv.URL("postgres"), mySrv.MySQLURL("spin")) {
+	for _, c := range rdbmsCases(t, pgSrv, mySrv.MySQLURL("spin")) {
 		if !c.legacy {
 			checkRDBMS(t, r, c)
 		}
@@ -92,8 +93,19 @@ func checkRDBMS(t *testing.T, r guestRunner, c rdbmsCase) {
 	}
 }
 
-func rdbmsCases(pgURL, myURL string) []rdbmsCase {
+func rdbmsCases(t *testing.T, pg *dbserver.Server, myURL string) []rdbmsCase {
+	ca, err := os.ReadFile(pg.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgURL := pg.URL("postgres")
+	require := strings.Replace(pgURL, "sslmode=disable", "sslmode=require", 1)
 	return []rdbmsCase{
+		{cmd: "pgtls:" + pgURL + "|", ok: true, want: "ssl false\n"},
+		{cmd: "pgtls:" + require + "|" + string(ca), ok: true, want: "ssl true\n"},
+		{cmd: "pgtls:" + require + "|", want: "err connection-failed "},
+		{cmd: "pgtls:" + require + "|not a certificate", want: "err other invalid root certificate"},
+		{cmd: "pgtls:postgres://10.1.1.1/db|", want: "err connection-failed address postgres://10.1.1.1:5432 is not permitted\n"},
 		{cmd: "pg4:" + pgURL, ok: true, want: "affected 0\naffected 1\n" +
 			"columns b:boolean i16:int16 i32:int32 i64:int64 f32:floating32 f64:floating64 s:str bin:binary d:date t:time " +
 			"dt:datetime ts:datetime u:uuid j:jsonb n:decimal r4:range-int32 r8:range-int64 rn:range-decimal a4:array-int32 " +

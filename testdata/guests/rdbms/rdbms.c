@@ -11,7 +11,9 @@
  *   pg1 spin1pg   unversioned fermyon:spin/postgres, Spin 1.x outbound-pg (query only)
  *   my2 my1 spin1my   fermyon:spin/mysql@2.0.0, unversioned, Spin 1.x outbound-mysql
  *   pgerr         errors: 4.x query-failed(db-error), 3.0.0 query-failed(text),
- *                 4.x bad-parameter, 2.0.0 unsigned value-conversion-failed */
+ *                 4.x bad-parameter, 2.0.0 unsigned value-conversion-failed
+ *   pgtls         "pgtls:address|PEM": a 4.x connection-builder with set-ca-root (when PEM is
+ *                 not empty); prints "ssl true" or "ssl false" for the connection */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +37,10 @@ typedef struct { const char *ptr; size_t len; } str_t;
     IMPORT(M, "[method]connection.execute") void P##_execute(int32_t, const char *, size_t, const void *, size_t, ret_t); \
     IMPORT(M, "[resource-drop]connection") void P##_drop(int32_t);
 CONN_FUNCS(pg4, PG4)
+IMPORT(PG4, "[constructor]connection-builder") int32_t pg4_builder(const char *, size_t);
+IMPORT(PG4, "[method]connection-builder.set-ca-root") void pg4_set_ca_root(int32_t, const char *, size_t, ret_t);
+IMPORT(PG4, "[method]connection-builder.build") void pg4_build(int32_t, ret_t);
+IMPORT(PG4, "[resource-drop]connection-builder") void pg4_builder_drop(int32_t);
 CONN_FUNCS(pg3, PG3)
 CONN_FUNCS(pg2, PG2)
 CONN_FUNCS(my2, MY2)
@@ -389,6 +395,38 @@ static int errors(const char *addr) {
     return GUEST_OK;
 }
 
+static int tls(char *arg) {
+    char *rest = arg;
+    const char *addr = guest_field(&rest), *pem = rest ? rest : "";
+    int32_t b = pg4_builder(addr, strlen(addr)), h;
+    int r = GUEST_OK;
+    if (*pem) {
+        pg4_set_ca_root(b, pem, strlen(pem), ret);
+        if (U8(ret, 0)) {
+            r = print_err(&V4, ret + 4);
+            goto out;
+        }
+    }
+    pg4_build(b, ret);
+    if (U8(ret, 0)) {
+        r = print_err(&V4, ret + 4);
+        goto out;
+    }
+    h = I32(ret, 4);
+    const char *q = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    pg4_query(h, q, strlen(q), params, 0, ret);
+    if (U8(ret, 0)) r = print_err(&V4, ret + 4);
+    else {
+        str_t rows = STR(ret + 4, 8);
+        str_t row = STR((const uint8_t *)rows.ptr, 0);
+        printf("ssl %s\n", U8((const uint8_t *)row.ptr, 8) ? "true" : "false"), fflush(stdout);
+    }
+    pg4_drop(h);
+out:
+    pg4_builder_drop(b);
+    return r;
+}
+
 int rdbms_extra(const char *cmd, const char *arg);
 int rdbms_extra(const char *cmd, const char *arg) {
     nparams = 0;
@@ -403,5 +441,6 @@ int rdbms_extra(const char *cmd, const char *arg) {
     if (!strcmp(cmd, "spin1my")) return legacy_query(spin1my_query, arg, "SELECT * FROM guest2");
 #endif
     if (!strcmp(cmd, "pgerr")) return errors(arg);
+    if (!strcmp(cmd, "pgtls")) return tls((char *)arg);
     return -1;
 }
