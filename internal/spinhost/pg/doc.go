@@ -9,6 +9,10 @@
 //     checked against allowed_outbound_hosts as postgres://host:port before
 //     any connection attempt; Unix sockets are refused. A refused address
 //     is connection-failed("address postgres://host:port is not permitted").
+//   - The host's own credentials are never used: a password missing from
+//     the address stays missing (pgx would take PGPASSWORD, a service file
+//     or ~/.pgpass of the redspin process); client certificates are not
+//     sent.
 //   - TLS: sslmode=disable connects in plain text; any other sslmode
 //     (including the default, prefer) uses TLS verified against the system
 //     roots plus, in 4.1+, the connection builder's set-ca-root

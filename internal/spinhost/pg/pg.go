@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -163,6 +165,12 @@ func (c *Client) config(address string, caRoot *x509.Certificate) (*pgx.ConnConf
 	if err := c.checkHosts(cfg); err != nil {
 		return nil, err
 	}
+	// pgx, like libpq, fills a missing password from PGPASSWORD, a service
+	// file or ~/.pgpass of the redspin process: a guest must not borrow the
+	// host's credentials (Spin's driver reads none of them).
+	if !hasPassword(address) {
+		cfg.Password = ""
+	}
 	var roots *x509.CertPool
 	if caRoot != nil {
 		if roots, err = systemRootsWith(c.cfg.RootCAs, caRoot); err != nil {
@@ -289,3 +297,20 @@ func nameOtherTypes(ctx context.Context, cn *pgx.Conn, rs *rdbms.RowSet) error {
 	}
 	return nil
 }
+
+// hasPassword reports whether a connection string (URL or key=value)
+// carries a password itself.
+func hasPassword(address string) bool {
+	if strings.HasPrefix(address, "postgres://") || strings.HasPrefix(address, "postgresql://") {
+		u, err := url.Parse(address)
+		if err != nil {
+			return false
+		}
+		_, set := u.User.Password()
+		return set || u.Query().Has("password")
+	}
+	return passwordKey.MatchString(address)
+}
+
+// passwordKey finds a password key in a key=value connection string.
+var passwordKey = regexp.MustCompile(`(^|\s)password\s*=`)

@@ -370,6 +370,29 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// TestHostCredentialsNotBorrowed: PGPASSWORD (and ~/.pgpass, service
+// files) of the host process never fill in a guest's password.
+func TestHostCredentialsNotBorrowed(t *testing.T) {
+	t.Setenv("PGPASSWORD", "host-secret")
+	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	for addr, want := range map[string]string{
+		"postgres://u@127.0.0.1/db":              "",
+		"postgres://u:guest@127.0.0.1/db":        "guest",
+		"postgres://u@127.0.0.1/db?password=q":   "q",
+		"host=127.0.0.1 user=u":                  "",
+		"host=127.0.0.1 user=u password=kv":      "kv",
+		"host=127.0.0.1 user=u password = 'a b'": "a b",
+	} {
+		cfg, err := c.config(addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Password != want {
+			t.Errorf("%s: password %q, want %q", addr, cfg.Password, want)
+		}
+	}
+}
+
 func TestSetCARoot(t *testing.T) {
 	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
 	b, err := i.NewBuilder("postgres://127.0.0.1:1/db")
