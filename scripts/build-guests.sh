@@ -234,6 +234,20 @@ build_spin1_http() {
   timed "clang-14 spin1-http" clang-14 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
     -Wall -Wextra -Werror -DHTTP_MODULE='"wasi-outbound-http"' -DHTTP_FUNC='"request"' \
     -o "$d/spin1-http.wasm" "$d/spin1-http.c" "$G/c-http/http-cmd.c" "$G/c/protocol.c"
+# rdbms: the C guest plus Spin's PostgreSQL and MySQL interfaces, every version: a component
+# (rdbms.wasm: the versions with a connection resource; its spin:postgres@4.2.0 import keeps
+# only the sync functions it calls) and a core module with canonical-ABI imports of every
+# version, the unversioned and Spin 1.x ones included (rdbms-module.wasm; not the module
+# inside rdbms.wasm). Node has no stand-ins for the databases: internal/spinhost/wasm
+# TestRDBMSGuest* run both against real servers.
+build_rdbms() {
+  local d=$G/rdbms cc=(clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror
+    -Wl,--strip-debug -DGUEST_NAME='"rdbms"' -DGUEST_EXTRA=rdbms_extra)
+  local src=("$d/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c")
+  timed "clang-14 rdbms-module" "${cc[@]}" -o "$d/rdbms-module.wasm" "${src[@]}"
+  timed "clang-14 rdbms" "${cc[@]}" -DRDBMS_COMPONENT -o "$BUILD/rdbms.raw.wasm" "${src[@]}"
+  componentize rdbms "$d" "$BUILD/rdbms.raw.wasm" "$d"
+  rm "$d/rdbms.core.wasm"
 }
 
 # stream: redspin's rich stream handler (the entry's `action` field says what to do) next
@@ -277,7 +291,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http stream js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms stream js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -1,5 +1,6 @@
 // Package spinhost is the root of the host side of Spin's guest interfaces:
-// outbound Redis, key-value, variables and the outbound-host allow list.
+// outbound Redis, key-value, variables, PostgreSQL, MySQL and the
+// outbound-host allow list.
 //
 // Each interface is implemented once, in plain Go with no Wasm types, in a
 // subpackage:
@@ -13,6 +14,11 @@
 //   - [github.com/redspin/redspin/internal/spinhost/vars]: component
 //     variables (fermyon:spin/variables@2.0.0, fermyon:spin/config,
 //     wasi:config/store).
+//   - [github.com/redspin/redspin/internal/spinhost/pg] and
+//     [github.com/redspin/redspin/internal/spinhost/mysql]: outbound
+//     PostgreSQL and MySQL, sharing
+//     [github.com/redspin/redspin/internal/spinhost/rdbms] (values per
+//     rdbms-types version, errors, the connection table).
 //   - [github.com/redspin/redspin/internal/spinhost/hosterr]: reads the kind
 //     and message of those packages' classified errors for the adapters.
 //   - [github.com/redspin/redspin/internal/spinhost/handles]: hands out the

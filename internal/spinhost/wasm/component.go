@@ -142,6 +142,8 @@ func dropRep(st *Instance, ty, rep uint32) {
 		if st.kv != nil {
 			st.kv.Drop(rep)
 		}
+	default:
+		dropRDBMS(st, ty, rep)
 	}
 }
 

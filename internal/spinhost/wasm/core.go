@@ -37,6 +37,7 @@ type coreCall struct {
 	st  *Instance
 	g   *guestMem
 	a   []uint64
+	r   []uint64 // the core result (see coreI32Result), else empty
 }
 
 func (c *coreCall) u(n int) uint32 { return uint32(c.a[n]) }
@@ -70,6 +71,9 @@ type coreImport struct {
 
 // provides reports whether the service an interface needs is configured.
 func (s *Services) provides(module string) bool {
+	if isDB, ok := s.providesRDBMS(module); isDB {
+		return ok
+	}
 	switch module {
 	case modRedis2, modRedis:
 		return s.Redis != nil
@@ -112,7 +116,11 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 		for i := range params {
 			params[i] = wasmtime.KindI32
 		}
-		if err := l.DefineFunc(module, field, params, nil, s.coreFunc(imp, realloc, ci)); err != nil {
+		var results []wasmtime.ValKind
+		if coreI32Result[iface+"#"+field] {
+			results = []wasmtime.ValKind{wasmtime.KindI32}
+		}
+		if err := l.DefineFunc(module, field, params, results, s.coreFunc(imp, realloc, ci)); err != nil {
 			return done, fmt.Errorf("define %s: %w", imp, err)
 		}
 		done = append(done, imp)
@@ -121,7 +129,7 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 }
 
 func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFunc {
-	return func(caller *wasmtime.Caller, args, _ []uint64) error {
+	return func(caller *wasmtime.Caller, args, results []uint64) error {
 		st, err := stateOf(caller.Data())
 		if err != nil {
 			return err
@@ -139,7 +147,7 @@ func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFu
 			}
 			return uint32(r[0]), nil
 		}}
-		if err := ci.fn(&coreCall{ctx: st.ctx, st: st, g: g, a: args}); err != nil {
+		if err := ci.fn(&coreCall{ctx: st.ctx, st: st, g: g, a: args, r: results}); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil

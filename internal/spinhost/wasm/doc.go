@@ -15,6 +15,20 @@
 //	fermyon:spin/key-value          unversioned, u32 handles
 //	wasi:config/store@0.2.0-draft-2024-09-27
 //	wasi:keyvalue/store@0.2.0-draft2
+//	fermyon:spin/postgres@2.0.0, spin:postgres/postgres@3.0.0, @4.0.0, @4.1.0,
+//	@4.2.0 (sync functions), unversioned fermyon:spin/postgres
+//	fermyon:spin/mysql@2.0.0, unversioned fermyon:spin/mysql
+//
+// The database interfaces' values are built once as Val trees (rdbms_component.go)
+// and, for core modules, written to and read from linear memory by the
+// canonical ABI from a description of their WIT types (cabi_types.go).
+//
+// Component-model async (postgres@4.2.0's *-async functions, which return
+// streams and futures, and the all-async spin:mysql/mysql@3.0.0) is not
+// available in Wasmtime 39's C API: a component whose types use it fails to
+// compile ("`stream` requires the component model async feature"), before
+// any linking. wit-component keeps only the functions a guest calls, so a
+// 4.2.0 guest that calls only the sync functions compiles and is served.
 //
 // Core modules ([Services.LinkModule]): the same interfaces lowered by hand
 // with the canonical ABI (module = interface name, field = function name,
@@ -22,7 +36,8 @@
 // the return area passed last), and Spin 1.x's imports, which are the
 // unversioned interfaces under other names: outbound-redis →
 // fermyon:spin/redis, spin-config → fermyon:spin/config, key-value →
-// fermyon:spin/key-value. Resource handles of core modules are the host's
+// fermyon:spin/key-value, outbound-pg → fermyon:spin/postgres,
+// outbound-mysql → fermyon:spin/mysql. Resource handles of core modules are the host's
 // table indices. Lists and strings returned to a core module are allocated
 // with its cabi_realloc (canonical_abi_realloc for Spin 1.x modules).
 //

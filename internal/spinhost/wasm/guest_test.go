@@ -84,35 +84,11 @@ func newComponentRunner(t *testing.T, svc *Services) *componentRunner {
 // newComponentRunnerFor runs the component guest file, whose want Spin
 // interfaces LinkComponent must define.
 func newComponentRunnerFor(t *testing.T, svc *Services, file string, want int) *componentRunner {
-	wasm := readGuest(t, file)
-	e := newEngine(t)
-	comp, err := wasmtime.NewComponent(e, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = comp.Close() })
-	l := wasmtime.NewComponentLinker(e)
-	t.Cleanup(func() { _ = l.Close() })
-	if err := l.AddWASIP2(); err != nil {
-		t.Fatal(err)
-	}
-	done, err := svc.LinkComponent(l, comp.Imports())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, done := loadComponent(t, svc, readGuest(t, file), true)
 	if len(done) != want {
 		t.Fatalf("LinkComponent defined %q, want %d Spin interfaces", done, want)
 	}
-	iface, ok := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
-	if !ok {
-		t.Fatal("no inbound-redis export")
-	}
-	fn, ok := comp.ExportIndex(iface, "handle-message")
-	if !ok {
-		t.Fatal("no handle-message")
-	}
-	t.Cleanup(func() { _ = fn.Close(); _ = iface.Close() })
-	return &componentRunner{e: e, svc: svc, comp: comp, l: l, fn: fn}
+	return r
 }
 
 func (r *componentRunner) run(t *testing.T, payload string) runResult {

@@ -8,8 +8,11 @@ import (
 	"github.com/redspin/redspin/internal/observe"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/pg"
+	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -73,6 +76,7 @@ func NewServices(c ComponentConfig) (*Services, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	db := rdbms.Config{Component: c.ID, Allowed: allowed, MaxResultBytes: c.MaxResultBytes, Logger: c.Logger}
 	s := &Services{
 		Component: c.ID,
 		Redis: outredis.New(outredis.Config{
@@ -92,6 +96,10 @@ func NewServices(c ComponentConfig) (*Services, error) {
 		// A component's response body is lowered one value per byte, like
 		// an outbound Redis reply: the same cap.
 		httpMaxComponentBody: c.MaxResultBytes,
+		// Outbound PostgreSQL and MySQL: results are capped like Redis
+		// replies (they are lowered the same way).
+		Postgres: pg.New(pg.Config{Config: db}),
+		MySQL:    mysql.New(db),
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)

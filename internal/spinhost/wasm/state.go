@@ -5,8 +5,10 @@ import (
 	"errors"
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/pg"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -25,6 +27,9 @@ type Services struct {
 	// httpMaxComponentBody caps a response body lowered into a component
 	// (0 = DefaultMaxResultBytes).
 	httpMaxComponentBody int
+	// Postgres and MySQL are the outbound database hosts.
+	Postgres *pg.Client
+	MySQL    *mysql.Client
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -37,6 +42,8 @@ type Instance struct {
 	redis *outredis.Instance
 	kv    *kv.Instance
 	http  *outhttp.Instance
+	pg    *pg.Instance
+	mysql *mysql.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -63,6 +70,12 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.HTTP != nil {
 		i.http = s.HTTP.NewInstance(ctx)
 	}
+	if s.Postgres != nil {
+		i.pg = s.Postgres.NewInstance()
+	}
+	if s.MySQL != nil {
+		i.mysql = s.MySQL.NewInstance()
+	}
 	return i
 }
 
@@ -77,6 +90,12 @@ func (i *Instance) Close() error {
 	}
 	if i.http != nil {
 		errs = append(errs, i.http.Close())
+	}
+	if i.pg != nil {
+		errs = append(errs, i.pg.Close())
+	}
+	if i.mysql != nil {
+		errs = append(errs, i.mysql.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -14,12 +14,20 @@ import (
 	"time"
 )
 
-// writeCerts generates a CA and a server certificate for 127.0.0.1,
-// localhost and ::1, and writes ca.pem, server.pem and server-key.pem.
+// writeCerts writes the server's certificates into its directory.
 func (s *Server) writeCerts() error {
+	ca, err := WriteCerts(s.Dir)
+	s.CAFile = ca
+	return err
+}
+
+// WriteCerts generates a CA and a server certificate for 127.0.0.1,
+// localhost and ::1, writes ca.pem, server.pem and server-key.pem into dir,
+// and returns the path of ca.pem (other test servers use it too).
+func WriteCerts(dir string) (string, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := time.Now()
 	caTmpl := &x509.Certificate{
@@ -33,15 +41,15 @@ func (s *Server) writeCerts() error {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return err
+		return "", err
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return err
+		return "", err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		return "", err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -55,21 +63,20 @@ func (s *Server) writeCerts() error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return err
+		return "", err
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return err
+		return "", err
 	}
-	s.CAFile = filepath.Join(s.Dir, "ca.pem")
 	for name, block := range map[string]*pem.Block{
 		"ca.pem":         {Type: "CERTIFICATE", Bytes: caDER},
 		"server.pem":     {Type: "CERTIFICATE", Bytes: der},
 		"server-key.pem": {Type: "PRIVATE KEY", Bytes: keyDER},
 	} {
-		if err := os.WriteFile(filepath.Join(s.Dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
-			return err
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			return "", err
 		}
 	}
-	return nil
+	return filepath.Join(dir, "ca.pem"), nil
 }
