@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/redisurl"
 )
 
 // Connection states of a server, as reported by Status.
@@ -45,8 +46,8 @@ var errStartupCancelled = errors.New("cancelled before subscribing")
 type server struct {
 	t       *Trigger
 	cfg     Server
-	opts    redis.Options // private copy; go-redis fills in defaults
-	lanes   []*lane       // sorted by channel name
+	opts    redis.UniversalOptions // private copy
+	lanes   []*lane                // sorted by channel name
 	byName  map[string]*lane
 	names   []string
 	metrics observe.ServerObserver
@@ -56,6 +57,11 @@ type server struct {
 	// sessionDialer).
 	dialed atomic.Bool
 }
+
+// topology reports whether the server is a Sentinel or Cluster one: its
+// sessions dial sentinels and cluster nodes before their pub/sub
+// connection, so sessionDialer locks only once the session subscribed.
+func (s *server) topology() bool { return s.opts.MasterName != "" || s.opts.IsClusterMode }
 
 func newServer(t *Trigger, cfg Server) *server {
 	s := &server{
@@ -74,23 +80,30 @@ func newServer(t *Trigger, cfg Server) *server {
 var errOwnReconnect = errors.New("one connection per session: redspin reconnects and resubscribes itself")
 
 // sessionDialer wraps dial (go-redis's default when nil) so that a session
-// connects at most once. When a pub/sub connection fails, go-redis
+// connects at most once (Sentinel and Cluster: dials no data node once it
+// has subscribed). When a pub/sub connection fails, go-redis
 // reconnects and resubscribes by itself, inside the Receive that failed,
 // before redspin sees the error and closes that PubSub: a message published
 // in between would go to a subscription about to be discarded, and be lost
 // although PUBLISH counted a subscriber (TestFaultClientKillPubsub caught
 // it). Refusing that dial leaves the resubscription to the next session.
 // Failed dials do not count, so go-redis's dial retries still work.
-func (s *server) sessionDialer(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+//
+// A Sentinel or Cluster session dials sentinels and nodes (to find the
+// primary, to load the slot map) before its pub/sub connection, so it locks
+// once subscribed instead, and keeps allowing dials to the sentinels the
+// URL names (go-redis watches them for +switch-master).
+func (s *server) sessionDialer(dial redisurl.DialFunc) redisurl.DialFunc {
 	if dial == nil {
-		dial = redis.NewDialer(&s.opts) // reads the options when it dials, after go-redis filled in defaults
+		dial = redisurl.Dialer(&s.opts)
 	}
+	topology := s.topology()
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if s.dialed.Load() {
+		if s.dialed.Load() && !(s.opts.MasterName != "" && slices.Contains(s.opts.Addrs, addr)) {
 			return nil, errOwnReconnect
 		}
 		c, err := dial(ctx, network, addr)
-		if err == nil {
+		if err == nil && !topology {
 			s.dialed.Store(true)
 		}
 		return c, err
@@ -130,10 +143,17 @@ func (s *server) setErr(err error) {
 // never contain it; this is a second line of defence).
 func (s *server) redact(err error) error { return redact(&s.opts, err) }
 
-// redact removes opts's password from an error's text.
-func redact(opts *redis.Options, err error) error {
-	if pw := opts.Password; pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "****"))
+// redact removes opts's passwords (the node's and the sentinels') from an
+// error's text.
+func redact(opts *redis.UniversalOptions, err error) error {
+	msg := err.Error()
+	for _, pw := range []string{opts.Password, opts.SentinelPassword} {
+		if pw != "" && strings.Contains(msg, pw) {
+			msg = strings.ReplaceAll(msg, pw, "****")
+		}
+	}
+	if msg != err.Error() {
+		return errors.New(msg)
 	}
 	return err
 }
@@ -142,8 +162,6 @@ func redact(opts *redis.Options, err error) error {
 // exactly once, then keeps the subscription alive until ctx ends.
 func (s *server) run(ctx context.Context, startup chan<- error) {
 	log := s.t.log.With("server", s.cfg.Display)
-	client := redis.NewClient(&s.opts)
-	defer func() { _ = client.Close() }()
 	defer s.setState(stateStopped)
 	s.setState(stateConnecting)
 
@@ -182,7 +200,7 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 		} else {
 			log.Info("connecting to Redis", "attempt", attempts+1)
 		}
-		wasUp, err := s.session(ctx, client, onSubscribed)
+		wasUp, err := s.session(ctx, onSubscribed)
 		if ctx.Err() != nil {
 			if !started {
 				startup <- errStartupCancelled
@@ -261,8 +279,14 @@ func (s *server) tlsHint(err error) string {
 // until the connection fails or ctx ends. It calls onSubscribed (from this
 // goroutine) once every channel is confirmed, and reports whether that
 // happened.
-func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed func()) (subscribed bool, err error) {
+//
+// Each session has its own client, so that a Sentinel session asks the
+// sentinels for the primary afresh and a Cluster session loads the slot map
+// afresh: after a failover the next session reaches the new primary.
+func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed bool, err error) {
 	s.dialed.Store(false)
+	client := redisurl.NewClient(&s.opts)
+	defer func() { _ = client.Close() }()
 	ps := client.Subscribe(ctx) // no channels yet: no I/O
 	defer func() { _ = ps.Close() }()
 
@@ -304,6 +328,7 @@ func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed
 				if len(pending) == 0 {
 					subscribed = true
 					confirmed.Store(true)
+					s.dialed.Store(true) // Sentinel, Cluster: lock now (see sessionDialer)
 					onSubscribed()
 				}
 			}
