@@ -1,0 +1,258 @@
+package redistopo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster is a Redis Cluster of three primaries with one replica each,
+// made with redis-cli --cluster create, cluster-node-timeout 1000 ms.
+type Cluster struct {
+	mu    sync.Mutex
+	nodes []*Node
+}
+
+// StartCluster starts six nodes under dir with bin (redis-server), joins
+// them with cli (redis-cli) and waits until every node reports all 16384
+// slots served and every replica is in sync.
+func StartCluster(bin, cli, dir string) (_ *Cluster, err error) {
+	c := &Cluster{}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	args := []string{"redis-cli", "--cluster", "create"}
+	for i := range 6 {
+		n, err := startNode(bin, dir, "cluster-"+strconv.Itoa(i), "--cluster-enabled", "yes",
+			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+			"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0")
+		if err != nil {
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+		args = append(args, n.Addr())
+	}
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	cmd := exec.Command(cli, args[1:]...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out.String())
+	}
+	if err := c.waitStable(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// waitStable waits until every running node says cluster_state:ok with all
+// slots ok, lists a replica for every slot range, and every replica's link
+// is up.
+func (c *Cluster) waitStable() error {
+	return poll(30*time.Second, func() error {
+		for _, n := range c.running() {
+			cl := n.Client()
+			info, err := cl.ClusterInfo(context.Background()).Result()
+			if err == nil && (!strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384")) {
+				err = fmt.Errorf("node %s: cluster not ready", n.Addr())
+			}
+			if err == nil {
+				var ranges []redis.ClusterSlot
+				ranges, err = cl.ClusterSlots(context.Background()).Result()
+				for _, r := range ranges {
+					if err == nil && len(r.Nodes) < 2 {
+						err = fmt.Errorf("node %s: slots %d-%d have no replica yet", n.Addr(), r.Start, r.End)
+					}
+				}
+			}
+			if err == nil {
+				var repl string
+				repl, err = cl.Info(context.Background(), "replication").Result()
+				if err == nil && strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
+					err = fmt.Errorf("replica %s not in sync", n.Addr())
+				}
+			}
+			_ = cl.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (c *Cluster) running() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*Node
+	for _, n := range c.nodes {
+		if n.cmd != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// URL is the redis+cluster:// URL naming every node.
+func (c *Cluster) URL() string {
+	addrs := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		addrs[i] = n.Addr()
+	}
+	return "redis+cluster://" + strings.Join(addrs, ",")
+}
+
+// Nodes returns every node, running or not.
+func (c *Cluster) Nodes() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Node{}, c.nodes...)
+}
+
+// Owner returns the addresses of the primary serving key's slot and of its
+// replicas, as the first running node reports them (CLUSTER SLOTS).
+func (c *Cluster) Owner(key string) (primary string, replicas []string, err error) {
+	nodes := c.running()
+	if len(nodes) == 0 {
+		return "", nil, errors.New("no running node")
+	}
+	cl := nodes[0].Client()
+	defer cl.Close()
+	ctx := context.Background()
+	slot, err := cl.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return "", nil, err
+	}
+	ranges, err := cl.ClusterSlots(ctx).Result()
+	if err != nil {
+		return "", nil, err
+	}
+	for _, r := range ranges {
+		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+			for _, n := range r.Nodes[1:] {
+				replicas = append(replicas, n.Addr)
+			}
+			return r.Nodes[0].Addr, replicas, nil
+		}
+	}
+	return "", nil, fmt.Errorf("no node serves slot %d", slot)
+}
+
+func (c *Cluster) node(addr string) *Node {
+	for _, n := range c.running() {
+		if n.Addr() == addr {
+			return n
+		}
+	}
+	return nil
+}
+
+// Failover makes the replica of key's primary take over (CLUSTER FAILOVER
+// on the replica) and waits until the cluster is stable with it as the
+// primary. It returns the old and new primaries' addresses.
+func (c *Cluster) Failover(key string) (old, primary string, err error) {
+	old, replicas, err := c.Owner(key)
+	if err != nil {
+		return "", "", err
+	}
+	if len(replicas) == 0 {
+		return old, "", fmt.Errorf("primary %s has no replica", old)
+	}
+	primary = replicas[0]
+	rn := c.node(primary)
+	if rn == nil {
+		return old, "", fmt.Errorf("replica %s not running", primary)
+	}
+	cl := rn.Client()
+	defer cl.Close()
+	if err := cl.Do(context.Background(), "CLUSTER", "FAILOVER").Err(); err != nil {
+		return old, "", fmt.Errorf("CLUSTER FAILOVER on %s: %w", primary, err)
+	}
+	return old, primary, c.waitOwner(key, primary)
+}
+
+// KillPrimary kills the primary of key's slot by pid, waits until its
+// replica is promoted, then restarts the killed node (it rejoins as a
+// replica) and waits until the cluster is stable. It returns the old and
+// new primaries' addresses.
+func (c *Cluster) KillPrimary(key string) (old, primary string, err error) {
+	old, replicas, err := c.Owner(key)
+	if err != nil {
+		return "", "", err
+	}
+	if len(replicas) == 0 {
+		return old, "", fmt.Errorf("primary %s has no replica", old)
+	}
+	n := c.node(old)
+	if n == nil {
+		return old, "", fmt.Errorf("primary %s not running", old)
+	}
+	c.mu.Lock()
+	n.Kill()
+	c.mu.Unlock()
+	primary = replicas[0]
+	if err := poll(30*time.Second, func() error {
+		p, _, err := c.Owner(key)
+		if err == nil && p != primary {
+			err = fmt.Errorf("slot still served by %s", p)
+		}
+		return err
+	}); err != nil {
+		return old, "", err
+	}
+	c.mu.Lock()
+	err = n.start()
+	c.mu.Unlock()
+	if err != nil {
+		return old, primary, fmt.Errorf("restart %s: %w", old, err)
+	}
+	return old, primary, c.waitOwner(key, primary)
+}
+
+// waitOwner waits until every running node reports primary as the owner
+// of key's slot and the cluster is stable.
+func (c *Cluster) waitOwner(key, primary string) error {
+	if err := poll(30*time.Second, func() error {
+		for _, n := range c.running() {
+			cl := n.Client()
+			ctx := context.Background()
+			slot, err := cl.ClusterKeySlot(ctx, key).Result()
+			var ranges []redis.ClusterSlot
+			if err == nil {
+				ranges, err = cl.ClusterSlots(ctx).Result()
+			}
+			_ = cl.Close()
+			if err != nil {
+				return err
+			}
+			for _, r := range ranges {
+				if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 && r.Nodes[0].Addr != primary {
+					return fmt.Errorf("node %s: slot %d served by %s", n.Addr(), slot, r.Nodes[0].Addr)
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return c.waitStable()
+}
+
+// Close kills every node.
+func (c *Cluster) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		n.Kill()
+	}
+}

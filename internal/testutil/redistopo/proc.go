@@ -1,0 +1,140 @@
+package redistopo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Node is one redis-server (data node or sentinel) on 127.0.0.1.
+type Node struct {
+	// Port is the TCP port on 127.0.0.1.
+	Port int
+	// Dir is the node's private working directory.
+	Dir string
+
+	bin  string
+	args []string // without the port
+	cmd  *exec.Cmd
+	exit chan struct{}
+}
+
+// Addr is "127.0.0.1:port".
+func (n *Node) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(n.Port)) }
+
+// Client returns a plain client for this node only; the caller closes it.
+func (n *Node) Client() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: n.Addr(), Protocol: 2, MaxRetries: -1, DialTimeout: time.Second})
+}
+
+// Pid is the process id, 0 when not running.
+func (n *Node) Pid() int {
+	if n.cmd == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
+// Kill stops the node at once (SIGKILL by pid) and waits for it to exit.
+func (n *Node) Kill() {
+	if n.cmd == nil {
+		return
+	}
+	_ = n.cmd.Process.Kill()
+	<-n.exit
+	n.cmd = nil
+}
+
+// startNode starts redis-server with args (a config file first, if any)
+// on a free port in a new directory under parent, retrying on port races.
+func startNode(bin, parent, name string, args ...string) (*Node, error) {
+	dir := filepath.Join(parent, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	n := &Node{Dir: dir, bin: bin, args: args}
+	var err error
+	for range 5 {
+		if n.Port, err = freePort(); err != nil {
+			return nil, err
+		}
+		if err = n.start(); err == nil {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", name, err)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start launches the process and waits until it answers as itself.
+func (n *Node) start() error {
+	args := append([]string{}, n.args...)
+	args = append(args, "--port", strconv.Itoa(n.Port), "--bind", "127.0.0.1", "--dir", n.Dir,
+		"--logfile", filepath.Join(n.Dir, "redis.log"), "--daemonize", "no")
+	cmd := exec.Command(n.bin, args...)
+	cmd.Dir = n.Dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	setPdeathsig(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", n.bin, err)
+	}
+	exit := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exit) }()
+	n.cmd, n.exit = cmd, exit
+	c := n.Client()
+	defer c.Close()
+	want := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := c.Info(ctx, "server").Result()
+		cancel()
+		if err == nil && strings.Contains(info, want) {
+			return nil
+		}
+		select {
+		case <-exit:
+			log, _ := os.ReadFile(filepath.Join(n.Dir, "redis.log"))
+			n.cmd = nil
+			return fmt.Errorf("exited at startup: %s%s", out.String(), log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			n.Kill()
+			return errors.New("did not answer within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// poll calls cond every 20 ms until it returns nil or timeout passes, and
+// returns its last error.
+func poll(timeout time.Duration, cond func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
