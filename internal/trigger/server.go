@@ -56,6 +56,9 @@ type server struct {
 	// dialed is set once the current session has connected (see
 	// sessionDialer).
 	dialed atomic.Bool
+	// node is the data node the current session dialed last (Sentinel:
+	// the primary it subscribed on; see followPrimary).
+	node atomic.Pointer[string]
 }
 
 // topology reports whether the server is a Sentinel or Cluster one: its
@@ -105,6 +108,9 @@ func (s *server) sessionDialer(dial redisurl.DialFunc) redisurl.DialFunc {
 		c, err := dial(ctx, network, addr)
 		if err == nil && !topology {
 			s.dialed.Store(true)
+		}
+		if err == nil && !slices.Contains(s.opts.Addrs, addr) {
+			s.node.Store(&addr)
 		}
 		return c, err
 	}
@@ -299,6 +305,10 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 	stop := make(chan struct{})
 	defer close(stop)
 	go s.watch(ctx, ps, stop, &lastRecv, &confirmed, &reason)
+	if s.opts.MasterName != "" {
+		s.node.Store(nil)
+		go s.followPrimary(ctx, ps, stop, &confirmed, &reason)
+	}
 
 	fail := func(err error) (bool, error) {
 		if r := reason.Load(); r != nil {
@@ -391,6 +401,60 @@ func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct
 					return
 				}
 			}
+		}
+	}
+}
+
+// followEvery is how often a Sentinel session asks the sentinels which
+// node is the primary.
+const followEvery = 250 * time.Millisecond
+
+// followPrimary ends a Sentinel session (closing ps, with the reason) when
+// the sentinels name another primary than the node the session subscribed
+// on. Without it the subscription would stay on a primary that a SENTINEL
+// FAILOVER demoted: go-redis closes only its command connections at
+// +switch-master, and the sentinels reconfigure (and disconnect the clients
+// of) the old primary up to 10 s later, while PUBLISH goes to the new one.
+// The sentinels are asked in URL order; one that does not answer is
+// skipped.
+func (s *server) followPrimary(ctx context.Context, ps *redis.PubSub, stop <-chan struct{}, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
+	clients := make([]*redis.SentinelClient, len(s.opts.Addrs))
+	for i, a := range s.opts.Addrs {
+		clients[i] = redis.NewSentinelClient(&redis.Options{Addr: a, Username: s.opts.SentinelUsername,
+			Password: s.opts.SentinelPassword, Dialer: redisurl.Dialer(&s.opts), Protocol: 2, MaxRetries: -1,
+			DialTimeout: followEvery * 4, ReadTimeout: followEvery * 4, WriteTimeout: followEvery * 4})
+	}
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		node := s.node.Load()
+		if !confirmed.Load() || node == nil {
+			continue
+		}
+		for _, c := range clients {
+			a, err := c.GetMasterAddrByName(ctx, s.opts.MasterName).Result()
+			if err != nil || len(a) != 2 {
+				continue
+			}
+			if primary := net.JoinHostPort(a[0], a[1]); primary != *node {
+				err := fmt.Errorf("Sentinel failover: the primary is now %s, not %s", primary, *node)
+				reason.Store(&err)
+				_ = ps.Close()
+				return
+			}
+			break
 		}
 	}
 }

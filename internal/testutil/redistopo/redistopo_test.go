@@ -16,14 +16,15 @@ func TestMain(m *testing.M) {
 
 func TestSentinelFailover(t *testing.T) {
 	s := shared.Sentinel(t)
-	old, primary, err := s.Failover()
-	if err != nil || old == primary {
-		t.Fatalf("Failover: %s -> %s, %v", old, primary, err)
+	sw, err := s.Failover()
+	if err != nil || sw.Old == sw.New {
+		t.Fatalf("Failover: %+v, %v", sw, err)
 	}
-	old2, primary2, err := s.KillPrimary()
-	if err != nil || old2 != primary || primary2 == old2 {
-		t.Fatalf("KillPrimary: %s -> %s, %v", old2, primary2, err)
+	sw2, err := s.KillPrimary()
+	if err != nil || sw2.Old != sw.New || sw2.New == sw2.Old {
+		t.Fatalf("KillPrimary: %+v, %v", sw2, err)
 	}
+	t.Logf("sentinels agreed after %s (SENTINEL FAILOVER), %s (primary killed)", sw.Agreed, sw2.Agreed)
 }
 
 func TestClusterFailover(t *testing.T) {

@@ -153,52 +153,66 @@ func (s *Sentinel) Node(addr string) *Node {
 	return nil
 }
 
+// Switch describes one forced failover.
+type Switch struct {
+	// Old and New are the primaries' addresses before and after.
+	Old, New string
+	// Forced is when the failover was forced (the command sent, the
+	// process killed), after the topology was found healthy.
+	Forced time.Time
+	// Agreed is how long after Forced every sentinel named New and New
+	// answered ROLE as master.
+	Agreed time.Duration
+}
+
 // Failover asks the sentinels for a failover (SENTINEL FAILOVER) and waits
 // until every sentinel names the new primary and it answers ROLE as master
-// (the sentinels turn the old primary into a replica shortly after). It returns the old and new addresses.
-func (s *Sentinel) Failover() (old, primary string, err error) {
+// (the sentinels turn the old primary into a replica up to 10 s later).
+func (s *Sentinel) Failover() (sw Switch, err error) {
 	if err := s.waitHealthyReplica(); err != nil {
-		return "", "", err
+		return sw, err
 	}
-	old, err = s.Primary()
-	if err != nil {
-		return "", "", err
+	if sw.Old, err = s.Primary(); err != nil {
+		return sw, err
 	}
 	c := s.Sentinels[0].Client()
 	defer c.Close()
+	sw.Forced = time.Now()
 	if err := c.Do(context.Background(), "SENTINEL", "FAILOVER", MasterName).Err(); err != nil {
-		return "", "", fmt.Errorf("SENTINEL FAILOVER: %w", err)
+		return sw, fmt.Errorf("SENTINEL FAILOVER: %w", err)
 	}
-	primary, err = s.waitNewPrimary(old)
-	return old, primary, err
+	sw.New, err = s.waitNewPrimary(sw.Old)
+	sw.Agreed = time.Since(sw.Forced)
+	return sw, err
 }
 
 // KillPrimary kills the primary by pid and waits until the sentinels agree
 // on the replica they promoted; then it starts a new replica of the new
-// primary, so that the topology can fail over again. It returns the old and
-// new addresses.
-func (s *Sentinel) KillPrimary() (old, primary string, err error) {
+// primary, so that the topology can fail over again (Agreed does not
+// include that).
+func (s *Sentinel) KillPrimary() (sw Switch, err error) {
 	if err := s.waitHealthyReplica(); err != nil {
-		return "", "", err
+		return sw, err
 	}
-	old, err = s.Primary()
-	if err != nil {
-		return "", "", err
+	if sw.Old, err = s.Primary(); err != nil {
+		return sw, err
 	}
-	n := s.Node(old)
+	n := s.Node(sw.Old)
 	if n == nil {
-		return "", "", fmt.Errorf("primary %s is not one of the topology's running nodes", old)
+		return sw, fmt.Errorf("primary %s is not one of the topology's running nodes", sw.Old)
 	}
 	s.mu.Lock()
+	sw.Forced = time.Now()
 	n.Kill()
 	s.mu.Unlock()
-	if primary, err = s.waitNewPrimary(old); err != nil {
-		return old, "", err
+	if sw.New, err = s.waitNewPrimary(sw.Old); err != nil {
+		return sw, err
 	}
+	sw.Agreed = time.Since(sw.Forced)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err = s.addReplica(primary)
-	return old, primary, err
+	_, err = s.addReplica(sw.New)
+	return sw, err
 }
 
 // waitNewPrimary waits until every sentinel names a primary other than old
