@@ -46,16 +46,21 @@ func topoClient(t *testing.T, u *redisurl.URL) redis.UniversalClient {
 	return c
 }
 
-// unhealthySeen samples healthy every 2 ms until stop is closed and
-// reports whether it was ever false.
-func unhealthySeen(healthy func() bool) (stop func() bool) {
-	var seen atomic.Bool
+// gapWatch samples healthy every 2 ms until its stop is called, which
+// reports whether healthy was ever false and when it first became true
+// again after that.
+func gapWatch(healthy func() bool) (stop func() (gap bool, upAt time.Time)) {
+	var gap bool
+	var upAt time.Time
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
-			if !healthy() {
-				seen.Store(true)
+			switch h := healthy(); {
+			case !h:
+				gap, upAt = true, time.Time{}
+			case gap && upAt.IsZero():
+				upAt = time.Now()
 			}
 			select {
 			case <-done:
@@ -64,7 +69,7 @@ func unhealthySeen(healthy func() bool) (stop func() bool) {
 			}
 		}
 	})
-	return func() bool { close(done); wg.Wait(); return seen.Load() }
+	return func() (bool, time.Time) { close(done); wg.Wait(); return gap, upAt }
 }
 
 // publishExact publishes n numbered messages to channel through pub and
@@ -105,7 +110,7 @@ func TestSentinelPubSubFailover(t *testing.T) {
 	phase("before-", 50)
 
 	for i, how := range []string{"SENTINEL FAILOVER", "kill the primary"} {
-		sawGap := unhealthySeen(hs.tr.Healthy)
+		sawGap := gapWatch(hs.tr.Healthy)
 		var sw redistopo.Switch
 		var err error
 		if i == 0 {
@@ -127,7 +132,7 @@ func TestSentinelPubSubFailover(t *testing.T) {
 		_ = pc.Close()
 		t.Logf("%s: %s -> %s; sentinels agreed after %s, trigger resubscribed on the new primary after %s",
 			how, sw.Old, sw.New, sw.Agreed.Round(time.Millisecond), time.Since(sw.Forced).Round(time.Millisecond))
-		if !sawGap() {
+		if gap, _ := sawGap(); !gap {
 			t.Errorf("%s: the trigger never reported unhealthy", how)
 		}
 		st := hs.tr.Stats()
@@ -231,4 +236,160 @@ func xaddU(t *testing.T, rdb redis.UniversalClient, stream string, values ...any
 		t.Fatalf("XADD %s: %v", stream, err)
 	}
 	return id
+}
+
+// TestClusterPubSub: the pub/sub trigger on a redis+cluster:// URL uses
+// classic SUBSCRIBE on one node and receives PUBLISH sent to any node
+// (Redis broadcasts it across the cluster); when that node is killed it
+// resubscribes through the cluster's new primary. Every message is handled
+// exactly once.
+func TestClusterPubSub(t *testing.T) {
+	c := topo.Cluster(t)
+	u := topoURL(t, c.URL())
+	rec := &recorder{}
+	const channel = "cluster-ch"
+	hs := started(t, Config{Servers: []Server{{Display: u.Display(), Options: u.UniversalOptions(),
+		Channels: []Channel{{Name: channel, Components: []string{"x"}}}}}}, rec)
+
+	var want []string
+	// publishEverywhere publishes n messages on every running node and
+	// checks the receiver counts: 1 on the node the trigger is on, 0 on the
+	// others (PUBLISH counts only its node's subscribers).
+	publishEverywhere := func(prefix string, n int) {
+		t.Helper()
+		counted := int64(0)
+		for _, node := range c.Nodes() {
+			if node.Pid() == 0 {
+				continue
+			}
+			nc := node.Client()
+			for i := range n {
+				p := fmt.Sprintf("%s%d-%d", prefix, node.Port, i)
+				got, err := nc.Publish(context.Background(), channel, p).Result()
+				if err != nil {
+					t.Fatalf("PUBLISH on %s: %v", node.Addr(), err)
+				}
+				counted += got
+				want = append(want, p)
+			}
+			_ = nc.Close()
+		}
+		if counted != int64(n) {
+			t.Errorf("PUBLISH counted %d receivers over all nodes, want %d (one subscriber on one node)", counted, n)
+		}
+		waitFor(t, 10*time.Second, prefix+" handled", func() bool { return rec.count() >= len(want) })
+	}
+	publishEverywhere("before-", 10)
+
+	sawGap := gapWatch(hs.tr.Healthy)
+	killed := time.Now()
+	old, primary, err := c.KillPrimary(channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "resubscribed", func() bool { return hs.tr.Healthy() && hs.tr.Stats().Reconnects >= 1 })
+	gap, upAt := sawGap()
+	if !gap {
+		t.Errorf("the trigger never reported unhealthy")
+	}
+	t.Logf("killed %s (the node serving the channel's slot); %s took over; the trigger resubscribed %s after the kill",
+		old, primary, upAt.Sub(killed).Round(time.Millisecond))
+	publishEverywhere("after-", 10)
+	time.Sleep(50 * time.Millisecond) // a duplicate would show up by now
+	got := rec.payloads("x")
+	if len(got) != len(want) {
+		t.Fatalf("handled %d messages, want %d", len(got), len(want))
+	}
+	seen := map[string]bool{}
+	for _, p := range got {
+		seen[p] = true
+	}
+	for _, p := range want {
+		if !seen[p] {
+			t.Errorf("message %q not handled", p)
+		}
+	}
+}
+
+// TestClusterStreams: two stream triggers whose keys live on different
+// nodes read, acknowledge, retry and dead-letter there. One dead-letter
+// stream is in another slot than its stream (the atomic script gets
+// CROSSSLOT; the trigger falls back to XADD then XACK), the other shares its
+// stream's slot through a hash tag (the script runs). Exact accounting: each
+// good entry handled once and acked, each bad one dead-lettered once.
+func TestClusterStreams(t *testing.T) {
+	c := topo.Cluster(t)
+	u := topoURL(t, c.URL())
+	rdb := topoClient(t, u)
+	ctx := context.Background()
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	plain, tagged := "plain-"+suffix, "{tag-"+suffix+"}.stream"
+	pNode, _, err := c.Owner(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ { // a tagged key on another node than the plain one
+		tagged = "{tag-" + suffix + strconv.Itoa(i) + "}.stream"
+		if tNode, _, err := c.Owner(tagged); err == nil && tNode != pNode {
+			break
+		}
+		if i > 100 {
+			t.Fatal("no key on another node")
+		}
+	}
+	if slot := func(k string) int64 { return rdb.ClusterKeySlot(ctx, k).Val() }; slot(plain) == slot(plain+DefaultDeadLetterSuffix) ||
+		slot(tagged) != slot(tagged+DefaultDeadLetterSuffix) {
+		t.Fatalf("test keys: want the plain dead-letter key in another slot and the tagged one in the same")
+	}
+	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
+		if string(e.Payload) == "bad" {
+			return streamentry.Disposition{}, fmt.Errorf("bad entry")
+		}
+		return streamentry.Disposition{}, nil
+	}}
+	var streams []Stream
+	for _, key := range []string{plain, tagged} {
+		streams = append(streams, Stream{Display: u.Display(), Options: u.UniversalOptions(), Component: "comp",
+			Key: key, Group: "g", MaxDeliveries: 2, RetryBackoff: 10 * time.Millisecond, ClaimIdle: 10 * time.Second})
+	}
+	hs := startStreams(t, StreamConfig{Streams: streams}, rec)
+
+	good, bad := map[string]bool{}, map[string][]string{}
+	for _, key := range []string{plain, tagged} {
+		for i := range 10 {
+			good[xaddU(t, rdb, key, "payload", "ok"+strconv.Itoa(i))] = true
+		}
+		for range 2 {
+			bad[key] = append(bad[key], xaddU(t, rdb, key, "payload", "bad"))
+		}
+	}
+	waitFor(t, 20*time.Second, "entries handled and dead-lettered", func() bool {
+		for _, key := range []string{plain, tagged} {
+			p, err := rdb.XPending(ctx, key, "g").Result()
+			n, _ := rdb.XLen(ctx, key+DefaultDeadLetterSuffix).Result()
+			if err != nil || p.Count != 0 || n != 2 {
+				return false
+			}
+		}
+		return true
+	})
+	for id := range good {
+		if calls := rec.byID(id); len(calls) != 1 {
+			t.Errorf("entry %s handled %d times, want 1", id, len(calls))
+		}
+	}
+	for _, key := range []string{plain, tagged} {
+		dead, err := rdb.XRange(ctx, key+DefaultDeadLetterSuffix, "-", "+").Result()
+		if err != nil || len(dead) != 2 {
+			t.Fatalf("%s dead letters = %v, %v", key, dead, err)
+		}
+		for i, d := range dead {
+			if d.Values[streamentry.FieldID] != bad[key][i] || d.Values[streamentry.FieldStream] != key {
+				t.Errorf("%s dead letter %d = %v, want the entry %s", key, i, d.Values, bad[key][i])
+			}
+		}
+	}
+	if st := hs.tr.Stats(); st.Handled != 20 || st.DeadLettered != 4 {
+		t.Errorf("stats = %+v", st)
+	}
 }
