@@ -56,8 +56,9 @@ func StartCluster(bin, cli, dir string) (_ *Cluster, err error) {
 }
 
 // waitStable waits until every running node says cluster_state:ok with all
-// slots ok, lists a replica for every slot range, and every replica's link
-// is up.
+// slots ok and every replica's link is up. (The nodes list the replicas in
+// CLUSTER SLOTS some seconds later; ownerWithReplica waits for that when a
+// failover needs it.)
 func (c *Cluster) waitStable() error {
 	return poll(30*time.Second, func() error {
 		for _, n := range c.running() {
@@ -65,15 +66,6 @@ func (c *Cluster) waitStable() error {
 			info, err := cl.ClusterInfo(context.Background()).Result()
 			if err == nil && (!strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_slots_ok:16384")) {
 				err = fmt.Errorf("node %s: cluster not ready", n.Addr())
-			}
-			if err == nil {
-				var ranges []redis.ClusterSlot
-				ranges, err = cl.ClusterSlots(context.Background()).Result()
-				for _, r := range ranges {
-					if err == nil && len(r.Nodes) < 2 {
-						err = fmt.Errorf("node %s: slots %d-%d have no replica yet", n.Addr(), r.Start, r.End)
-					}
-				}
 			}
 			if err == nil {
 				var repl string
@@ -148,6 +140,19 @@ func (c *Cluster) Owner(key string) (primary string, replicas []string, err erro
 	return "", nil, fmt.Errorf("no node serves slot %d", slot)
 }
 
+// ownerWithReplica is Owner once the cluster lists a replica for key's
+// slot.
+func (c *Cluster) ownerWithReplica(key string) (primary string, replicas []string, err error) {
+	err = poll(30*time.Second, func() error {
+		primary, replicas, err = c.Owner(key)
+		if err == nil && len(replicas) == 0 {
+			err = fmt.Errorf("primary %s has no replica yet", primary)
+		}
+		return err
+	})
+	return primary, replicas, err
+}
+
 func (c *Cluster) node(addr string) *Node {
 	for _, n := range c.running() {
 		if n.Addr() == addr {
@@ -161,7 +166,7 @@ func (c *Cluster) node(addr string) *Node {
 // on the replica) and waits until the cluster is stable with it as the
 // primary. It returns the old and new primaries' addresses.
 func (c *Cluster) Failover(key string) (old, primary string, err error) {
-	old, replicas, err := c.Owner(key)
+	old, replicas, err := c.ownerWithReplica(key)
 	if err != nil {
 		return "", "", err
 	}
@@ -186,7 +191,7 @@ func (c *Cluster) Failover(key string) (old, primary string, err error) {
 // replica) and waits until the cluster is stable. It returns the old and
 // new primaries' addresses.
 func (c *Cluster) KillPrimary(key string) (old, primary string, err error) {
-	old, replicas, err := c.Owner(key)
+	old, replicas, err := c.ownerWithReplica(key)
 	if err != nil {
 		return "", "", err
 	}
