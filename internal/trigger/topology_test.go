@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -282,8 +283,7 @@ func TestClusterPubSub(t *testing.T) {
 	publishEverywhere("before-", 10)
 
 	sawGap := gapWatch(hs.tr.Healthy)
-	killed := time.Now()
-	old, primary, err := c.KillPrimary(channel)
+	sw, err := c.KillPrimary(channel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,8 +292,8 @@ func TestClusterPubSub(t *testing.T) {
 	if !gap {
 		t.Errorf("the trigger never reported unhealthy")
 	}
-	t.Logf("killed %s (the node serving the channel's slot); %s took over; the trigger resubscribed %s after the kill",
-		old, primary, upAt.Sub(killed).Round(time.Millisecond))
+	t.Logf("killed %s (the node serving the channel's slot); %s took over after %s; the trigger resubscribed %s after the kill",
+		sw.Old, sw.New, sw.Agreed.Round(time.Millisecond), upAt.Sub(sw.Forced).Round(time.Millisecond))
 	publishEverywhere("after-", 10)
 	time.Sleep(50 * time.Millisecond) // a duplicate would show up by now
 	got := rec.payloads("x")
@@ -342,7 +342,7 @@ func TestClusterStreams(t *testing.T) {
 		t.Fatalf("test keys: want the plain dead-letter key in another slot and the tagged one in the same")
 	}
 	rec := &entryRecorder{fn: func(_ context.Context, e streamentry.Entry) (streamentry.Disposition, error) {
-		if string(e.Payload) == "bad" {
+		if strings.HasPrefix(string(e.Payload), "bad") {
 			return streamentry.Disposition{}, fmt.Errorf("bad entry")
 		}
 		return streamentry.Disposition{}, nil
@@ -354,13 +354,17 @@ func TestClusterStreams(t *testing.T) {
 	}
 	hs := startStreams(t, StreamConfig{Streams: streams}, rec)
 
-	good, bad := map[string]bool{}, map[string][]string{}
+	// Payloads name their stream: entry IDs of two streams can be equal.
+	var good []string
+	bad := map[string][]string{} // stream → IDs
 	for _, key := range []string{plain, tagged} {
 		for i := range 10 {
-			good[xaddU(t, rdb, key, "payload", "ok"+strconv.Itoa(i))] = true
+			p := key + "-ok" + strconv.Itoa(i)
+			xaddU(t, rdb, key, "payload", p)
+			good = append(good, p)
 		}
-		for range 2 {
-			bad[key] = append(bad[key], xaddU(t, rdb, key, "payload", "bad"))
+		for i := range 2 {
+			bad[key] = append(bad[key], xaddU(t, rdb, key, "payload", "bad-"+key+strconv.Itoa(i)))
 		}
 	}
 	waitFor(t, 20*time.Second, "entries handled and dead-lettered", func() bool {
@@ -373,9 +377,13 @@ func TestClusterStreams(t *testing.T) {
 		}
 		return true
 	})
-	for id := range good {
-		if calls := rec.byID(id); len(calls) != 1 {
-			t.Errorf("entry %s handled %d times, want 1", id, len(calls))
+	calls := map[string]int{}
+	for _, c := range rec.snapshot() {
+		calls[c.payload]++
+	}
+	for _, p := range good {
+		if calls[p] != 1 {
+			t.Errorf("entry %s handled %d times, want 1", p, calls[p])
 		}
 	}
 	for _, key := range []string{plain, tagged} {
@@ -387,7 +395,13 @@ func TestClusterStreams(t *testing.T) {
 			if d.Values[streamentry.FieldID] != bad[key][i] || d.Values[streamentry.FieldStream] != key {
 				t.Errorf("%s dead letter %d = %v, want the entry %s", key, i, d.Values, bad[key][i])
 			}
+			if p := "bad-" + key + strconv.Itoa(i); calls[p] != 2 {
+				t.Errorf("%s handled %d times, want 2 (max_deliveries)", p, calls[p])
+			}
 		}
+	}
+	if len(rec.snapshot()) != 20+4*2 {
+		t.Errorf("%d handler calls, want %d", len(rec.snapshot()), 20+4*2)
 	}
 	if st := hs.tr.Stats(); st.Handled != 20 || st.DeadLettered != 4 {
 		t.Errorf("stats = %+v", st)

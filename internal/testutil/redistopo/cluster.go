@@ -164,64 +164,63 @@ func (c *Cluster) node(addr string) *Node {
 
 // Failover makes the replica of key's primary take over (CLUSTER FAILOVER
 // on the replica) and waits until the cluster is stable with it as the
-// primary. It returns the old and new primaries' addresses.
-func (c *Cluster) Failover(key string) (old, primary string, err error) {
+// primary.
+func (c *Cluster) Failover(key string) (sw Switch, err error) {
 	old, replicas, err := c.ownerWithReplica(key)
 	if err != nil {
-		return "", "", err
+		return sw, err
 	}
-	if len(replicas) == 0 {
-		return old, "", fmt.Errorf("primary %s has no replica", old)
-	}
-	primary = replicas[0]
-	rn := c.node(primary)
+	sw.Old, sw.New = old, replicas[0]
+	rn := c.node(sw.New)
 	if rn == nil {
-		return old, "", fmt.Errorf("replica %s not running", primary)
+		return sw, fmt.Errorf("replica %s not running", sw.New)
 	}
 	cl := rn.Client()
 	defer cl.Close()
+	sw.Forced = time.Now()
 	if err := cl.Do(context.Background(), "CLUSTER", "FAILOVER").Err(); err != nil {
-		return old, "", fmt.Errorf("CLUSTER FAILOVER on %s: %w", primary, err)
+		return sw, fmt.Errorf("CLUSTER FAILOVER on %s: %w", sw.New, err)
 	}
-	return old, primary, c.waitOwner(key, primary)
+	err = c.waitOwner(key, sw.New)
+	sw.Agreed = time.Since(sw.Forced)
+	return sw, err
 }
 
 // KillPrimary kills the primary of key's slot by pid, waits until its
 // replica is promoted, then restarts the killed node (it rejoins as a
-// replica) and waits until the cluster is stable. It returns the old and
-// new primaries' addresses.
-func (c *Cluster) KillPrimary(key string) (old, primary string, err error) {
+// replica) and waits until the cluster is stable. Agreed is when the first
+// running node reported the replica as the slot's owner.
+func (c *Cluster) KillPrimary(key string) (sw Switch, err error) {
 	old, replicas, err := c.ownerWithReplica(key)
 	if err != nil {
-		return "", "", err
+		return sw, err
 	}
-	if len(replicas) == 0 {
-		return old, "", fmt.Errorf("primary %s has no replica", old)
-	}
+	sw.Old, sw.New = old, replicas[0]
 	n := c.node(old)
 	if n == nil {
-		return old, "", fmt.Errorf("primary %s not running", old)
+		return sw, fmt.Errorf("primary %s not running", old)
 	}
 	c.mu.Lock()
+	sw.Forced = time.Now()
 	n.Kill()
 	c.mu.Unlock()
-	primary = replicas[0]
 	if err := poll(30*time.Second, func() error {
 		p, _, err := c.Owner(key)
-		if err == nil && p != primary {
+		if err == nil && p != sw.New {
 			err = fmt.Errorf("slot still served by %s", p)
 		}
 		return err
 	}); err != nil {
-		return old, "", err
+		return sw, err
 	}
+	sw.Agreed = time.Since(sw.Forced)
 	c.mu.Lock()
 	err = n.start()
 	c.mu.Unlock()
 	if err != nil {
-		return old, primary, fmt.Errorf("restart %s: %w", old, err)
+		return sw, fmt.Errorf("restart %s: %w", old, err)
 	}
-	return old, primary, c.waitOwner(key, primary)
+	return sw, c.waitOwner(key, sw.New)
 }
 
 // waitOwner waits until every running node reports primary as the owner

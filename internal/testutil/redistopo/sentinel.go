@@ -153,7 +153,7 @@ func (s *Sentinel) Node(addr string) *Node {
 	return nil
 }
 
-// Switch describes one forced failover.
+// Switch describes one forced failover (Sentinel or Cluster).
 type Switch struct {
 	// Old and New are the primaries' addresses before and after.
 	Old, New string
