@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,11 +15,7 @@ import (
 // topo holds the cluster, started once for the package.
 var topo redistopo.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	topo.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { topo.Main(m) }
 
 // TestClusterPublishAndDeadLetters: `redspin publish` on a redis+cluster://
 // address reports the subscribers of every node (PUBLISH alone counts only

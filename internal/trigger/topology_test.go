@@ -3,7 +3,6 @@ package trigger
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +22,7 @@ import (
 // package (a cluster takes seconds to form).
 var topo redistopo.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	topo.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { topo.Main(m) }
 
 // topoURL parses a topology's URL.
 func topoURL(t *testing.T, raw string) *redisurl.URL {

@@ -2,10 +2,11 @@ package outredis
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/testutil/redistopo"
 )
@@ -14,11 +15,7 @@ import (
 // package.
 var topo redistopo.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	topo.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { topo.Main(m) }
 
 // TestKeySlot checks the slot function against Redis's documented values.
 func TestKeySlot(t *testing.T) {
@@ -76,15 +73,7 @@ func TestSentinelOutbound(t *testing.T) {
 	}
 	pc := s.Node(sw.New).Client()
 	defer pc.Close()
-	conns := func() string {
-		info, _ := pc.Info(ctx, "stats").Result()
-		for l := range strings.SplitSeq(info, "\r\n") {
-			if strings.HasPrefix(l, "total_connections_received:") {
-				return l
-			}
-		}
-		return ""
-	}
+	conns := func() string { return connsReceived(t, pc) }
 	was := conns()
 	denied := newInstance(t, Config{Allowed: allow(t, entries...)})
 	_, err = denied.Open(ctx, s.URL())
@@ -176,15 +165,7 @@ func TestClusterOutbound(t *testing.T) {
 	}
 	oc := on.Client()
 	defer oc.Close()
-	stat := func() string {
-		info, _ := oc.Info(ctx, "stats").Result()
-		for l := range strings.SplitSeq(info, "\r\n") {
-			if strings.HasPrefix(l, "total_connections_received:") {
-				return l
-			}
-		}
-		return ""
-	}
+	stat := func() string { return connsReceived(t, oc) }
 	was := stat()
 	denied := newInstance(t, Config{Allowed: allow(t, "redis://"+first.Addr())})
 	dh := mustOpen(t, denied, "redis+cluster://"+first.Addr())
@@ -195,4 +176,20 @@ func TestClusterOutbound(t *testing.T) {
 	if now := stat(); now != was {
 		t.Errorf("the denied node got a connection: %s, was %s", now, was)
 	}
+}
+
+// connsReceived is the node's total_connections_received line.
+func connsReceived(t *testing.T, c *redis.Client) string {
+	t.Helper()
+	info, err := c.Info(context.Background(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l := range strings.SplitSeq(info, "\r\n") {
+		if strings.HasPrefix(l, "total_connections_received:") {
+			return l
+		}
+	}
+	t.Fatal("INFO stats has no total_connections_received")
+	return ""
 }

@@ -1,7 +1,6 @@
 package wasm
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -14,11 +13,7 @@ import (
 // package.
 var topo redistopo.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	topo.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { topo.Main(m) }
 
 // TestGuestTopologies runs the C guest against Sentinel and Cluster: its
 // outbound Redis on a redis+sentinel:// address reaches the new primary

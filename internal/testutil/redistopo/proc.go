@@ -2,7 +2,6 @@ package redistopo
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
 // Node is one redis-server (data node or sentinel) on 127.0.0.1.
@@ -65,7 +65,7 @@ func startNode(bin, parent, name string, args ...string) (*Node, error) {
 	n := &Node{Dir: dir, bin: bin, args: args}
 	var err error
 	for range 5 {
-		if n.Port, err = freePort(); err != nil {
+		if n.Port, err = redisserver.FreePort(); err != nil {
 			return nil, err
 		}
 		if err = n.start(); err == nil {
@@ -73,15 +73,6 @@ func startNode(bin, parent, name string, args ...string) (*Node, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: %w", name, err)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // start launches the process and waits until it answers as itself.
@@ -102,28 +93,17 @@ func (n *Node) start() error {
 	n.cmd, n.exit = cmd, exit
 	c := n.Client()
 	defer c.Close()
-	want := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := c.Info(ctx, "server").Result()
-		cancel()
-		if err == nil && strings.Contains(info, want) {
-			return nil
-		}
-		select {
-		case <-exit:
-			log, _ := os.ReadFile(filepath.Join(n.Dir, "redis.log"))
-			n.cmd = nil
-			return fmt.Errorf("exited at startup: %s%s", out.String(), log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			n.Kill()
-			return errors.New("did not answer within 10s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	err := redisserver.WaitAnswers(c, cmd.Process.Pid, exit, 10*time.Second)
+	switch {
+	case errors.Is(err, redisserver.ErrExited):
+		log, _ := os.ReadFile(filepath.Join(n.Dir, "redis.log"))
+		n.cmd = nil
+		return fmt.Errorf("exited at startup: %s%s", out.String(), log)
+	case err != nil:
+		n.Kill()
+		return fmt.Errorf("did not answer within 10s: %w", err)
 	}
+	return nil
 }
 
 // poll calls cond every 20 ms until it returns nil or timeout passes, and

@@ -76,6 +76,17 @@ func (s *Shared) tempDir(t testing.TB) string {
 	return s.dir
 }
 
+// Main is a package's TestMain: it runs the tests, closes s and exits with
+// their status.
+//
+//	var topo redistopo.Shared
+//	func TestMain(m *testing.M) { topo.Main(m) }
+func (s *Shared) Main(m *testing.M) {
+	code := m.Run()
+	s.Close()
+	os.Exit(code)
+}
+
 // Close kills every process the Shared started and removes their
 // directories.
 func (s *Shared) Close() {
