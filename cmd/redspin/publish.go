@@ -84,13 +84,17 @@ the app is not read and the field is --field, else "payload".`,
 				return fmt.Errorf("publish to %s%s: %w", display, hint, err)
 			}
 			where := display + "/" + args[0]
+			across := "" // a cluster's count is every node's (publishTo)
+			if u.Topology == redisurl.Cluster {
+				across = " across the cluster"
+			}
 			switch n {
 			case 0:
 				c.logger.Warn("published, but nobody is subscribed to the channel on that server: the message is lost", "to", where)
 			case 1:
-				fmt.Fprintf(c.stdout, "Published %d bytes to %s: 1 subscriber\n", len(payload), where)
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: 1 subscriber%s\n", len(payload), where, across)
 			default:
-				fmt.Fprintf(c.stdout, "Published %d bytes to %s: %d subscribers\n", len(payload), where, n)
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: %d subscribers%s\n", len(payload), where, n, across)
 			}
 			return nil
 		},

@@ -41,7 +41,7 @@ func TestClusterPublishAndDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, ctx, "", "publish", "-a", c.URL(), "cl-pub", "hello")
-	if want := "Published 5 bytes to " + u.Display() + "/cl-pub: 2 subscribers\n"; code != exitOK || out != want {
+	if want := "Published 5 bytes to " + u.Display() + "/cl-pub: 2 subscribers across the cluster\n"; code != exitOK || out != want {
 		t.Fatalf("publish: exit %d\n%q\nwant %q\n%s", code, out, want, errOut)
 	}
 	for _, ps := range subs {
