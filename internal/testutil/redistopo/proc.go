@@ -106,15 +106,21 @@ func (n *Node) start() error {
 	return nil
 }
 
-// poll calls cond every 20 ms until it returns nil or timeout passes, and
-// returns its last error.
+// poll calls cond every 20 ms until it returns nil or a stopPolling, or
+// timeout passes, and returns its last error.
 func poll(timeout time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		err := cond()
-		if err == nil || time.Now().After(deadline) {
+		var stop stopPolling
+		if err == nil || errors.As(err, &stop) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// stopPolling ends a poll at once with err.
+type stopPolling struct{ err error }
+
+func (b stopPolling) Error() string { return b.err.Error() }

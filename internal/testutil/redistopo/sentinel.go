@@ -177,8 +177,21 @@ func (s *Sentinel) Failover() (sw Switch, err error) {
 	}
 	c := s.Sentinels[0].Client()
 	defer c.Close()
-	sw.Forced = time.Now()
-	if err := c.Do(context.Background(), "SENTINEL", "FAILOVER", MasterName).Err(); err != nil {
+	// A failover that just ended may still be in progress for the
+	// sentinels (reconfiguring replicas): INPROG, retried.
+	err = poll(20*time.Second, func() error {
+		sw.Forced = time.Now()
+		err := c.Do(context.Background(), "SENTINEL", "FAILOVER", MasterName).Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "INPROG") {
+			return stopPolling{err}
+		}
+		return err
+	})
+	var stop stopPolling
+	if errors.As(err, &stop) {
+		err = stop.err
+	}
+	if err != nil {
 		return sw, fmt.Errorf("SENTINEL FAILOVER: %w", err)
 	}
 	sw.New, err = s.waitNewPrimary(sw.Old)
