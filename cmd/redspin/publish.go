@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -75,7 +76,7 @@ the app is not read and the field is --field, else "payload".`,
 				return usageError{fmt.Errorf("-a/--address: %w", err)}
 			}
 			display = cmp.Or(display, u.Display())
-			n, err := publishTo(cmd.Context(), u.Options(), args[0], payload)
+			n, err := publishTo(cmd.Context(), u, args[0], payload)
 			if err != nil {
 				if sf.address == "" {
 					hint += dialHint(err)
@@ -83,13 +84,17 @@ the app is not read and the field is --field, else "payload".`,
 				return fmt.Errorf("publish to %s%s: %w", display, hint, err)
 			}
 			where := display + "/" + args[0]
+			across := "" // a cluster's count is every node's (publishTo)
+			if u.Topology == redisurl.Cluster {
+				across = " across the cluster"
+			}
 			switch n {
 			case 0:
 				c.logger.Warn("published, but nobody is subscribed to the channel on that server: the message is lost", "to", where)
 			case 1:
-				fmt.Fprintf(c.stdout, "Published %d bytes to %s: 1 subscriber\n", len(payload), where)
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: 1 subscriber%s\n", len(payload), where, across)
 			default:
-				fmt.Fprintf(c.stdout, "Published %d bytes to %s: %d subscribers\n", len(payload), where, n)
+				fmt.Fprintf(c.stdout, "Published %d bytes to %s: %d subscribers%s\n", len(payload), where, n, across)
 			}
 			return nil
 		},
@@ -175,9 +180,32 @@ func dialHint(err error) string {
 
 // publishTo publishes payload once and returns how many subscribers
 // received it. It tries to connect once: publish is a one-shot command.
-func publishTo(ctx context.Context, opts *redis.Options, channel string, payload []byte) (int64, error) {
+//
+// On a Redis Cluster, PUBLISH's reply counts only the subscribers of the
+// node that took it (Redis forwards the message to every node, not their
+// counts), so the count is instead the sum of PUBSUB NUMSUB over every node,
+// primaries and replicas, taken right after the PUBLISH.
+func publishTo(ctx context.Context, u *redisurl.URL, channel string, payload []byte) (int64, error) {
+	opts := u.UniversalOptions()
 	opts.MaxRetries = -1
-	client := redis.NewClient(opts)
+	client := redisurl.NewClient(opts)
 	defer client.Close()
-	return client.Publish(ctx, channel, payload).Result()
+	n, err := client.Publish(ctx, channel, payload).Result()
+	cc, ok := client.(*redis.ClusterClient)
+	if err != nil || !ok {
+		return n, err
+	}
+	var mu sync.Mutex
+	var total int64
+	err = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+		m, err := c.PubSubNumSub(ctx, channel).Result()
+		mu.Lock()
+		total += m[channel]
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("published, but counting the cluster's subscribers failed: %w", err)
+	}
+	return total, nil
 }

@@ -103,10 +103,10 @@ func (f *streamFlags) resolve(ctx context.Context) (streamTarget, error) {
 
 // client connects to the target's server; it tries once: these are
 // one-shot commands.
-func (t streamTarget) client() *redis.Client {
-	opts := t.url.Options()
+func (t streamTarget) client() redis.UniversalClient {
+	opts := t.url.UniversalOptions()
 	opts.MaxRetries = -1
-	return redis.NewClient(opts)
+	return redisurl.NewClient(opts)
 }
 
 // where names the server for messages.
@@ -232,7 +232,7 @@ func idsOrAll(ids []string, all bool) error {
 // idsCommand builds replay and purge: entry IDs or --all, the selected
 // trigger, and act with a client connected to its server.
 func (c *cli) idsCommand(use, short, long, allHelp string,
-	act func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error) *cobra.Command {
+	act func(ctx context.Context, rc redis.UniversalClient, t streamTarget, ids []string, all bool) error) *cobra.Command {
 	var f streamFlags
 	var all bool
 	cmd := &cobra.Command{
@@ -265,7 +265,7 @@ func (c *cli) deadLettersReplay() *cobra.Command {
 fields (without the redspin.* fields) and a new ID, and removes it from the
 dead-letter stream only after that succeeded. --all replays the entries present
 when it starts.`, "replay every entry",
-		func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error {
+		func(ctx context.Context, rc redis.UniversalClient, t streamTarget, ids []string, all bool) error {
 			done, err := deadletter.Replay(ctx, rc, deadletter.Streams{Dead: t.deadLetter, Source: t.stream}, ids, all)
 			for _, r := range done {
 				fmt.Fprintf(c.stdout, "Replayed %s as %s\n", r.DeadID, r.NewID)
@@ -278,7 +278,7 @@ when it starts.`, "replay every entry",
 func (c *cli) deadLettersPurge() *cobra.Command {
 	return c.idsCommand("purge [ID...] [--all]", "Delete dead-lettered entries for good",
 		`purge deletes the selected entries, or with --all every entry present when it starts.`, "purge every entry",
-		func(ctx context.Context, rc *redis.Client, t streamTarget, ids []string, all bool) error {
+		func(ctx context.Context, rc redis.UniversalClient, t streamTarget, ids []string, all bool) error {
 			n, err := deadletter.Purge(ctx, rc, t.deadLetter, ids, all)
 			fmt.Fprintf(c.stdout, "Purged %d entries from %s on %s\n", n, t.deadLetter, t.where())
 			return err

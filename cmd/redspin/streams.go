@@ -13,6 +13,7 @@ import (
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
 	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/streamentry"
 	"github.com/redspin/redspin/internal/trigger"
 )
@@ -44,7 +45,7 @@ func (c *cli) streamTrigger(a *app.App, f *upFlags, h *host.Host, obs observe.Ob
 // streamOf maps a resolved stream trigger to the trigger's configuration.
 func streamOf(s app.StreamTrigger) trigger.Stream {
 	return trigger.Stream{
-		Display: s.Display, Options: s.URL.Options(), Component: s.Component,
+		Display: s.Display, Options: s.URL.UniversalOptions(), Component: s.Component,
 		Key: s.Stream, Group: s.Group, Field: s.Field, Start: s.Start,
 		Concurrency: s.Concurrency, ReadAhead: s.ReadAhead, MaxDeliveries: int64(s.MaxDeliveries), DeadLetter: s.DeadLetter,
 		ClaimIdle: s.ClaimIdle, RetryBackoff: s.RetryBackoff,
@@ -164,9 +165,9 @@ func (c *cli) addWhenReady(ctx context.Context, st *trigger.StreamTrigger, a *ap
 	for _, m := range msgs {
 		stream, payload, _ := strings.Cut(m, "=")
 		s, _ := a.StreamFor(stream)
-		opts := s.URL.Options()
+		opts := s.URL.UniversalOptions()
 		opts.MaxRetries = -1
-		client := redis.NewClient(opts)
+		client := redisurl.NewClient(opts)
 		id, err := client.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{s.Field, payload}}).Result()
 		_ = client.Close()
 		if err != nil {

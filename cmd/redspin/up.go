@@ -303,7 +303,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		TracerProvider:  tp,
 	}
 	for _, s := range a.Servers {
-		srv := trigger.Server{Display: s.Display, Options: s.URL.Options()}
+		srv := trigger.Server{Display: s.Display, Options: s.URL.UniversalOptions()}
 		for _, ch := range s.Channels {
 			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Display: ch.Display, Components: ch.Components})
 		}
@@ -461,7 +461,7 @@ func (c *cli) publishWhenReady(ctx context.Context, t *trigger.Trigger, a *app.A
 			c.logger.Warn("--publish: no trigger subscribes to this channel", "channel", channel)
 			continue
 		}
-		n, err := publishTo(ctx, srv.URL.Options(), channel, []byte(payload))
+		n, err := publishTo(ctx, srv.URL, channel, []byte(payload))
 		if err != nil {
 			c.logger.Warn("--publish failed", "channel", channel, "err", err)
 			continue

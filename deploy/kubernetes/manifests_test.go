@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/redspin/redspin/internal/redisurl"
 )
 
 // kustomization mirrors the kustomize fields used here (kustomize's own
@@ -278,6 +280,12 @@ func (o *objects) patch(t *testing.T, file string, doc []byte) {
 		if p.Spec.MinReplicaCount != nil {
 			s.Spec.MinReplicaCount = p.Spec.MinReplicaCount
 		}
+	case "Secret":
+		var p corev1.Secret
+		sec := patchTarget(t, file, doc, &p, o.secrets, name)
+		for k, v := range p.StringData {
+			sec.StringData[k] = v
+		}
 	default:
 		t.Fatalf("%s: patch of %s not handled", file, kind)
 	}
@@ -520,6 +528,10 @@ func TestRedisClusterAndSentinelVariants(t *testing.T) {
 			o := build(t, filepath.Join("variants", dir))
 			checkDeployment(t, o)
 			checkScaling(t, o, typ)
+			u, err := redisurl.Parse(o.secrets["redspin-app"].StringData["redis-url"])
+			if want := strings.TrimPrefix(dir, "redis-"); err != nil || u.Topology.String() != want || len(u.Nodes) != 3 {
+				t.Errorf("redis-url: %v, %v; want a %s URL with 3 nodes", u, err, want)
+			}
 		})
 	}
 }

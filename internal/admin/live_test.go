@@ -36,7 +36,7 @@ type liveAdmin struct {
 func startLiveAdmin(t *testing.T) *liveAdmin {
 	t.Helper()
 	rs := redisserver.Start(t, redisserver.Options{})
-	opts := &redis.Options{Addr: rs.Addr()}
+	opts := &redis.UniversalOptions{Addrs: []string{rs.Addr()}}
 	m := NewMetrics()
 	m.SetBuild(BuildInfo{Version: "(devel)", Wasmtime: "39.0.1", Go: "go1.26"})
 	pubsub, err := trigger.New(trigger.Config{

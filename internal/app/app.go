@@ -581,9 +581,12 @@ func ignoredMessage(names []string, addr template.Text) string {
 // cuts a URL, to host:port or the socket path, so that neither credentials
 // nor the query are shown: "redis://:{{ pw }}@cache:6379/1?x=y" shows as
 // "cache:6379" and "{{ url }}" as "{{ url }}".
+// "redis+sentinel://:{{ pw }}@s1,s2/mymaster/1" shows as "s1,s2/mymaster".
 func addressDisplay(source string) string {
 	s := source
+	sentinel := false
 	if i := strings.Index(s, "://"); i >= 0 {
+		sentinel = strings.HasSuffix(strings.ToLower(s[:i]), "+sentinel")
 		s = s[i+3:]
 	}
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
@@ -593,7 +596,13 @@ func addressDisplay(source string) string {
 		s = s[i+1:]
 	}
 	if i := strings.Index(s, "/"); i > 0 {
-		s = s[:i] // the database number
+		// The database number; a sentinel URL keeps its service name
+		// ("s1:26379,s2:26379/mymaster"), as Display does.
+		if j := strings.Index(s[i+1:], "/"); sentinel && j >= 0 {
+			s = s[:i+1+j]
+		} else if !sentinel {
+			s = s[:i]
+		}
 	}
 	if s == "" {
 		return "(address hidden)"

@@ -314,6 +314,9 @@ func TestAddressDisplay(t *testing.T) {
 		"redis://{{ host }}:{{ port }}":               "{{ host }}:{{ port }}",
 		"redis+unix:///run/{{ s }}.sock?pass={{ p }}": "/run/{{ s }}.sock",
 		"redis://u:p@": "(address hidden)",
+		"redis+sentinel://:{{ pw }}@s1,s2:26380/mymaster/1?sentinel_pass={{ p }}": "s1,s2:26380/mymaster",
+		"redis+sentinel://{{ hosts }}/{{ name }}":                                 "{{ hosts }}/{{ name }}",
+		"rediss+cluster://u:{{ pw }}@n1:7000,n2:7001":                             "n1:7000,n2:7001",
 	} {
 		if got := addressDisplay(in); got != want {
 			t.Errorf("addressDisplay(%q) = %q, want %q", in, got, want)

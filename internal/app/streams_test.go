@@ -52,12 +52,12 @@ func TestLoadStreamTriggers(t *testing.T) {
 	s := a.Streams[0]
 	if s.Stream != "eu-orders" || s.Group != "shop-a" || s.DeadLetter != "eu-orders:dead" || s.Field != "payload" ||
 		s.Start != "0" || s.Concurrency != 1 || s.ReadAhead != 16 || s.MaxDeliveries != 5 || s.Display != "default-host:6379" ||
-		s.URL.Options().Password != "s3cret" {
+		s.URL.UniversalOptions().Password != "s3cret" {
 		t.Errorf("defaults: %+v", s)
 	}
 	s = a.Streams[1]
 	if s.Group != "eu-auditors" || s.DeadLetter != "{orders}:dead" || s.Concurrency != 3 || s.ReadAhead != 5 || s.MaxDeliveries != 2 ||
-		s.RetryBackoff != 100*time.Millisecond || s.Display != "tls-host:6380" || s.URL.Options().TLSConfig == nil {
+		s.RetryBackoff != 100*time.Millisecond || s.Display != "tls-host:6380" || s.URL.UniversalOptions().TLSConfig == nil {
 		t.Errorf("explicit: %+v", s)
 	}
 	if got, ok := a.StreamFor("eu-orders"); !ok || got.ID != a.Streams[0].ID {

@@ -1,7 +1,6 @@
 package redisurl
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/redspin/redspin/internal/diag"
 )
 
@@ -19,7 +16,9 @@ import (
 const DefaultPort = 6379
 
 // Schemes lists every accepted URL scheme.
-var Schemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix"}
+var Schemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix",
+	"redis+sentinel", "rediss+sentinel", "valkey+sentinel", "valkeys+sentinel",
+	"redis+cluster", "rediss+cluster", "valkey+cluster", "valkeys+cluster"}
 
 // ErrInvalid is wrapped by every error [Parse] returns, so callers can tell
 // a bad URL from other failures with errors.Is.
@@ -27,14 +26,27 @@ var ErrInvalid = errors.New("invalid Redis URL")
 
 // URL is a parsed Redis URL. Build one with [Parse].
 type URL struct {
-	// Scheme is the lower-cased scheme: redis, rediss, valkey, valkeys,
-	// redis+unix, valkey+unix or unix.
+	// Scheme is the lower-cased scheme, one of [Schemes].
 	Scheme string
+	// Topology is [Single] for one node, [Sentinel] or [Cluster].
+	Topology Topology
 	// Host is the TCP host name or address, without brackets for IPv6.
-	// Empty for unix forms.
+	// Empty for unix forms. For sentinel and cluster forms it is the first
+	// of Nodes.
 	Host string
-	// Port is the TCP port (default 6379); 0 for unix forms.
+	// Port is the TCP port (default 6379; 26379 for sentinels); 0 for unix
+	// forms. For sentinel and cluster forms it is the first of Nodes.
 	Port int
+	// Nodes are the sentinels (Sentinel) or the cluster's seed nodes
+	// (Cluster), in URL order; nil for Single.
+	Nodes []Node
+	// MasterName is the Sentinel service name of the primary (Sentinel
+	// only).
+	MasterName string
+	// SentinelUsername and SentinelPassword authenticate to the sentinels
+	// (?sentinel_user= and ?sentinel_pass=); empty: the sentinels get no
+	// AUTH. Username and Password are the primary's.
+	SentinelUsername, SentinelPassword string
 	// SocketPath is the absolute socket path of unix forms.
 	SocketPath string
 	// Username and Password are percent-decoded; empty when not given.
@@ -56,12 +68,21 @@ type URL struct {
 }
 
 // Params returns the query parameters redspin reads: protocol for every
-// form, and db, user and pass for unix socket forms.
+// form, db, user and pass for unix socket forms, and sentinel_user and
+// sentinel_pass for sentinel forms.
 func Params(unix bool) []string {
 	if unix {
 		return []string{"protocol", "db", "user", "pass"}
 	}
 	return []string{"protocol"}
+}
+
+// params returns the query parameters the URL's form reads.
+func (u *URL) params() []string {
+	if u.Topology == Sentinel {
+		return []string{"protocol", "sentinel_user", "sentinel_pass"}
+	}
+	return Params(u.IsUnix())
 }
 
 // IgnoredMessage describes ignored query parameters for a warning, naming
@@ -81,10 +102,17 @@ func IgnoredMessage(names []string) string {
 func (u *URL) IsUnix() bool { return u.SocketPath != "" }
 
 // Display returns what redspin prints for the server: "host:port"
-// ("[::1]:6379" for IPv6) or the socket path. It never holds credentials.
+// ("[::1]:6379" for IPv6) or the socket path; for Sentinel the sentinels
+// and the service, "s1:26379,s2:26379/mymaster"; for Cluster the seed
+// nodes, "n1:7000,n2:7001". It never holds credentials.
 func (u *URL) Display() string {
-	if u.IsUnix() {
+	switch {
+	case u.IsUnix():
 		return u.SocketPath
+	case u.Topology == Sentinel:
+		return nodeList(u.Nodes) + "/" + u.MasterName
+	case u.Topology == Cluster:
+		return nodeList(u.Nodes)
 	}
 	return net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
 }
@@ -127,47 +155,31 @@ func (u *URL) Redacted() string {
 		}
 		b.WriteString("@")
 	}
-	b.WriteString(u.Display())
+	if u.Topology == Sentinel {
+		b.WriteString(nodeList(u.Nodes) + "/" + url.PathEscape(u.MasterName))
+	} else {
+		b.WriteString(u.Display())
+	}
 	if u.DB != 0 {
 		b.WriteString("/" + strconv.Itoa(u.DB))
 	}
+	q := url.Values{}
 	if u.Protocol != 0 {
-		b.WriteString("?protocol=resp" + strconv.Itoa(u.Protocol))
+		q.Set("protocol", "resp"+strconv.Itoa(u.Protocol))
+	}
+	if u.SentinelUsername != "" {
+		q.Set("sentinel_user", u.SentinelUsername)
+	}
+	if u.SentinelPassword != "" {
+		q.Set("sentinel_pass", "****")
+	}
+	if len(q) > 0 {
+		b.WriteString("?" + strings.ReplaceAll(q.Encode(), "%2A", "*"))
 	}
 	if u.Insecure {
 		b.WriteString("#insecure")
 	}
 	return b.String()
-}
-
-// Options returns go-redis options for the URL: address and network,
-// credentials, database, protocol (2 unless the URL asks for 3: go-redis
-// would otherwise default to RESP3) and, for TLS schemes, a TLS config whose
-// ServerName is the host and which skips verification for #insecure.
-func (u *URL) Options() *redis.Options {
-	o := &redis.Options{
-		Network:  "tcp",
-		Addr:     u.Display(),
-		Username: u.Username,
-		Password: u.Password,
-		DB:       u.DB,
-		Protocol: u.Protocol,
-	}
-	if o.Protocol == 0 {
-		o.Protocol = 2
-	}
-	if u.IsUnix() {
-		o.Network = "unix"
-		o.Addr = u.SocketPath
-	}
-	if u.TLS {
-		o.TLSConfig = &tls.Config{
-			ServerName:         u.Host,
-			InsecureSkipVerify: u.Insecure, //nolint:gosec // the user asked for it with #insecure
-			MinVersion:         tls.VersionTLS12,
-		}
-	}
-	return o
 }
 
 // Parse parses a Redis URL in any of the forms listed in the package
@@ -251,6 +263,24 @@ func (p *parser) parse() (*URL, error) {
 	if !strings.HasPrefix(raw[colon:], "://") {
 		return nil, p.fail("expected \"//\" after %s (for example %s://localhost:6379)", p.show(scheme+":"), scheme)
 	}
+	u := &URL{Scheme: scheme}
+	if strings.HasSuffix(scheme, "+sentinel") || strings.HasSuffix(scheme, "+cluster") {
+		return p.topology(u)
+	}
+	pu, err := p.urlParse(raw)
+	if err != nil {
+		return nil, err
+	}
+	switch scheme {
+	case "redis+unix", "valkey+unix", "unix":
+		return p.unix(u, pu)
+	default:
+		return p.tcp(u, pu)
+	}
+}
+
+// urlParse is url.Parse with the parser's error rules.
+func (p *parser) urlParse(raw string) (*url.URL, error) {
 	pu, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
@@ -259,13 +289,7 @@ func (p *parser) parse() (*URL, error) {
 		}
 		return nil, p.fail("malformed URL (want %s)", example)
 	}
-	u := &URL{Scheme: scheme}
-	switch scheme {
-	case "redis+unix", "valkey+unix", "unix":
-		return p.unix(u, pu)
-	default:
-		return p.tcp(u, pu)
-	}
+	return pu, nil
 }
 
 func (p *parser) tcp(u *URL, pu *url.URL) (*URL, error) {
@@ -276,9 +300,9 @@ func (p *parser) tcp(u *URL, pu *url.URL) (*URL, error) {
 	}
 	u.Port = DefaultPort
 	if ps := pu.Port(); ps != "" {
-		port, err := strconv.Atoi(ps)
-		if err != nil || port < 1 || port > 65535 {
-			return nil, p.fail("invalid port %s (want 1-65535)", p.show(ps))
+		port, err := p.port(ps)
+		if err != nil {
+			return nil, err
 		}
 		u.Port = port
 	} else if strings.HasSuffix(pu.Host, ":") {
@@ -298,16 +322,34 @@ func (p *parser) tcp(u *URL, pu *url.URL) (*URL, error) {
 	if err := p.query(u, pu, false); err != nil {
 		return nil, err
 	}
-	if pu.Fragment != "" || strings.HasSuffix(p.raw, "#") {
-		if !u.TLS {
-			return nil, p.fail("unexpected fragment: only rediss:// and valkeys:// take one (#insecure)")
-		}
-		if pu.Fragment != "insecure" {
-			return nil, p.fail("unsupported fragment %s: only #insecure is allowed", p.show("#"+pu.Fragment))
-		}
-		u.Insecure = true
+	if err := p.fragment(u, pu); err != nil {
+		return nil, err
 	}
 	return u, nil
+}
+
+// port parses a TCP port.
+func (p *parser) port(s string) (int, error) {
+	port, err := strconv.Atoi(s)
+	if err != nil || port < 1 || port > 65535 {
+		return 0, p.fail("invalid port %s (want 1-65535)", p.show(s))
+	}
+	return port, nil
+}
+
+// fragment reads #insecure, which only TLS schemes take.
+func (p *parser) fragment(u *URL, pu *url.URL) error {
+	if pu.Fragment == "" && !strings.HasSuffix(p.raw, "#") {
+		return nil
+	}
+	if !u.TLS {
+		return p.fail("unexpected fragment: only TLS schemes (rediss://, valkeys://, rediss+sentinel://, ...) take one (#insecure)")
+	}
+	if pu.Fragment != "insecure" {
+		return p.fail("unsupported fragment %s: only #insecure is allowed", p.show("#"+pu.Fragment))
+	}
+	u.Insecure = true
+	return nil
 }
 
 func (p *parser) unix(u *URL, pu *url.URL) (*URL, error) {
@@ -339,7 +381,7 @@ func (p *parser) query(u *URL, pu *url.URL, unix bool) error {
 	if err != nil {
 		return p.fail("malformed query string")
 	}
-	known := Params(unix)
+	known := u.params()
 	for name := range q {
 		if !slices.Contains(known, name) {
 			u.Ignored = append(u.Ignored, name)
@@ -354,6 +396,14 @@ func (p *parser) query(u *URL, pu *url.URL, unix bool) error {
 			u.Protocol = 3
 		default:
 			return p.fail("invalid protocol %s (want resp2 or resp3)", p.show(v[len(v)-1]))
+		}
+	}
+	if u.Topology == Sentinel {
+		if v, ok := q["sentinel_user"]; ok {
+			u.SentinelUsername = v[len(v)-1]
+		}
+		if v, ok := q["sentinel_pass"]; ok {
+			u.SentinelPassword = v[len(v)-1]
 		}
 	}
 	if !unix {

@@ -163,7 +163,7 @@ func TestParseErrors(t *testing.T) {
 		{"localhost", "missing scheme"},
 		{"redis:/localhost:6379", `invalid Redis URL "redis:/localhost:6379": expected "//" after "redis:" (for example redis://localhost:6379)`},
 		{"redis:localhost", `expected "//" after "redis:"`},
-		{"http://localhost", `unsupported scheme "http" (want one of redis, rediss, valkey, valkeys, redis+unix, valkey+unix, unix)`},
+		{"http://localhost", `unsupported scheme "http" (want one of redis, rediss, valkey, valkeys, redis+unix, valkey+unix, unix, redis+sentinel,`},
 		{"redis://", "missing hostname"},
 		{"redis://:6379", "missing hostname"},
 		{"redis://:pw@:6379", "missing hostname"},
@@ -176,7 +176,7 @@ func TestParseErrors(t *testing.T) {
 		{"redis://h?protocol=resp4", `invalid protocol "resp4" (want resp2 or resp3)`},
 		{"rediss://h#secure", `unsupported fragment "#secure": only #insecure is allowed`},
 		{"rediss://h#", "only #insecure is allowed"},
-		{"redis://h#insecure", "only rediss:// and valkeys:// take one"},
+		{"redis://h#insecure", "only TLS schemes (rediss://, valkeys://, rediss+sentinel://, ...) take one"},
 		{"unix://tmp/r.sock", "takes an absolute path"},
 		{"unix://", "missing socket path"},
 		{"redis+unix:///s?db=x", `invalid database number "x" in ?db=`},
@@ -230,8 +230,8 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := u.Options()
-	if o.Network != "tcp" || o.Addr != "cache.example:6380" || o.Username != "me" || o.Password != "pw" || o.DB != 4 || o.Protocol != 2 {
+	o := u.UniversalOptions()
+	if len(o.Addrs) != 1 || o.Addrs[0] != "cache.example:6380" || o.Username != "me" || o.Password != "pw" || o.DB != 4 || o.Protocol != 2 {
 		t.Errorf("options = %+v", o)
 	}
 	if o.TLSConfig == nil || o.TLSConfig.ServerName != "cache.example" || !o.TLSConfig.InsecureSkipVerify {
@@ -239,19 +239,19 @@ func TestOptions(t *testing.T) {
 	}
 
 	u, _ = Parse("redis://[::1]?protocol=resp3")
-	o = u.Options()
-	if o.Addr != "[::1]:6379" || o.Protocol != 3 || o.TLSConfig != nil {
+	o = u.UniversalOptions()
+	if o.Addrs[0] != "[::1]:6379" || o.Protocol != 3 || o.TLSConfig != nil {
 		t.Errorf("options = %+v", o)
 	}
 
 	u, _ = Parse("rediss://h")
-	if tc := u.Options().TLSConfig; tc == nil || tc.InsecureSkipVerify || tc.ServerName != "h" {
+	if tc := u.UniversalOptions().TLSConfig; tc == nil || tc.InsecureSkipVerify || tc.ServerName != "h" {
 		t.Errorf("TLS config = %+v", tc)
 	}
 
 	u, _ = Parse("unix:///run/r.sock?db=2&pass=x")
-	o = u.Options()
-	if o.Network != "unix" || o.Addr != "/run/r.sock" || o.DB != 2 || o.Password != "x" || o.Protocol != 2 {
+	o = u.UniversalOptions()
+	if o.Addrs[0] != "/run/r.sock" || o.DB != 2 || o.Password != "x" || o.Protocol != 2 {
 		t.Errorf("options = %+v", o)
 	}
 }
@@ -310,7 +310,8 @@ func TestIgnoredParams(t *testing.T) {
 	}
 }
 
-var fuzzSchemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix", "http", "redis:"}
+var fuzzSchemes = []string{"redis", "rediss", "valkey", "valkeys", "redis+unix", "valkey+unix", "unix", "http", "redis:",
+	"redis+sentinel", "rediss+sentinel", "redis+cluster", "valkeys+cluster"}
 
 // FuzzParse checks that Parse never panics and that no error ever contains
 // the password of a URL built around a marked password.
@@ -320,6 +321,10 @@ func FuzzParse(f *testing.F) {
 	f.Add(uint8(4), "u", "p", "", "/tmp/s?pass=p&db=1")
 	f.Add(uint8(8), "u", "%zz", "h:99999", "")
 	f.Add(uint8(2), "a@b", "c:d", "h:abc", "/x")
+	f.Add(uint8(9), "u", "p", "s1:26379,s2", "/mymaster/2?sentinel_pass=Qz7Mark&protocol=resp3")
+	f.Add(uint8(10), "", "p", "[::1]:1,h", "/m#insecure")
+	f.Add(uint8(11), "u", "p", "n1:7000,n2:7001,[::1]:7002", "?protocol=resp2")
+	f.Add(uint8(12), "u", "p", "n1,,n2", "/0")
 	f.Fuzz(func(t *testing.T, si uint8, user, pass, host, tail string) {
 		scheme := fuzzSchemes[int(si)%len(fuzzSchemes)]
 		const mark = "Qz7Mark"
@@ -327,11 +332,17 @@ func FuzzParse(f *testing.F) {
 		raw := scheme + "://" + user + ":" + secret + "@" + host + tail
 		u, err := Parse(raw)
 		if err == nil {
-			_ = u.Display()
-			_ = u.Redacted()
-			_ = u.Options()
-			if strings.Contains(u.Password, mark) && strings.Contains(u.Display()+u.Redacted(), mark) {
-				t.Fatalf("Display %q leaks password %q", u.Display(), u.Password)
+			_ = u.UniversalOptions()
+			// The password may sit in the userinfo or, for Sentinel, in
+			// ?sentinel_pass=: neither display form shows either.
+			shown := u.Display() + u.Redacted()
+			for _, pw := range []string{u.Password, u.SentinelPassword} {
+				if strings.Contains(pw, mark) && strings.Contains(shown, mark) {
+					t.Fatalf("Display %q / Redacted %q leak password %q", u.Display(), u.Redacted(), pw)
+				}
+			}
+			if u.Topology != Single && len(u.Nodes) == 0 {
+				t.Fatalf("%s URL without nodes", u.Topology)
 			}
 			return
 		}
@@ -350,4 +361,94 @@ func FuzzParse(f *testing.F) {
 			_ = u2.Redacted()
 		}
 	})
+}
+
+func TestParseTopologies(t *testing.T) {
+	tests := []struct {
+		raw, display, redacted string
+		topo                   Topology
+		nodes                  []string
+		master                 string
+		db                     int
+		user, pass, suser, spw string
+		tls                    bool
+	}{
+		{raw: "redis+sentinel://s1,s2:26380/mymaster", display: "s1:26379,s2:26380/mymaster",
+			redacted: "redis+sentinel://s1:26379,s2:26380/mymaster", topo: Sentinel,
+			nodes: []string{"s1:26379", "s2:26380"}, master: "mymaster"},
+		{raw: "rediss+sentinel://app:pw@S1:1,[::1]:2/svc/3?sentinel_user=sen&sentinel_pass=spw&protocol=resp3#insecure",
+			display: "s1:1,[::1]:2/svc", redacted: "rediss+sentinel://app:****@s1:1,[::1]:2/svc/3?protocol=resp3&sentinel_pass=****&sentinel_user=sen#insecure",
+			topo: Sentinel, nodes: []string{"s1:1", "[::1]:2"}, master: "svc", db: 3, user: "app", pass: "pw", suser: "sen", spw: "spw", tls: true},
+		{raw: "redis+cluster://:pw@n1:7000,n2:7001,n3", display: "n1:7000,n2:7001,n3:6379",
+			redacted: "redis+cluster://:****@n1:7000,n2:7001,n3:6379", topo: Cluster,
+			nodes: []string{"n1:7000", "n2:7001", "n3:6379"}, pass: "pw"},
+		{raw: "valkeys+cluster://n1:7000", display: "n1:7000", redacted: "valkeys+cluster://n1:7000",
+			topo: Cluster, nodes: []string{"n1:7000"}, tls: true},
+	}
+	for _, tc := range tests {
+		u, err := Parse(tc.raw)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.raw, err)
+		}
+		if u.Topology != tc.topo || u.Display() != tc.display || u.Redacted() != tc.redacted ||
+			strings.Join(u.Addrs(), " ") != strings.Join(tc.nodes, " ") || u.MasterName != tc.master || u.DB != tc.db ||
+			u.Username != tc.user || u.Password != tc.pass || u.SentinelUsername != tc.suser ||
+			u.SentinelPassword != tc.spw || u.TLS != tc.tls {
+			t.Errorf("Parse(%q) = %+v\ndisplay %q redacted %q", tc.raw, u, u.Display(), u.Redacted())
+		}
+		o := u.UniversalOptions()
+		if o.MasterName != tc.master || o.IsClusterMode != (tc.topo == Cluster) || o.SentinelPassword != tc.spw ||
+			o.Password != tc.pass || (o.TLSConfig != nil) != tc.tls || o.TLSConfig != nil && o.TLSConfig.ServerName != "" {
+			t.Errorf("UniversalOptions(%q) = %+v", tc.raw, o)
+		}
+		if u.NodeScheme() != strings.Split(u.Scheme, "+")[0] {
+			t.Errorf("NodeScheme(%q) = %q", tc.raw, u.NodeScheme())
+		}
+	}
+	// A plain redis:// keeps meaning one node.
+	if u, _ := Parse("redis://h:1"); u.Topology != Single || u.Nodes != nil || u.UniversalOptions().IsClusterMode {
+		t.Errorf("redis:// = %+v", u)
+	}
+}
+
+func TestParseTopologyErrors(t *testing.T) {
+	for raw, want := range map[string]string{
+		"redis+sentinel://s1:26379":            "missing the primary's Sentinel name",
+		"redis+sentinel://s1:26379/":           "missing the primary's Sentinel name",
+		"redis+sentinel:///m":                  "missing hosts",
+		"redis+sentinel://s1,,s2/m":            "empty host",
+		"redis+sentinel://s1:0/m":              "invalid port",
+		"redis+sentinel://s1/m/x":              "invalid database number",
+		"redis+sentinel://s1/m/1/2":            "too many path segments",
+		"redis+cluster://n1:7000/1":            "takes no path",
+		"redis+cluster://::1:7000":             "must be in brackets",
+		"redis+cluster://[::1:7000":            "missing ']'",
+		"redis+cluster://n1:":                  "empty port",
+		"redis+cluster://n1#insecure":          "unexpected fragment",
+		"redis+cluster://:7000":                "missing hostname",
+		"redis+sentinel://s1/m?protocol=resp4": "invalid protocol",
+	} {
+		_, err := Parse(raw)
+		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", raw, err, want)
+		}
+	}
+	// Credentials, wherever they sit, never reach an error.
+	for _, raw := range []string{
+		"redis+sentinel://u:Qz7Mark@s1:bad/m",
+		"redis+sentinel://s1/m/x?sentinel_pass=Qz7Mark",
+		"rediss+cluster://:Qz7Mark@n1,,n2",
+	} {
+		_, err := Parse(raw)
+		if err == nil || strings.Contains(err.Error(), "Qz7Mark") {
+			t.Errorf("Parse(%q) = %v", raw, err)
+		}
+		if _, err := ParseSecret(raw, "{{ url }}"); err == nil || strings.Contains(err.Error(), "Qz7Mark") {
+			t.Errorf("ParseSecret(%q) = %v", raw, err)
+		}
+	}
+	u, err := Parse("redis+sentinel://s1/m?sentinel_pass=x&other=1")
+	if err != nil || len(u.Ignored) != 1 || u.Ignored[0] != "other" {
+		t.Errorf("ignored = %v, %v", u, err)
+	}
 }

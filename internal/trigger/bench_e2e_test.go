@@ -15,7 +15,7 @@ import (
 // messages into a lane (handler is a no-op), against a real redis-server.
 func BenchmarkE2EReader(b *testing.B) {
 	rs := redisserver.Start(b, redisserver.Options{})
-	tr, err := New(Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.Options{Addr: rs.Addr(), Protocol: 2},
+	tr, err := New(Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2},
 		Channels: []Channel{{Name: "bench", Components: []string{"x"}}}}}}, handlerFunc(func(context.Context, string, []byte) error { return nil }))
 	if err != nil {
 		b.Fatal(err)

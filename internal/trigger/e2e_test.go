@@ -26,13 +26,13 @@ func TestE2EConnectionKinds(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		display string
-		opts    *redis.Options
+		opts    *redis.UniversalOptions
 	}{
-		{"resp2", rs.Addr(), &redis.Options{Addr: rs.Addr(), Protocol: 2}},
-		{"resp3", rs.Addr(), &redis.Options{Addr: rs.Addr(), Protocol: 3}},
-		{"tls", rs.TLSAddr(), &redis.Options{Addr: rs.TLSAddr(), Protocol: 2, TLSConfig: rs.TLSConfig()}},
-		{"acl-user", rs.Addr(), &redis.Options{Addr: rs.Addr(), Protocol: 2, Username: alice.Name, Password: alice.Password}},
-		{"unix", rs.Socket, &redis.Options{Network: "unix", Addr: rs.Socket, Protocol: 2}},
+		{"resp2", rs.Addr(), &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2}},
+		{"resp3", rs.Addr(), &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 3}},
+		{"tls", rs.TLSAddr(), &redis.UniversalOptions{Addrs: []string{rs.TLSAddr()}, Protocol: 2, TLSConfig: rs.TLSConfig()}},
+		{"acl-user", rs.Addr(), &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, Username: alice.Name, Password: alice.Password}},
+		{"unix", rs.Socket, &redis.UniversalOptions{Addrs: []string{rs.Socket}, Protocol: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
@@ -66,7 +66,7 @@ func TestE2EAuthFailure(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{Password: "server-pw"})
 	const wrong = "not-the-password-42"
 	hs := newHarness(t, Config{ConnectRetry: -1, Servers: []Server{{Display: rs.Addr(),
-		Options:  &redis.Options{Addr: rs.Addr(), Password: wrong, Protocol: 2},
+		Options:  &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Password: wrong, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
 	err := <-hs.done
 	hs.done <- err
@@ -94,7 +94,7 @@ func TestE2ESlowHandlerFastPublisher(t *testing.T) {
 	}
 	rec := &recorder{fn: func(ctx context.Context, _ string, _ []byte) error { slow(); return nil }}
 	hs := started(t, Config{QueueSize: 1000, Servers: []Server{{Display: rs.Addr(),
-		Options:  &redis.Options{Addr: rs.Addr(), Protocol: 2},
+		Options:  &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2},
 		Channels: []Channel{{Name: "flood", Components: []string{"slow"}}}}}}, rec)
 	srv := httpAdmin(t, hs.tr)
 
@@ -176,7 +176,7 @@ func TestE2ERedisRestartUnderLoad(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{})
 	rec := &recorder{}
 	hs := started(t, Config{Servers: []Server{{Display: rs.Addr(),
-		Options:  &redis.Options{Addr: rs.Addr(), Protocol: 2, MaxRetries: -1},
+		Options:  &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, MaxRetries: -1},
 		Channels: []Channel{{Name: "load", Components: []string{"x"}}}}}}, rec)
 	srv := httpAdmin(t, hs.tr)
 
@@ -238,18 +238,18 @@ func TestE2EAuthFailureIsNotRetried(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, want string
-		opts       *redis.Options
+		opts       *redis.UniversalOptions
 	}{
-		{"no password", "NOAUTH", &redis.Options{Addr: rs.Addr(), Protocol: 2}},
-		{"wrong password", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 2, Password: "wrong-password"}},
-		{"wrong password resp3", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 3, Password: "wrong-password"}},
-		{"unknown user", "WRONGPASS", &redis.Options{Addr: rs.Addr(), Protocol: 2, Username: "nobody", Password: "wrong-password"}},
-		{"no permission on the channel", "NOPERM", &redis.Options{Addr: rs.Addr(), Protocol: 2, Username: "limited", Password: "limited-pw"}},
+		{"no password", "NOAUTH", &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2}},
+		{"wrong password", "WRONGPASS", &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, Password: "wrong-password"}},
+		{"wrong password resp3", "WRONGPASS", &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 3, Password: "wrong-password"}},
+		{"unknown user", "WRONGPASS", &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, Username: "nobody", Password: "wrong-password"}},
+		{"no permission on the channel", "NOPERM", &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, Username: "limited", Password: "limited-pw"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A long retry budget: an error that is retried shows as a
 			// "retrying" line and a slow return.
-			hs := newHarness(t, Config{ConnectRetry: time.Minute, Servers: []Server{{Display: tc.opts.Addr, Options: tc.opts,
+			hs := newHarness(t, Config{ConnectRetry: time.Minute, Servers: []Server{{Display: tc.opts.Addrs[0], Options: tc.opts,
 				Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
 			var err error
 			select {
@@ -258,7 +258,7 @@ func TestE2EAuthFailureIsNotRetried(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatalf("Run still retrying after 10 s\n%s", hs.logs.String())
 			}
-			if err == nil || !strings.Contains(err.Error(), "Redis trigger failed to connect to "+tc.opts.Addr) ||
+			if err == nil || !strings.Contains(err.Error(), "Redis trigger failed to connect to "+tc.opts.Addrs[0]) ||
 				!strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "authentication failed") {
 				t.Errorf("Run = %v, want a failure quoting %s", err, tc.want)
 			}
@@ -279,7 +279,7 @@ func TestE2EAuthFailureIsNotRetried(t *testing.T) {
 // be counted by PUBLISH and lost.
 func TestE2EOneConnectionPerReconnect(t *testing.T) {
 	rs := redisserver.Start(t, redisserver.Options{})
-	hs := started(t, Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.Options{Addr: rs.Addr(), Protocol: 2},
+	hs := started(t, Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
 	ctx := context.Background()
 	admin := rs.Client() // one connection, opened before the first count

@@ -157,7 +157,7 @@ type harness struct {
 }
 
 func miniServer(mr *miniredis.Miniredis, channels ...Channel) Server {
-	return Server{Display: mr.Addr(), Options: &redis.Options{Addr: mr.Addr(), Protocol: 2}, Channels: channels}
+	return Server{Display: mr.Addr(), Options: &redis.UniversalOptions{Addrs: []string{mr.Addr()}, Protocol: 2}, Channels: channels}
 }
 
 // newHarness creates the trigger (filling Stdout, Logger and Observer when

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/redisurl"
 )
 
 // Connection states of a server, as reported by Status.
@@ -45,8 +46,8 @@ var errStartupCancelled = errors.New("cancelled before subscribing")
 type server struct {
 	t       *Trigger
 	cfg     Server
-	opts    redis.Options // private copy; go-redis fills in defaults
-	lanes   []*lane       // sorted by channel name
+	opts    redis.UniversalOptions // private copy
+	lanes   []*lane                // sorted by channel name
 	byName  map[string]*lane
 	names   []string
 	metrics observe.ServerObserver
@@ -55,7 +56,15 @@ type server struct {
 	// dialed is set once the current session has connected (see
 	// sessionDialer).
 	dialed atomic.Bool
+	// node is the data node the current session dialed last (Sentinel:
+	// the primary it subscribed on; see followPrimary).
+	node atomic.Pointer[string]
 }
+
+// topology reports whether the server is a Sentinel or Cluster one: its
+// sessions dial sentinels and cluster nodes before their pub/sub
+// connection, so sessionDialer locks only once the session subscribed.
+func (s *server) topology() bool { return s.opts.MasterName != "" || s.opts.IsClusterMode }
 
 func newServer(t *Trigger, cfg Server) *server {
 	s := &server{
@@ -74,24 +83,34 @@ func newServer(t *Trigger, cfg Server) *server {
 var errOwnReconnect = errors.New("one connection per session: redspin reconnects and resubscribes itself")
 
 // sessionDialer wraps dial (go-redis's default when nil) so that a session
-// connects at most once. When a pub/sub connection fails, go-redis
+// connects at most once (Sentinel and Cluster: dials no data node once it
+// has subscribed). When a pub/sub connection fails, go-redis
 // reconnects and resubscribes by itself, inside the Receive that failed,
 // before redspin sees the error and closes that PubSub: a message published
 // in between would go to a subscription about to be discarded, and be lost
 // although PUBLISH counted a subscriber (TestFaultClientKillPubsub caught
 // it). Refusing that dial leaves the resubscription to the next session.
 // Failed dials do not count, so go-redis's dial retries still work.
-func (s *server) sessionDialer(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+//
+// A Sentinel or Cluster session dials sentinels and nodes (to find the
+// primary, to load the slot map) before its pub/sub connection, so it locks
+// once subscribed instead, and keeps allowing dials to the sentinels the
+// URL names (go-redis watches them for +switch-master).
+func (s *server) sessionDialer(dial redisurl.DialFunc) redisurl.DialFunc {
 	if dial == nil {
-		dial = redis.NewDialer(&s.opts) // reads the options when it dials, after go-redis filled in defaults
+		dial = redisurl.Dialer(&s.opts)
 	}
+	topology := s.topology()
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if s.dialed.Load() {
+		if s.dialed.Load() && !(s.opts.MasterName != "" && slices.Contains(s.opts.Addrs, addr)) {
 			return nil, errOwnReconnect
 		}
 		c, err := dial(ctx, network, addr)
-		if err == nil {
+		if err == nil && !topology {
 			s.dialed.Store(true)
+		}
+		if err == nil && !slices.Contains(s.opts.Addrs, addr) {
+			s.node.Store(&addr)
 		}
 		return c, err
 	}
@@ -130,10 +149,17 @@ func (s *server) setErr(err error) {
 // never contain it; this is a second line of defence).
 func (s *server) redact(err error) error { return redact(&s.opts, err) }
 
-// redact removes opts's password from an error's text.
-func redact(opts *redis.Options, err error) error {
-	if pw := opts.Password; pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "****"))
+// redact removes opts's passwords (the node's and the sentinels') from an
+// error's text.
+func redact(opts *redis.UniversalOptions, err error) error {
+	msg := err.Error()
+	for _, pw := range []string{opts.Password, opts.SentinelPassword} {
+		if pw != "" && strings.Contains(msg, pw) {
+			msg = strings.ReplaceAll(msg, pw, "****")
+		}
+	}
+	if msg != err.Error() {
+		return errors.New(msg)
 	}
 	return err
 }
@@ -142,8 +168,6 @@ func redact(opts *redis.Options, err error) error {
 // exactly once, then keeps the subscription alive until ctx ends.
 func (s *server) run(ctx context.Context, startup chan<- error) {
 	log := s.t.log.With("server", s.cfg.Display)
-	client := redis.NewClient(&s.opts)
-	defer func() { _ = client.Close() }()
 	defer s.setState(stateStopped)
 	s.setState(stateConnecting)
 
@@ -182,7 +206,7 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 		} else {
 			log.Info("connecting to Redis", "attempt", attempts+1)
 		}
-		wasUp, err := s.session(ctx, client, onSubscribed)
+		wasUp, err := s.session(ctx, onSubscribed)
 		if ctx.Err() != nil {
 			if !started {
 				startup <- errStartupCancelled
@@ -261,8 +285,14 @@ func (s *server) tlsHint(err error) string {
 // until the connection fails or ctx ends. It calls onSubscribed (from this
 // goroutine) once every channel is confirmed, and reports whether that
 // happened.
-func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed func()) (subscribed bool, err error) {
+//
+// Each session has its own client, so that a Sentinel session asks the
+// sentinels for the primary afresh and a Cluster session loads the slot map
+// afresh: after a failover the next session reaches the new primary.
+func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed bool, err error) {
 	s.dialed.Store(false)
+	client := redisurl.NewClient(&s.opts)
+	defer func() { _ = client.Close() }()
 	ps := client.Subscribe(ctx) // no channels yet: no I/O
 	defer func() { _ = ps.Close() }()
 
@@ -275,6 +305,10 @@ func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed
 	stop := make(chan struct{})
 	defer close(stop)
 	go s.watch(ctx, ps, stop, &lastRecv, &confirmed, &reason)
+	if s.opts.MasterName != "" {
+		s.node.Store(nil)
+		go s.followPrimary(ctx, ps, stop, &confirmed, &reason)
+	}
 
 	fail := func(err error) (bool, error) {
 		if r := reason.Load(); r != nil {
@@ -304,6 +338,7 @@ func (s *server) session(ctx context.Context, client *redis.Client, onSubscribed
 				if len(pending) == 0 {
 					subscribed = true
 					confirmed.Store(true)
+					s.dialed.Store(true) // Sentinel, Cluster: lock now (see sessionDialer)
 					onSubscribed()
 				}
 			}
@@ -366,6 +401,60 @@ func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct
 					return
 				}
 			}
+		}
+	}
+}
+
+// followEvery is how often a Sentinel session asks the sentinels which
+// node is the primary.
+const followEvery = 250 * time.Millisecond
+
+// followPrimary ends a Sentinel session (closing ps, with the reason) when
+// the sentinels name another primary than the node the session subscribed
+// on. Without it the subscription would stay on a primary that a SENTINEL
+// FAILOVER demoted: go-redis closes only its command connections at
+// +switch-master, and the sentinels reconfigure (and disconnect the clients
+// of) the old primary up to 10 s later, while PUBLISH goes to the new one.
+// The sentinels are asked in URL order; one that does not answer is
+// skipped.
+func (s *server) followPrimary(ctx context.Context, ps *redis.PubSub, stop <-chan struct{}, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
+	clients := make([]*redis.SentinelClient, len(s.opts.Addrs))
+	for i, a := range s.opts.Addrs {
+		clients[i] = redis.NewSentinelClient(&redis.Options{Addr: a, Username: s.opts.SentinelUsername,
+			Password: s.opts.SentinelPassword, Dialer: redisurl.Dialer(&s.opts), Protocol: 2, MaxRetries: -1,
+			DialTimeout: followEvery * 4, ReadTimeout: followEvery * 4, WriteTimeout: followEvery * 4})
+	}
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	tick := time.NewTicker(followEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		node := s.node.Load()
+		if !confirmed.Load() || node == nil {
+			continue
+		}
+		for _, c := range clients {
+			a, err := c.GetMasterAddrByName(ctx, s.opts.MasterName).Result()
+			if err != nil || len(a) != 2 {
+				continue
+			}
+			if primary := net.JoinHostPort(a[0], a[1]); primary != *node {
+				err := fmt.Errorf("Sentinel failover: the primary is now %s, not %s", primary, *node)
+				reason.Store(&err)
+				_ = ps.Close()
+				return
+			}
+			break
 		}
 	}
 }

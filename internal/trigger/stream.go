@@ -46,8 +46,9 @@ const (
 type Stream struct {
 	// Display names the server in output, logs and metrics: "host:port" or a socket path, never credentials.
 	Display string
-	// Options connect to the server.
-	Options *redis.Options
+	// Options connect to the server: one node, a Sentinel-managed primary (MasterName) or a cluster
+	// (IsClusterMode); see redisurl.NewClient.
+	Options *redis.UniversalOptions
 	// Component is the component every entry runs.
 	Component string
 	// Key is the stream key; Group the consumer group (both required).

@@ -39,7 +39,7 @@ func BenchmarkStreamTrigger(b *testing.B) {
 				}
 			}
 			h := &countHandler{}
-			tr, err := NewStream(StreamConfig{Streams: []Stream{{Display: srv.Addr(), Options: &redis.Options{Addr: srv.Addr(), Protocol: 2},
+			tr, err := NewStream(StreamConfig{Streams: []Stream{{Display: srv.Addr(), Options: &redis.UniversalOptions{Addrs: []string{srv.Addr()}, Protocol: 2},
 				Component: "c", Key: "bench", Group: "g", Concurrency: conc}}, Consumer: "b", ConsumerIdle: -1}, h)
 			if err != nil {
 				b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/redisurl"
 	"github.com/redspin/redspin/internal/streamentry"
 )
 
@@ -37,7 +38,7 @@ type streamConsumer struct {
 	log    *slog.Logger
 	obs    observe.StreamObserver
 	comp   observe.ComponentObserver
-	client *redis.Client
+	client redis.UniversalClient
 
 	free     chan struct{}          // one token per free slot
 	work     chan streamentry.Entry // entries for the handler goroutines (nil with concurrency 1)
@@ -102,7 +103,7 @@ func (c *streamConsumer) setErr(err error) {
 // until ctx ends. Handlers run with hctx.
 func (c *streamConsumer) run(ctx, hctx context.Context, startup chan<- error) {
 	opts := *c.cfg.Options
-	c.client = redis.NewClient(&opts)
+	c.client = redisurl.NewClient(&opts)
 	c.state.Store(streamConnecting)
 	begin := time.Now()
 	retry := 250 * time.Millisecond

@@ -66,7 +66,7 @@ type streamHarness struct {
 // testStream is a Stream on srv with short test timings.
 func testStream(srv *redisserver.Server, key string) Stream {
 	return Stream{
-		Display: srv.Addr(), Options: &redis.Options{Addr: srv.Addr()},
+		Display: srv.Addr(), Options: &redis.UniversalOptions{Addrs: []string{srv.Addr()}},
 		Component: "comp", Key: key, Group: "g", RetryBackoff: 20 * time.Millisecond, ClaimIdle: 10 * time.Second,
 	}
 }

@@ -414,7 +414,7 @@ func TestStreamLagUnknownAfterXDEL(t *testing.T) {
 // A server that cannot be reached fails Run at startup with an error naming the group and stream; a
 // cancellation during the startup retries returns promptly and cleanly.
 func TestStreamStartupFailureAndCancel(t *testing.T) {
-	s := Stream{Display: "127.0.0.1:1", Options: &redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1},
+	s := Stream{Display: "127.0.0.1:1", Options: &redis.UniversalOptions{Addrs: []string{"127.0.0.1:1"}, MaxRetries: -1},
 		Component: "comp", Key: "orders", Group: "g"}
 	tr, err := NewStream(StreamConfig{Streams: []Stream{s}, ConnectRetry: -1}, &entryRecorder{})
 	if err != nil {
@@ -443,7 +443,7 @@ func TestStreamStartupFailureAndCancel(t *testing.T) {
 }
 
 func TestNewStreamValidates(t *testing.T) {
-	ok := Stream{Display: "x:1", Options: &redis.Options{}, Component: "c", Key: "s", Group: "g"}
+	ok := Stream{Display: "x:1", Options: &redis.UniversalOptions{}, Component: "c", Key: "s", Group: "g"}
 	for _, tc := range []struct {
 		name string
 		edit func(*Stream)

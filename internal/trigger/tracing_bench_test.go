@@ -34,7 +34,7 @@ func BenchmarkDispatchTracing(b *testing.B) {
 				defer flush()
 			}
 			h := handlerFunc(func(context.Context, string, []byte) error { return nil })
-			tr, err := New(Config{Servers: []Server{{Display: "127.0.0.1:6379", Options: &redis.Options{Addr: "127.0.0.1:6379"},
+			tr, err := New(Config{Servers: []Server{{Display: "127.0.0.1:6379", Options: &redis.UniversalOptions{Addrs: []string{"127.0.0.1:6379"}},
 				Channels: []Channel{{Name: "bench", Components: []string{"comp"}}}}}, TracerProvider: tp}, h)
 			if err != nil {
 				b.Fatal(err)

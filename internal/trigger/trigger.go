@@ -32,8 +32,10 @@ type Handler interface {
 type Server struct {
 	// Display names the server in output, logs and metrics: "host:port" or a
 	// socket path, never credentials.
-	Display  string
-	Options  *redis.Options
+	Display string
+	// Options connect to the server: one node, a Sentinel-managed primary
+	// (MasterName) or a cluster (IsClusterMode); see redisurl.NewClient.
+	Options  *redis.UniversalOptions
 	Channels []Channel
 }
 

@@ -384,7 +384,7 @@ func TestStartupFailure(t *testing.T) {
 	// machine still fits the two retries this test wants to see.
 	hs := newHarness(t, Config{ConnectRetry: 3 * time.Second, Servers: []Server{{
 		Display:  addr,
-		Options:  &redis.Options{Addr: addr, Password: password, Protocol: 2},
+		Options:  &redis.UniversalOptions{Addrs: []string{addr}, Password: password, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}},
 	}}}, &recorder{})
 	var err error
@@ -420,7 +420,7 @@ func TestStartupFailureWrongPassword(t *testing.T) {
 	const password = "wrong-password-xyz"
 	hs := newHarness(t, Config{ConnectRetry: -1, Servers: []Server{{
 		Display:  mr.Addr(),
-		Options:  &redis.Options{Addr: mr.Addr(), Password: password, Protocol: 2},
+		Options:  &redis.UniversalOptions{Addrs: []string{mr.Addr()}, Password: password, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}},
 	}}}, &recorder{})
 	err := <-hs.done
@@ -438,7 +438,7 @@ func TestOneServerDownFailsStartup(t *testing.T) {
 	addr := closedPort(t)
 	hs := newHarness(t, Config{ConnectRetry: -1, Servers: []Server{
 		miniServer(mr, Channel{Name: "c", Components: []string{"x"}}),
-		{Display: addr, Options: &redis.Options{Addr: addr}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}},
+		{Display: addr, Options: &redis.UniversalOptions{Addrs: []string{addr}}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}},
 	}}, &recorder{})
 	err := <-hs.done
 	hs.done <- err
@@ -576,7 +576,7 @@ func TestShutdownAbandonsHandlersIgnoringCancellation(t *testing.T) {
 // ShutdownTimeout cancels in-flight handlers at once, and a negative
 // CancelGrace abandons a handler that ignores cancellation at once.
 func TestConfigDurationRule(t *testing.T) {
-	base := Config{Servers: []Server{{Display: "x", Options: &redis.Options{}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}
+	base := Config{Servers: []Server{{Display: "x", Options: &redis.UniversalOptions{}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}
 	tr, err := New(base, &recorder{})
 	if err != nil {
 		t.Fatal(err)
@@ -692,7 +692,7 @@ func TestHealthCheckDetectsSilentConnection(t *testing.T) {
 	// 500 ms: short enough for a quick test, long enough that a stall of a
 	// loaded machine does not look like a silent connection.
 	hs := started(t, Config{HealthCheckInterval: 500 * time.Millisecond, Servers: []Server{{
-		Display: "proxy", Options: &redis.Options{Addr: px.addr(), Protocol: 2},
+		Display: "proxy", Options: &redis.UniversalOptions{Addrs: []string{px.addr()}, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}},
 	}}}, rec)
 	px.freeze()
@@ -710,7 +710,7 @@ func TestHealthCheckDetectsSilentConnection(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	ok := Server{Display: "h:1", Options: &redis.Options{}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}}
+	ok := Server{Display: "h:1", Options: &redis.UniversalOptions{}, Channels: []Channel{{Name: "c", Components: []string{"x"}}}}
 	for _, tc := range []struct {
 		cfg  Config
 		want string
@@ -719,17 +719,17 @@ func TestNewValidates(t *testing.T) {
 		{Config{Servers: []Server{ok}, Drop: "middle"}, `invalid drop policy "middle"`},
 		{Config{Servers: []Server{ok}, MaxConcurrency: -1}, "invalid max concurrency"},
 		{Config{Servers: []Server{ok}, QueueSize: -1}, "invalid queue size"},
-		{Config{Servers: []Server{{Display: "h:1", Options: &redis.Options{}}}}, "no channels"},
-		{Config{Servers: []Server{{Display: "h:1", Options: &redis.Options{},
+		{Config{Servers: []Server{{Display: "h:1", Options: &redis.UniversalOptions{}}}}, "no channels"},
+		{Config{Servers: []Server{{Display: "h:1", Options: &redis.UniversalOptions{},
 			Channels: []Channel{{Name: "c", Components: []string{"x"}}, {Name: "c", Components: []string{"y"}}}}}}, "listed twice"},
-		{Config{Servers: []Server{{Display: "h:1", Options: &redis.Options{}, Channels: []Channel{{Name: "c"}}}}}, "no components"},
+		{Config{Servers: []Server{{Display: "h:1", Options: &redis.UniversalOptions{}, Channels: []Channel{{Name: "c"}}}}}, "no components"},
 	} {
 		_, err := New(tc.cfg, &recorder{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
-	tr, err := New(Config{Servers: []Server{{Display: "h:1", Options: &redis.Options{},
+	tr, err := New(Config{Servers: []Server{{Display: "h:1", Options: &redis.UniversalOptions{},
 		Channels: []Channel{{Name: "c", Components: []string{"x", "y", "x"}}}}}}, &recorder{})
 	if err != nil {
 		t.Fatal(err)

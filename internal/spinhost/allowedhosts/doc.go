@@ -38,4 +38,13 @@
 //
 // Unix-socket addresses have no host: they are allowed only by an entry whose
 // scheme matches and whose host is *.
+//
+// # Sentinel and Cluster
+//
+// This package checks one Target at a time. Its caller (outredis) checks a
+// redis+sentinel:// or redis+cluster:// address as every node it names, each
+// under the node's own scheme (redis, rediss, valkey, valkeys), and checks
+// each node found at runtime (the primary a sentinel names, a cluster
+// redirection's target) the same way before dialling it: an address is
+// allowed only when every node it reaches is.
 package allowedhosts

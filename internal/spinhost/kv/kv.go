@@ -77,7 +77,7 @@ type Manager struct {
 	mu     sync.Mutex
 	open   map[string]Store   // label → open store
 	dbs    map[string]*sql.DB // SQLite path ("" = in-memory) → database
-	redis  []*redis.Client
+	redis  []redis.UniversalClient
 	closed bool
 }
 
@@ -220,7 +220,7 @@ func (m *Manager) Store(ctx context.Context, label string) (Store, error) {
 		if err != nil {
 			return nil, otherErr(err)
 		}
-		c := redis.NewClient(u.Options())
+		c := redisurl.NewClient(u.UniversalOptions())
 		m.redis = append(m.redis, c)
 		s = &redisStore{client: c, maxBytes: m.cfg.MaxResultBytes}
 	default:

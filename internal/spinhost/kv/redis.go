@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -10,9 +11,10 @@ import (
 // redisStore keeps a label's keys in a Redis database, as Spin's redis
 // key-value backend does: plain GET/SET/DEL/EXISTS on the key as given.
 // The client is a pool shared by all instances; no command changes
-// connection state.
+// connection state. On a Redis Cluster each command goes to its key's node;
+// on Sentinel, to the current primary.
 type redisStore struct {
-	client   *redis.Client
+	client   redis.UniversalClient
 	maxBytes int
 }
 
@@ -44,29 +46,57 @@ func (s *redisStore) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 // Keys lists every key in the database with SCAN (Spin uses KEYS *, which
-// blocks the server on large databases; the result is the same).
+// blocks the server on large databases; the result is the same). On a Redis
+// Cluster it scans every primary.
 func (s *redisStore) Keys(ctx context.Context) ([]string, error) {
+	var mu sync.Mutex
 	seen := map[string]struct{}{}
 	keys := []string{}
 	size := 0
-	var cursor uint64
-	for {
-		batch, next, err := s.client.Scan(ctx, cursor, "*", 1000).Result()
-		if err != nil {
-			return nil, otherErr(err)
-		}
+	add := func(batch []string) error {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, k := range batch {
 			if _, dup := seen[k]; dup {
 				continue
 			}
 			seen[k] = struct{}{}
 			if size += len(k) + 16; size > s.maxBytes {
-				return nil, tooLarge(s.maxBytes)
+				return tooLarge(s.maxBytes)
 			}
 			keys = append(keys, k)
 		}
+		return nil
+	}
+	var err error
+	if cc, ok := s.client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scanAll(ctx, c, add) })
+	} else {
+		err = scanAll(ctx, s.client, add)
+	}
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, err
+		}
+		return nil, otherErr(err)
+	}
+	return keys, nil
+}
+
+// scanAll passes every key of c's database to add, a batch at a time.
+func scanAll(ctx context.Context, c redis.Cmdable, add func([]string) error) error {
+	var cursor uint64
+	for {
+		batch, next, err := c.Scan(ctx, cursor, "*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		if err := add(batch); err != nil {
+			return err
+		}
 		if next == 0 {
-			return keys, nil
+			return nil
 		}
 		cursor = next
 	}

@@ -25,12 +25,29 @@ type conn struct {
 	bw     *bufio.Writer
 	buf    []byte
 	broken error // set once the connection is out of step or closed
+	// route, when set, makes this a cluster handle: commands go to the
+	// node serving their key (see router); nc is nil.
+	route *router
 }
 
 // dial resolves u's host once, dials the resolved address, and performs the
 // handshake: HELLO 3 for protocol=resp3, otherwise AUTH and SELECT as the
 // URL asks.
+//
+// A sentinel URL dials the primary the sentinels name; a cluster URL
+// returns a routing handle (see router).
 func (c *Client) dial(ctx context.Context, u *redisurl.URL) (*conn, error) {
+	switch u.Topology {
+	case redisurl.Sentinel:
+		return c.dialSentinel(ctx, u)
+	case redisurl.Cluster:
+		return c.dialCluster(ctx, u)
+	}
+	return c.dialNode(ctx, u)
+}
+
+// dialNode dials the one node of u.
+func (c *Client) dialNode(ctx context.Context, u *redisurl.URL) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
 	defer cancel()
 
@@ -185,6 +202,14 @@ func handshakeErr(step string, err error) error {
 // protocol, size and context failures. After an I/O, protocol or context
 // failure the connection is broken and every later call fails.
 func (cn *conn) roundTrip(ctx context.Context, args [][]byte) (value, error) {
+	if cn.route != nil {
+		return cn.route.roundTrip(ctx, args)
+	}
+	return cn.nodeRoundTrip(ctx, args)
+}
+
+// nodeRoundTrip is roundTrip on this connection's own node.
+func (cn *conn) nodeRoundTrip(ctx context.Context, args [][]byte) (value, error) {
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
 	if cn.broken != nil {
@@ -251,5 +276,9 @@ func hitDeadline(err error, deadline time.Time) bool {
 // close closes the connection without waiting for a command in flight,
 // which then fails.
 func (cn *conn) close() {
+	if cn.route != nil {
+		cn.route.close()
+		return
+	}
 	_ = cn.nc.Close()
 }

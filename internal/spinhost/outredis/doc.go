@@ -26,6 +26,17 @@
 //     allowed_outbound_hosts (package allowedhosts), resolves the host name
 //     once and dials the address it resolved to. A bad URL or a refused host
 //     is invalid-address; the refusal is logged with the manifest line to add.
+//   - A redis+sentinel:// address asks the sentinels (in URL order) for the
+//     primary, checks it against allowed_outbound_hosts like the sentinels
+//     themselves, dials it and checks ROLE; every Open asks again, so a
+//     guest reaches the new primary after a failover.
+//   - A redis+cluster:// handle routes each command by the slot of its first
+//     argument, follows and remembers MOVED and follows ASK; a node a
+//     redirection names is checked against allowed_outbound_hosts before it
+//     is dialled (invalid-address when denied). A multi-key command across
+//     slots returns Redis's CROSSSLOT error as other(message). A handle
+//     counts as one connection towards MaxConnections but holds one per node
+//     it used.
 //   - At most 1024 connections per instance (Config.MaxConnections), then
 //     too-many-connections.
 //   - Connections speak RESP2 unless the URL says ?protocol=resp3; in RESP3,

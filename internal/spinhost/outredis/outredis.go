@@ -149,16 +149,44 @@ func (c *Client) check(address string) (*redisurl.URL, error) {
 		c.log.Warn("outbound redis: invalid address", "err", err)
 		return nil, &Error{Kind: KindInvalidAddress, Message: err.Error(), Err: err}
 	}
-	t := allowedhosts.Target{Scheme: u.Scheme, Host: u.Host, Port: u.Port, SocketPath: u.SocketPath}
-	if err := c.cfg.Allowed.Check(c.cfg.Component, t); err != nil {
-		var de *allowedhosts.DeniedError
-		if errors.As(err, &de) {
-			c.log.Warn("outbound redis: address not allowed",
-				"host", t.String(), "fix", de.Suggestion(), "err", err)
+	if u.Topology != redisurl.Single {
+		// Every node the URL names must be allowed (see allowNode for the
+		// nodes found at runtime).
+		for _, n := range u.Nodes {
+			if err := c.allowNode(u, n.Host, n.Port, ""); err != nil {
+				return nil, err
+			}
 		}
-		return nil, &Error{Kind: KindInvalidAddress, Message: err.Error(), Err: err}
+		return u, nil
 	}
-	return u, nil
+	t := allowedhosts.Target{Scheme: u.Scheme, Host: u.Host, Port: u.Port, SocketPath: u.SocketPath}
+	return u, c.allow(t, "")
+}
+
+// allowNode checks one node of a sentinel or cluster URL under the URL's
+// node scheme (redis or rediss); found says how it was found at runtime
+// ("" for a node the URL names).
+func (c *Client) allowNode(u *redisurl.URL, host string, port int, found string) error {
+	return c.allow(allowedhosts.Target{Scheme: u.NodeScheme(), Host: host, Port: port}, found)
+}
+
+// allow checks t against the allow list, logging a refusal with the
+// manifest line to add.
+func (c *Client) allow(t allowedhosts.Target, found string) error {
+	err := c.cfg.Allowed.Check(c.cfg.Component, t)
+	if err == nil {
+		return nil
+	}
+	var de *allowedhosts.DeniedError
+	if errors.As(err, &de) {
+		c.log.Warn("outbound redis: address not allowed",
+			"host", t.String(), "found", found, "fix", de.Suggestion(), "err", err)
+	}
+	msg := err.Error()
+	if found != "" {
+		msg = found + ": " + msg
+	}
+	return &Error{Kind: KindInvalidAddress, Message: msg, Err: err}
 }
 
 // reserve takes a connection slot before dialling.

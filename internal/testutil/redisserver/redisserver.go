@@ -104,12 +104,22 @@ func Start(t testing.TB, opts Options) *Server {
 }
 
 func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 a moment ago (another
+// process may take it before the caller binds it: retry on failure).
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) args() []string {
@@ -154,12 +164,31 @@ func (s *Server) start() error {
 
 	c := redis.NewClient(s.plainOptions())
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	want := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
+	err := WaitAnswers(c, cmd.Process.Pid, exit, 10*time.Second)
+	switch {
+	case errors.Is(err, ErrExited):
+		log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+		return fmt.Errorf("redis-server exited at startup: %s%s", out.String(), log)
+	case err != nil:
+		s.Kill()
+		return fmt.Errorf("redis-server on port %d did not answer PING: %v", s.Port, err)
+	}
+	return nil
+}
+
+// ErrExited is returned by WaitAnswers when the process exits first.
+var ErrExited = errors.New("redis-server exited")
+
+// WaitAnswers waits until the redis-server with process id pid answers on
+// c: until INFO server names that process_id, since a PING alone could be
+// answered by another test's server that took the port first (then this
+// one fails to bind and exits, and the caller picks other ports). It
+// returns ErrExited when exit closes first, or the last error after
+// timeout.
+func WaitAnswers(c *redis.Client, pid int, exit <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	want := fmt.Sprintf("process_id:%d\r\n", pid)
 	for {
-		// Ready when this process answers: a PING alone could be answered
-		// by another test's server that took the port first (then this one
-		// fails to bind and exits, and the caller picks other ports).
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		info, err := c.Info(ctx, "server").Result()
 		cancel()
@@ -171,13 +200,11 @@ func (s *Server) start() error {
 		}
 		select {
 		case <-exit:
-			log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
-			return fmt.Errorf("redis-server exited at startup: %s%s", out.String(), log)
+			return ErrExited
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.Kill()
-			return fmt.Errorf("redis-server on port %d did not answer PING: %v", s.Port, err)
+			return err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

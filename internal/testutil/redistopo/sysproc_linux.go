@@ -1,0 +1,11 @@
+package redistopo
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setPdeathsig kills the server if the test process dies first.
+func setPdeathsig(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
