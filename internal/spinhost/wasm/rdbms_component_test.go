@@ -15,7 +15,6 @@ import (
 )
 
 // TestMain stops the package's database servers (package dbserver).
-func TestMain(m *testing.M) { dbserver.Main(m) }
 
 func dbServices(t *testing.T) *Services {
 	t.Helper()

@@ -13,7 +13,6 @@ import (
 // package.
 var topo redistopo.Shared
 
-func TestMain(m *testing.M) { topo.Main(m) }
 
 // TestGuestTopologies runs the C guest against Sentinel and Cluster: its
 // outbound Redis on a redis+sentinel:// address reaches the new primary
