@@ -149,10 +149,10 @@ type Instance struct {
 
 // conn is one open: its database and, once used, its one SQLite connection.
 type conn struct {
-	db     Database
-	dflt   bool // the default database in the state directory
-	pool   *sql.DB
-	sqlc   *sql.Conn
+	db   Database
+	dflt bool // the default database in the state directory
+	pool *sql.DB
+	sqlc *sql.Conn
 }
 
 // Open opens a connection to the label's database and returns its handle.

@@ -15,6 +15,7 @@ const (
 	resStore      uint32 = 0x5350_0002 // fermyon:spin/key-value@2.0.0 store
 	resBucket     uint32 = 0x5350_0003 // wasi:keyvalue/store bucket
 	resCAS        uint32 = 0x5350_0004 // wasi:keyvalue/atomics cas
+	resSQLite     uint32 = 0x5350_0005 // sqlite connection (every version)
 	resOther      uint32 = 0x5350_1000 // first type for resources redspin does not know
 )
 
@@ -141,6 +142,10 @@ func dropRep(st *Instance, ty, rep uint32) {
 	case resStore, resBucket:
 		if st.kv != nil {
 			st.kv.Drop(rep)
+		}
+	case resSQLite:
+		if st.sqlite != nil {
+			st.sqlite.Drop(rep)
 		}
 	}
 }
@@ -317,6 +322,11 @@ var compInterfaces = map[string]compInterface{
 	// functions trap, but its bucket is the store's.
 	modWASIKVAtomics: {resources: map[string]uint32{"bucket": resBucket, "cas": resCAS}},
 	modWASIKVBatch:   {resources: map[string]uint32{"bucket": resBucket}, funcs: wasiKVBatchFuncs},
+	// SQLite (sqlite.go); 3.1.0's async functions trap (see AsyncImports).
+	modSQLite:   {funcs: sqliteLegacyFuncs},
+	modSQLite2:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite2Funcs},
+	modSQLite3:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
+	modSQLite31: {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
 }
 
 // redisMethod makes a 2.0.0 connection method: the handle is the first

@@ -36,6 +36,7 @@ type coreCall struct {
 	st  *Instance
 	g   *guestMem
 	a   []uint64
+	r   []uint64 // flat results: one i64 where coreI64Result says so
 }
 
 func (c *coreCall) u(n int) uint32 { return uint32(c.a[n]) }
@@ -76,6 +77,8 @@ func (s *Services) provides(module string) bool {
 		return s.Vars != nil
 	case modKV2, modKV, modWASIKV, modWASIKVAtomics, modWASIKVBatch:
 		return s.KV != nil
+	case modSQLite, modSQLite2, modSQLite3, modSQLite31:
+		return s.SQLite != nil
 	}
 	return false
 }
@@ -109,7 +112,11 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 		for i := range params {
 			params[i] = wasmtime.KindI32
 		}
-		if err := l.DefineFunc(module, field, params, nil, s.coreFunc(imp, realloc, ci)); err != nil {
+		var results []wasmtime.ValKind
+		if coreI64Result(iface, field) {
+			results = []wasmtime.ValKind{wasmtime.KindI64}
+		}
+		if err := l.DefineFunc(module, field, params, results, s.coreFunc(imp, realloc, ci)); err != nil {
 			return done, fmt.Errorf("define %s: %w", imp, err)
 		}
 		done = append(done, imp)
@@ -118,7 +125,7 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 }
 
 func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFunc {
-	return func(caller *wasmtime.Caller, args, _ []uint64) error {
+	return func(caller *wasmtime.Caller, args, results []uint64) error {
 		st, err := stateOf(caller.Data())
 		if err != nil {
 			return err
@@ -136,7 +143,7 @@ func (s *Services) coreFunc(name, realloc string, ci coreImport) wasmtime.HostFu
 			}
 			return uint32(r[0]), nil
 		}}
-		if err := ci.fn(&coreCall{ctx: st.ctx, st: st, g: g, a: args}); err != nil {
+		if err := ci.fn(&coreCall{ctx: st.ctx, st: st, g: g, a: args, r: results}); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
@@ -283,6 +290,11 @@ var coreImports = map[string]map[string]coreImport{
 		}},
 		"[resource-drop]bucket": coreKVDrop,
 	},
+	// SQLite (sqlite.go).
+	modSQLite:   coreSQLiteLegacy,
+	modSQLite2:  coreSQLiteResource,
+	modSQLite3:  coreSQLiteResource,
+	modSQLite31: coreSQLiteResource,
 }
 
 // redisOp is one redis connection operation for core modules, written once

@@ -102,12 +102,19 @@ type coreHarness struct {
 
 func newCoreHarness(t *testing.T, svc *Services) (*coreHarness, *Instance) {
 	t.Helper()
+	return newCoreHarnessOf(t, svc, coreGuest, coreGuestImports, len(coreGuestImports)-1)
+}
+
+// newCoreHarnessOf instantiates the module wat, whose imports are imports
+// ("module#field"), of which svc must define want.
+func newCoreHarnessOf(t *testing.T, svc *Services, wat string, imports []string, want int) (*coreHarness, *Instance) {
+	t.Helper()
 	engine, err := wasmtime.NewEngine(wasmtime.EngineConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = engine.Close() })
-	wasm, err := wasmtime.Wat2Wasm(coreGuest)
+	wasm, err := wasmtime.Wat2Wasm(wat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +125,11 @@ func newCoreHarness(t *testing.T, svc *Services) (*coreHarness, *Instance) {
 	t.Cleanup(func() { _ = mod.Close() })
 	linker := wasmtime.NewLinker(engine)
 	t.Cleanup(func() { _ = linker.Close() })
-	done, err := svc.LinkModule(linker, coreGuestImports)
+	done, err := svc.LinkModule(linker, imports)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != len(coreGuestImports)-1 {
+	if len(done) != want {
 		t.Fatalf("LinkModule defined %q", done)
 	}
 	if err := linker.DefineUnknownImportsAsTraps(mod); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -37,6 +38,10 @@ type ComponentConfig struct {
 	// component payload cap (lists cross the C API one value per byte).
 	// 0 or negative = DefaultMaxResultBytes.
 	MaxResultBytes int
+	// SQLiteDatabases are the component's sqlite_databases labels.
+	SQLiteDatabases []string
+	// SQLite is the app's SQLite databases; nil leaves SQLite unsupported.
+	SQLite *sqlite.Manager
 	// Logger receives refused-address and refused-store warnings.
 	// default: discard.
 	Logger *slog.Logger
@@ -62,6 +67,11 @@ func NewServices(c ComponentConfig) (*Services, error) {
 		}
 		access = c.KV.Component(c.ID, c.KeyValueStores)
 	}
+	if c.SQLite != nil {
+		if err := c.SQLite.Check(c.ID, c.SQLiteDatabases); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -77,6 +87,9 @@ func NewServices(c ComponentConfig) (*Services, error) {
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)
+	}
+	if c.SQLite != nil {
+		s.SQLite = c.SQLite.Component(c.SQLiteDatabases, c.MaxResultBytes)
 	}
 	return s, nil
 }

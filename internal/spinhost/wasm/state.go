@@ -6,6 +6,7 @@ import (
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -18,6 +19,7 @@ type Services struct {
 	Redis     *outredis.Client
 	KV        *kv.Access
 	Vars      *vars.Component
+	SQLite    *sqlite.Access
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -25,10 +27,11 @@ type Services struct {
 // creates one per store with [Services.NewInstance], makes it reachable
 // from the store's data (see [Holder]) and closes it when the store ends.
 type Instance struct {
-	ctx   context.Context
-	svc   *Services
-	redis *outredis.Instance
-	kv    *kv.Instance
+	ctx    context.Context
+	svc    *Services
+	redis  *outredis.Instance
+	kv     *kv.Instance
+	sqlite *sqlite.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -52,6 +55,9 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.KV != nil {
 		i.kv = s.KV.NewInstance()
 	}
+	if s.SQLite != nil {
+		i.sqlite = s.SQLite.NewInstance()
+	}
 	return i
 }
 
@@ -63,6 +69,9 @@ func (i *Instance) Close() error {
 	}
 	if i.kv != nil {
 		errs = append(errs, i.kv.Close())
+	}
+	if i.sqlite != nil {
+		errs = append(errs, i.sqlite.Close())
 	}
 	return errors.Join(errs...)
 }
