@@ -10,8 +10,10 @@ import (
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
 )
 
@@ -34,6 +36,11 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 		t, err := a.Render(ctx, expr)
 		return t.Value, err
 	}
+	sqlm, err := sqliteDatabases(a)
+	if err != nil {
+		kvm.Close()
+		return nil, nil, err
+	}
 	out := map[string]host.Imports{}
 	for _, c := range a.Components {
 		hosts, err := allowedHosts(c)
@@ -49,6 +56,8 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 			KV:                   kvm,
 			Resolve:              resolve,
 			MaxResultBytes:       maxReply,
+			SQLiteDatabases:      c.Spec.SQLiteDatabases,
+			SQLite:               sqlm,
 			Logger:               logger,
 		})
 		if err != nil {
@@ -58,6 +67,22 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 		out[c.ID()] = svc
 	}
 	return out, kvm, nil
+}
+
+// sqliteDatabases returns the app's SQLite databases: the default one in
+// the state directory and the runtime config's [sqlite_database.<label>].
+func sqliteDatabases(a *app.App) (*sqlite.Manager, error) {
+	cfg := sqlite.Config{StateDir: a.StateDir, Databases: map[string]sqlite.Database{}}
+	if a.RuntimeConfig != nil {
+		for label, d := range a.RuntimeConfig.SQLiteDatabases {
+			db := sqlite.Database{Path: d.Path, AllowAttachFile: d.AllowAttachFile}
+			if d.Type != runtimeconfig.SQLiteSpin {
+				db.Unsupported = fmt.Sprintf("[sqlite_database.%s] type %q is not supported by redspin (use type \"spin\")", label, d.Type)
+			}
+			cfg.Databases[label] = db
+		}
+	}
+	return sqlite.New(cfg)
 }
 
 // allowedHosts returns the component's rendered allowed_outbound_hosts. An

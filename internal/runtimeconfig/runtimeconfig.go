@@ -34,6 +34,12 @@ const (
 	StoreAWSDynamo   = "aws_dynamo"
 )
 
+// SQLite database types accepted in [sqlite_database.<label>].
+const (
+	SQLiteSpin   = "spin"
+	SQLiteLibSQL = "libsql"
+)
+
 // DefaultEnvPrefix is the prefix of the env provider when none is given:
 // variable api_key is read from SPIN_VARIABLE_API_KEY.
 const DefaultEnvPrefix = "SPIN_VARIABLE"
@@ -53,6 +59,9 @@ type Config struct {
 	VariablesProviders []ProviderConfig
 	// KeyValueStores maps a store label to its configuration.
 	KeyValueStores map[string]KeyValueStore
+	// SQLiteDatabases maps a database label to its configuration; nil when
+	// the file has no [sqlite_database.*].
+	SQLiteDatabases map[string]SQLiteDatabase
 
 	// extra holds summary entries for sections redspin does not implement
 	// but Spin would mention ("sqlite_database.x: spin").
@@ -123,6 +132,22 @@ type KeyValueStore struct {
 	Line int
 }
 
+// SQLiteDatabase is one [sqlite_database.<label>] table.
+type SQLiteDatabase struct {
+	// Type is SQLiteSpin or SQLiteLibSQL.
+	Type string
+	// Path is a spin database's file, absolute (resolved against the
+	// working directory, as Spin does); "" = in memory.
+	Path string
+	// AllowAttachFile lets a spin database's statements ATTACH files;
+	// false (the default) denies them.
+	AllowAttachFile bool
+	// URL and Token are a libsql database's (redspin cannot open one).
+	URL, Token string
+	// Line is the line of the table in the file (0 if unknown).
+	Line int
+}
+
 // Supported reports whether redspin can open a store of this type.
 func (s KeyValueStore) Supported() bool { return s.Type == StoreSpin || s.Type == StoreRedis }
 
@@ -152,6 +177,9 @@ func (c *Config) Summary() []string {
 	sort.Strings(labels)
 	for _, l := range labels {
 		out = append(out, fmt.Sprintf("key_value_store.%s: %s", l, c.KeyValueStores[l].Type))
+	}
+	for _, l := range sortedKeys(c.SQLiteDatabases) {
+		out = append(out, fmt.Sprintf("sqlite_database.%s: %s", l, c.SQLiteDatabases[l].Type))
 	}
 	return append(out, c.extra...)
 }
@@ -281,12 +309,19 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 		cfg.KeyValueStores[label] = s
 	}
 
+	if len(raw.SQLiteDatabase) > 0 {
+		cfg.SQLiteDatabases = map[string]SQLiteDatabase{}
+	}
 	for _, label := range sortedKeys(raw.SQLiteDatabase) {
-		warnings = append(warnings, l.warn("sqlite_database."+label,
-			fmt.Sprintf("[sqlite_database.%s] is not supported by redspin and is ignored", label)))
-		if ty, ok := raw.SQLiteDatabase[label]["type"].(string); ok {
-			cfg.extra = append(cfg.extra, fmt.Sprintf("sqlite_database.%s: %s", label, ty))
+		d, err := l.sqliteDatabase(label, raw.SQLiteDatabase[label])
+		if err != nil {
+			return nil, nil, err
 		}
+		if d.Type == SQLiteLibSQL {
+			warnings = append(warnings, l.warn("sqlite_database."+label,
+				diag.Sprintf("[sqlite_database.%s]: type %q is not supported by redspin; a component that uses database %q will not load", label, d.Type, label)))
+		}
+		cfg.SQLiteDatabases[label] = d
 	}
 	if raw.LLMCompute != nil {
 		warnings = append(warnings, l.warn("llm_compute", "[llm_compute] is not supported by redspin and is ignored"))
@@ -549,6 +584,61 @@ func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 		return s, f.err("type", diag.Errorf(`unknown key-value store type %q (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`, s.Type))
 	}
 	return s, nil
+}
+
+// sqliteDatabase reads [sqlite_database.<label>] as Spin does: type "spin"
+// (path, relative to the working directory; allow_attach_file) or "libsql"
+// (url starting with http:// or https://, token), no other keys.
+func (l *loader) sqliteDatabase(label string, m map[string]any) (SQLiteDatabase, error) {
+	f := &fields{l: l, m: m, path: "sqlite_database." + label, name: "sqlite_database." + label}
+	d := SQLiteDatabase{Line: l.pos[f.path].Line}
+	ty, ok := m["type"]
+	if !ok {
+		return d, f.err("", errors.New(`missing type (one of "spin", "libsql")`))
+	}
+	if d.Type, ok = ty.(string); !ok {
+		return d, f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
+	}
+	f.typ = d.Type
+	var err error
+	switch d.Type {
+	case SQLiteSpin:
+		if err = f.check("path", "allow_attach_file"); err != nil {
+			return d, err
+		}
+		if d.Path, err = f.str("path", false); err != nil {
+			return d, err
+		}
+		if _, set := m["path"]; set && d.Path == "" {
+			return d, f.err("path", errors.New(`must not be empty (leave it out for an in-memory database)`))
+		}
+		if d.Path != "" {
+			if d.Path, err = filepath.Abs(d.Path); err != nil {
+				return d, f.err("path", err)
+			}
+		}
+		if v, set := m["allow_attach_file"]; set {
+			if d.AllowAttachFile, ok = v.(bool); !ok {
+				return d, f.err("allow_attach_file", fmt.Errorf("must be a boolean, not %s", tomlType(v)))
+			}
+		}
+	case SQLiteLibSQL:
+		if err = f.check("url", "token"); err != nil {
+			return d, err
+		}
+		if d.URL, err = f.str("url", true); err != nil {
+			return d, err
+		}
+		if d.Token, err = f.str("token", true); err != nil {
+			return d, err
+		}
+		if !strings.HasPrefix(d.URL, "https://") && !strings.HasPrefix(d.URL, "http://") {
+			return d, f.err("url", diag.Errorf("unexpected libSQL URL %q: it must start with https:// or http://", d.URL))
+		}
+	default:
+		return d, f.err("type", diag.Errorf(`unknown database kind %q (one of "spin", "libsql")`, d.Type))
+	}
+	return d, nil
 }
 
 var typeErrorRE = regexp.MustCompile(`^cannot decode TOML (\w+) into (?:struct field \S+ of type )?(.+)$`)

@@ -161,7 +161,12 @@ url = "https://x"
 token = "t"
 
 [sqlite_database.other]
+type = "spin"
 path = "x.db"
+allow_attach_file = true
+
+[sqlite_database.mem]
+type = "spin"
 
 [llm_compute]
 type = "remote_http"
@@ -191,22 +196,30 @@ type = "spin"
 	}
 	got := strings.Join(msgs, "\n")
 	for _, want := range []string{
-		"runtime-config.toml:2: [sqlite_database.default] is not supported by redspin and is ignored",
-		"runtime-config.toml:7: [sqlite_database.other] is not supported",
-		"runtime-config.toml:10: [llm_compute] is not supported",
-		"runtime-config.toml:15: [outbound_networking] is not supported",
-		"runtime-config.toml:18: [outbound_redis] is not supported",
-		"runtime-config.toml:21: [[client_tls]] is not supported",
-		"runtime-config.toml:25: [blob_store.*] is not supported",
+		`runtime-config.toml:2: [sqlite_database.default]: type "libsql" is not supported by redspin`,
+		"runtime-config.toml:15: [llm_compute] is not supported",
+		"runtime-config.toml:20: [outbound_networking] is not supported",
+		"runtime-config.toml:23: [outbound_redis] is not supported",
+		"runtime-config.toml:26: [[client_tls]] is not supported",
+		"runtime-config.toml:30: [blob_store.*] is not supported",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
 	}
-	if len(warnings) != 7 {
-		t.Errorf("got %d warnings, want 7:\n%s", len(warnings), got)
+	if len(warnings) != 6 {
+		t.Errorf("got %d warnings, want 6:\n%s", len(warnings), got)
 	}
-	if want := []string{"sqlite_database.default: libsql", "llm_compute: remote_http"}; !reflect.DeepEqual(cfg.Summary(), want) {
+	wd, _ := os.Getwd()
+	wantDB := map[string]SQLiteDatabase{
+		"default": {Type: "libsql", URL: "https://x", Token: "t", Line: 2},
+		"other":   {Type: "spin", Path: filepath.Join(wd, "x.db"), AllowAttachFile: true, Line: 7},
+		"mem":     {Type: "spin", Line: 12},
+	}
+	if !reflect.DeepEqual(cfg.SQLiteDatabases, wantDB) {
+		t.Errorf("sqlite databases:\n got %+v\nwant %+v", cfg.SQLiteDatabases, wantDB)
+	}
+	if want := []string{"sqlite_database.default: libsql", "sqlite_database.mem: spin", "sqlite_database.other: spin", "llm_compute: remote_http"}; !reflect.DeepEqual(cfg.Summary(), want) {
 		t.Errorf("Summary() = %q, want %q", cfg.Summary(), want)
 	}
 }
@@ -243,6 +256,13 @@ func TestLoadErrors(t *testing.T) {
 		{"kv redis missing url", "[key_value_store.x]\ntype = \"redis\"\n", `key_value_store.x: type "redis" requires url`},
 		{"kv redis bad url", "[key_value_store.x]\ntype = \"redis\"\nurl = \"redis:/h\"\n", `runtime-config.toml:3:1: key_value_store.x.url: invalid Redis URL "redis:/h": expected "//"`},
 		{"kv spin unknown key", "[key_value_store.x]\ntype = \"spin\"\nurl = \"x\"\n", `key_value_store.x.url: unknown key "url" for type "spin" (known keys: path)`},
+		{"sqlite missing type", "[sqlite_database.x]\npath = \"x.db\"\n", `runtime-config.toml:1:2: sqlite_database.x: missing type (one of "spin", "libsql")`},
+		{"sqlite unknown type", "[sqlite_database.x]\ntype = \"turso\"\n", `sqlite_database.x.type: unknown database kind "turso"`},
+		{"sqlite unknown key", "[sqlite_database.x]\ntype = \"spin\"\nurl = \"x\"\n", `sqlite_database.x.url: unknown key "url" for type "spin" (known keys: path, allow_attach_file)`},
+		{"sqlite attach not bool", "[sqlite_database.x]\ntype = \"spin\"\nallow_attach_file = \"yes\"\n", `sqlite_database.x.allow_attach_file: must be a boolean, not a string`},
+		{"sqlite empty path", "[sqlite_database.x]\ntype = \"spin\"\npath = \"\"\n", `sqlite_database.x.path: must not be empty`},
+		{"libsql bad url", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"libsql://h\"\ntoken = \"t\"\n", `sqlite_database.x.url: unexpected libSQL URL "libsql://h"`},
+		{"libsql missing token", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://h\"\n", `sqlite_database.x: type "libsql" requires token`},
 		{"kv dotted", "key_value_store.x.type = \"spin\"\nkey_value_store.x.bad = 1\n", `runtime-config.toml:2:1: key_value_store.x.bad: unknown key "bad"`},
 	}
 	for _, tc := range tests {

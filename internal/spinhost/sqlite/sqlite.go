@@ -45,6 +45,9 @@ type Database struct {
 	// AllowAttachFile lets statements ATTACH database files; false (the
 	// default) allows only ATTACH of ":memory:" and "" (temporary).
 	AllowAttachFile bool
+	// Unsupported, when not "", is why redspin cannot open this database
+	// (a libsql database); a component listing it does not load.
+	Unsupported string
 }
 
 // Config is what [New] needs.
@@ -70,7 +73,7 @@ type Manager struct {
 func New(cfg Config) (*Manager, error) {
 	m := &Manager{dbs: map[string]Database{}}
 	for label, db := range cfg.Databases {
-		if db.Path != "" {
+		if db.Path != "" && db.Unsupported == "" {
 			if err := os.MkdirAll(filepath.Dir(db.Path), 0o755); err != nil {
 				return nil, fmt.Errorf("[sqlite_database.%s]: create the directory for %q: %w", label, db.Path, err)
 			}
@@ -109,8 +112,12 @@ func (m *Manager) Summary(label string) string {
 func (m *Manager) Check(component string, labels []string) error {
 	var errs []error
 	for _, l := range labels {
-		if _, ok := m.dbs[l]; !ok {
+		d, ok := m.dbs[l]
+		switch {
+		case !ok:
 			errs = append(errs, fmt.Errorf("component %q uses SQLite database %q, which is not defined: check the spelling, or define it in the runtime config as [sqlite_database.%s]", component, l, l))
+		case d.Unsupported != "":
+			errs = append(errs, fmt.Errorf("component %q uses SQLite database %q: %s", component, l, d.Unsupported))
 		}
 	}
 	return errors.Join(errs...)
