@@ -237,6 +237,19 @@ build_stream() {
     trap trap >&2
 }
 
+# async: two tiny components importing spin:sqlite/sqlite@3.1.0 (hand-written WAT, and a
+# subset of the interface's WIT with one async function): one uses only synchronous
+# functions, one open-async. They pin down what Wasmtime does with component-model async
+# imports (internal/spinhost/cmasync).
+build_async() {
+  local d=$G/async m
+  for m in sqlite31-sync sqlite31-async; do
+    "${JCO[@]}" parse "$d/$m.wat" -o "$BUILD/$m.raw.wasm"
+    "${JCO[@]}" embed "$BUILD/$m.raw.wasm" --wit "$d/wit" -o "$BUILD/$m.core.wasm"
+    "${JCO[@]}" new "$BUILD/$m.core.wasm" -o "$d/$m.wasm"
+  done
+}
+
 # The examples' components.
 build_example_hello() {
   local d=$EX/hello-redis
@@ -259,7 +272,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host stream js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host stream async js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`
