@@ -1,9 +1,15 @@
 package wasm
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/redspin/redspin/internal/host"
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
 )
 
 // The c-sqlite guest through real Wasmtime linkers, as a component and as
@@ -61,4 +67,35 @@ func TestGuestSQLite(t *testing.T) {
 		{"sql:3:default|UPDATE k SET v = upper(v)|SELECT v FROM k ORDER BY v", true,
 			"cols:\nrowid:0 changes:2\ncols:v\nt:FROM V1\nt:FROM V2\nrowid:0 changes:2\n", ""},
 	})
+}
+
+// The JS guest built against Spin's unversioned platform world imports
+// fermyon:spin/sqlite: the host links it (it is no longer an unsupported
+// import), and the component runs.
+func TestJSPlatformLinksSQLite(t *testing.T) {
+	p := filepath.Join(guestsDir, "js-platform", "js-platform.wasm")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("guest not built: %v", err)
+	}
+	// The host's compile cache, shared with internal/host's tests: the
+	// 13 MB component compiles once per machine.
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil && os.Getenv("REDSPIN_TEST_FRESH_CACHE") == "" {
+		cache = filepath.Join(dir, "redspin", "test-artifacts")
+	}
+	m, _ := sqlite.New(sqlite.Config{})
+	svc := &Services{Component: "jsp", SQLite: m.Component([]string{"default"}, 0)}
+	var stderr syncbuf.Buffer
+	h, err := host.New(context.Background(), []host.ComponentConfig{{ID: "jsp", WasmPath: p, Imports: svc}}, host.Options{CacheDir: cache, Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	info, _ := h.Info("jsp")
+	if slices.Contains(info.UnsupportedImports, modSQLite) || !slices.Contains(info.UnsupportedImports, "fermyon:spin/mysql") {
+		t.Errorf("UnsupportedImports = %q", info.UnsupportedImports)
+	}
+	if err := h.Handle(context.Background(), "jsp", []byte("print:platform ok")); err != nil {
+		t.Fatal(err)
+	}
 }
