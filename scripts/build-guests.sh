@@ -237,15 +237,18 @@ build_stream() {
     trap trap >&2
 }
 
-# c-sqlite: the C guest plus a `sql:` command over Spin's SQLite interfaces (no Node
-# stand-in: the Go tests run it against the real host).
-build_c_sqlite() {
-  local d=$G/c-sqlite
-  timed "clang-14 c-sqlite" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
-    -Wl,--strip-debug -DGUEST_NAME='"c-sqlite"' -DGUEST_EXTRA=sqlite_extra \
-    -o "$BUILD/c-sqlite.raw.wasm" "$d/c-sqlite.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
-  componentize c-sqlite "$d" "$BUILD/c-sqlite.raw.wasm" "$d"
+# c-sqlite and c-mqtt: the C guest plus commands over Spin's SQLite interfaces (`sql:`) or
+# its MQTT interface (`mqtt:`). No Node stand-in: the Go tests run them against the real host.
+# c_extra NAME EXTRA_FN
+c_extra() {
+  local d=$G/$1
+  timed "clang-14 $1" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME="\"$1\"" -DGUEST_EXTRA="$2" \
+    -o "$BUILD/$1.raw.wasm" "$d/$1.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize "$1" "$d" "$BUILD/$1.raw.wasm" "$d"
 }
+build_c_sqlite() { c_extra c-sqlite sqlite_extra; }
+build_c_mqtt() { c_extra c-mqtt mqtt_extra; }
 
 # async: two tiny components importing spin:sqlite/sqlite@3.1.0 (hand-written WAT, and a
 # subset of the interface's WIT with one async function): one uses only synchronous
@@ -282,7 +285,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host c-sqlite stream async js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host c-sqlite c-mqtt stream async js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -13,12 +13,13 @@ import (
 	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
 )
 
 // spinServices builds the Spin host interfaces (outbound Redis, variables,
-// key-value) for every component of a, and the app's key-value manager,
+// key-value, SQLite, MQTT) for every component of a, and the app's key-value manager,
 // which the caller closes after the host. maxReply caps one outbound Redis
 // reply (0 = spinwasm.DefaultMaxResultBytes): `up` passes
 // --max-component-payload, since a reply crosses into a component the same
@@ -41,6 +42,11 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 		kvm.Close()
 		return nil, nil, err
 	}
+	var mqttSettings mqtt.Settings
+	if rc := a.RuntimeConfig; rc != nil {
+		mqttSettings = mqtt.Settings{MaxPayloadBytes: rc.OutboundMQTT.MaxPayloadSizeBytes, MaxConnections: rc.OutboundMQTT.MaxConnections}
+	}
+	mqttPool := mqtt.NewPool(mqttSettings)
 	out := map[string]host.Imports{}
 	for _, c := range a.Components {
 		hosts, err := allowedHosts(c)
@@ -58,6 +64,7 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 			MaxResultBytes:       maxReply,
 			SQLiteDatabases:      c.Spec.SQLiteDatabases,
 			SQLite:               sqlm,
+			MQTT:                 mqttPool,
 			Logger:               logger,
 		})
 		if err != nil {

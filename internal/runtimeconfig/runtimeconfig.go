@@ -62,6 +62,9 @@ type Config struct {
 	// SQLiteDatabases maps a database label to its configuration; nil when
 	// the file has no [sqlite_database.*].
 	SQLiteDatabases map[string]SQLiteDatabase
+	// OutboundMQTT is [outbound_mqtt]; the zero value (also when the file
+	// has none) means no caps.
+	OutboundMQTT OutboundMQTT
 
 	// extra holds summary entries for sections redspin does not implement
 	// but Spin would mention ("sqlite_database.x: spin").
@@ -148,6 +151,14 @@ type SQLiteDatabase struct {
 	Line int
 }
 
+// OutboundMQTT is the [outbound_mqtt] table.
+type OutboundMQTT struct {
+	// MaxPayloadSizeBytes caps one published payload; 0 = no cap.
+	MaxPayloadSizeBytes int
+	// MaxConnections caps the app's open MQTT connections; 0 = no cap.
+	MaxConnections int
+}
+
 // Supported reports whether redspin can open a store of this type.
 func (s KeyValueStore) Supported() bool { return s.Type == StoreSpin || s.Type == StoreRedis }
 
@@ -181,7 +192,11 @@ func (c *Config) Summary() []string {
 	for _, l := range sortedKeys(c.SQLiteDatabases) {
 		out = append(out, fmt.Sprintf("sqlite_database.%s: %s", l, c.SQLiteDatabases[l].Type))
 	}
-	return append(out, c.extra...)
+	out = append(out, c.extra...)
+	if c.OutboundMQTT.MaxConnections > 0 {
+		out = append(out, fmt.Sprintf("outbound_mqtt: max_connections=%d", c.OutboundMQTT.MaxConnections))
+	}
+	return out
 }
 
 // SummaryLine returns Spin's startup line, `Using runtime config
@@ -205,6 +220,7 @@ var knownTopLevel = map[string]bool{
 	"variables_provider": true, "config_provider": true, "key_value_store": true,
 	"sqlite_database": true, "llm_compute": true, "outbound_networking": true,
 	"outbound_redis": true, "client_tls": true, "blob_store": true,
+	"outbound_mqtt": true,
 }
 
 // rawConfig is the top level of the file; any other key is an error (see
@@ -222,6 +238,7 @@ type rawConfig struct {
 	OutboundRedis      map[string]any            `toml:"outbound_redis"`
 	ClientTLS          []map[string]any          `toml:"client_tls"`
 	BlobStore          map[string]map[string]any `toml:"blob_store"`
+	OutboundMQTT       map[string]any            `toml:"outbound_mqtt"`
 }
 
 // Load reads and validates the runtime-config file at path.
@@ -322,6 +339,11 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 				diag.Sprintf("[sqlite_database.%s]: type %q is not supported by redspin; a component that uses database %q will not load", label, d.Type, label)))
 		}
 		cfg.SQLiteDatabases[label] = d
+	}
+	if raw.OutboundMQTT != nil {
+		if cfg.OutboundMQTT, err = l.outboundMQTT(raw.OutboundMQTT); err != nil {
+			return nil, nil, err
+		}
 	}
 	if raw.LLMCompute != nil {
 		warnings = append(warnings, l.warn("llm_compute", "[llm_compute] is not supported by redspin and is ignored"))
@@ -584,6 +606,30 @@ func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 		return s, f.err("type", diag.Errorf(`unknown key-value store type %q (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`, s.Type))
 	}
 	return s, nil
+}
+
+// outboundMQTT reads [outbound_mqtt]: max_payload_size_bytes and
+// max_connections, non-negative integers, no other keys.
+func (l *loader) outboundMQTT(m map[string]any) (OutboundMQTT, error) {
+	f := &fields{l: l, m: m, path: "outbound_mqtt", name: "outbound_mqtt"}
+	var o OutboundMQTT
+	for _, k := range sortedKeys(m) {
+		var dst *int
+		switch k {
+		case "max_payload_size_bytes":
+			dst = &o.MaxPayloadSizeBytes
+		case "max_connections":
+			dst = &o.MaxConnections
+		default:
+			return o, f.err(k, diag.Errorf("unknown key %q (known keys: max_payload_size_bytes, max_connections)", k))
+		}
+		n, ok := m[k].(int64)
+		if !ok || n < 0 || n > 1<<40 {
+			return o, f.err(k, fmt.Errorf("must be a non-negative integer, not %s", tomlType(m[k])))
+		}
+		*dst = int(n)
+	}
+	return o, nil
 }
 
 // sqliteDatabase reads [sqlite_database.<label>] as Spin does: type "spin"

@@ -263,6 +263,9 @@ func TestLoadErrors(t *testing.T) {
 		{"sqlite empty path", "[sqlite_database.x]\ntype = \"spin\"\npath = \"\"\n", `sqlite_database.x.path: must not be empty`},
 		{"libsql bad url", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"libsql://h\"\ntoken = \"t\"\n", `sqlite_database.x.url: unexpected libSQL URL "libsql://h"`},
 		{"libsql missing token", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://h\"\n", `sqlite_database.x: type "libsql" requires token`},
+		{"mqtt unknown key", "[outbound_mqtt]\nmax_conns = 3\n", `outbound_mqtt.max_conns: unknown key "max_conns" (known keys: max_payload_size_bytes, max_connections)`},
+		{"mqtt negative", "[outbound_mqtt]\nmax_connections = -1\n", `outbound_mqtt.max_connections: must be a non-negative integer`},
+		{"mqtt string", "[outbound_mqtt]\nmax_payload_size_bytes = \"1k\"\n", `outbound_mqtt.max_payload_size_bytes: must be a non-negative integer, not a string`},
 		{"kv dotted", "key_value_store.x.type = \"spin\"\nkey_value_store.x.bad = 1\n", `runtime-config.toml:2:1: key_value_store.x.bad: unknown key "bad"`},
 	}
 	for _, tc := range tests {
@@ -279,6 +282,19 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %q\ndoes not contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOutboundMQTT(t *testing.T) {
+	cfg, warnings, err := Load(write(t, "[outbound_mqtt]\nmax_payload_size_bytes = 1024\nmax_connections = 8\n"))
+	if err != nil || len(warnings) != 0 {
+		t.Fatal(err, warnings)
+	}
+	if want := (OutboundMQTT{MaxPayloadSizeBytes: 1024, MaxConnections: 8}); cfg.OutboundMQTT != want {
+		t.Errorf("OutboundMQTT = %+v", cfg.OutboundMQTT)
+	}
+	if want := []string{"outbound_mqtt: max_connections=8"}; !reflect.DeepEqual(cfg.Summary(), want) {
+		t.Errorf("Summary() = %q", cfg.Summary())
 	}
 }
 

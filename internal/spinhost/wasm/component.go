@@ -16,6 +16,7 @@ const (
 	resBucket     uint32 = 0x5350_0003 // wasi:keyvalue/store bucket
 	resCAS        uint32 = 0x5350_0004 // wasi:keyvalue/atomics cas
 	resSQLite     uint32 = 0x5350_0005 // sqlite connection (every version)
+	resMQTT       uint32 = 0x5350_0006 // fermyon:spin/mqtt@2.0.0 connection
 	resOther      uint32 = 0x5350_1000 // first type for resources redspin does not know
 )
 
@@ -146,6 +147,10 @@ func dropRep(st *Instance, ty, rep uint32) {
 	case resSQLite:
 		if st.sqlite != nil {
 			st.sqlite.Drop(rep)
+		}
+	case resMQTT:
+		if st.mqtt != nil {
+			st.mqtt.Drop(rep)
 		}
 	}
 }
@@ -327,6 +332,8 @@ var compInterfaces = map[string]compInterface{
 	modSQLite2:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite2Funcs},
 	modSQLite3:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
 	modSQLite31: {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
+	// MQTT (mqtt.go).
+	modMQTT2: {resources: map[string]uint32{"connection": resMQTT}, funcs: mqttFuncs},
 }
 
 // redisMethod makes a 2.0.0 connection method: the handle is the first

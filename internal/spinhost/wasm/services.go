@@ -7,6 +7,7 @@ import (
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
@@ -42,6 +43,8 @@ type ComponentConfig struct {
 	SQLiteDatabases []string
 	// SQLite is the app's SQLite databases; nil leaves SQLite unsupported.
 	SQLite *sqlite.Manager
+	// MQTT is the app's outbound MQTT pool; nil leaves MQTT unsupported.
+	MQTT *mqtt.Pool
 	// Logger receives refused-address and refused-store warnings.
 	// default: discard.
 	Logger *slog.Logger
@@ -90,6 +93,9 @@ func NewServices(c ComponentConfig) (*Services, error) {
 	}
 	if c.SQLite != nil {
 		s.SQLite = c.SQLite.Component(c.SQLiteDatabases, c.MaxResultBytes)
+	}
+	if c.MQTT != nil {
+		s.MQTT = c.MQTT.Component(c.ID, allowed, c.Logger)
 	}
 	return s, nil
 }

@@ -284,16 +284,6 @@ var coreSQLiteResource = map[string]coreImport{
 	"[resource-drop]connection": coreSQLiteDrop,
 }
 
-// coreI64Result reports whether a core import returns one i64 instead of
-// writing a return area: 3.x's last-insert-rowid and changes.
-func coreI64Result(iface, field string) bool {
-	switch iface {
-	case modSQLite3, modSQLite31:
-		return field == "[method]connection.last-insert-rowid" || field == "[method]connection.changes"
-	}
-	return false
-}
-
 // sqliteValues reads a list<value> of n elements at ptr.
 func (g *guestMem) sqliteValues(ptr, n uint32) ([]sqlite.Value, error) {
 	all, err := g.slice(ptr, n*16)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
@@ -20,6 +21,7 @@ type Services struct {
 	KV        *kv.Access
 	Vars      *vars.Component
 	SQLite    *sqlite.Access
+	MQTT      *mqtt.Client
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -32,6 +34,7 @@ type Instance struct {
 	redis  *outredis.Instance
 	kv     *kv.Instance
 	sqlite *sqlite.Instance
+	mqtt   *mqtt.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -58,6 +61,9 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.SQLite != nil {
 		i.sqlite = s.SQLite.NewInstance()
 	}
+	if s.MQTT != nil {
+		i.mqtt = s.MQTT.NewInstance()
+	}
 	return i
 }
 
@@ -72,6 +78,9 @@ func (i *Instance) Close() error {
 	}
 	if i.sqlite != nil {
 		errs = append(errs, i.sqlite.Close())
+	}
+	if i.mqtt != nil {
+		errs = append(errs, i.mqtt.Close())
 	}
 	return errors.Join(errs...)
 }
