@@ -285,7 +285,15 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host c-sqlite c-mqtt stream async js js-j2w js-platform example-hello example-variables)
+build_example_sqlite_log() {
+  local d=$EX/sqlite-log
+  timed "clang-14 logger" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -Wl,--strip-debug \
+    -o "$BUILD/logger.raw.wasm" "$d/logger.c"
+  componentize example-sqlite-log "$d" "$BUILD/logger.raw.wasm" "$d" logger
+  rm "$d/logger.core.wasm"
+}
+
+GUESTS=(c rust go spin1 negative c-host c-sqlite c-mqtt stream async js js-j2w js-platform example-hello example-variables example-sqlite-log)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`
