@@ -56,7 +56,7 @@ func wantKind(t *testing.T, err error, k Kind, msg string) {
 	}
 }
 
-func client(t *testing.T, s Settings, hosts ...string) *Client {
+func client(t testing.TB, s Settings, hosts ...string) *Client {
 	t.Helper()
 	allowed, err := allowedhosts.Parse(hosts)
 	if err != nil {
