@@ -446,6 +446,21 @@ func (f *fields) check(allowed ...string) error {
 	return nil
 }
 
+// readType reads the table's required "type" string (known lists the
+// types for the error) and remembers it for later messages.
+func (f *fields) readType(known string) (string, error) {
+	ty, ok := f.m["type"]
+	if !ok {
+		return "", f.err("", fmt.Errorf("missing type (one of %s)", known))
+	}
+	s, ok := ty.(string)
+	if !ok {
+		return "", f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
+	}
+	f.typ = s
+	return s, nil
+}
+
 // str returns a string field; required fields must be present and non-empty.
 func (f *fields) str(key string, required bool) (string, error) {
 	v, ok := f.m[key]
@@ -564,16 +579,10 @@ func (l *loader) provider(section string, i int, m map[string]any) (ProviderConf
 func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 	f := &fields{l: l, m: m, path: "key_value_store." + label, name: "key_value_store." + label}
 	s := KeyValueStore{Line: l.pos[f.path].Line}
-	ty, ok := m["type"]
-	if !ok {
-		return s, f.err("", errors.New(`missing type (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`))
-	}
-	s.Type, ok = ty.(string)
-	if !ok {
-		return s, f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
-	}
-	f.typ = s.Type
 	var err error
+	if s.Type, err = f.readType(`"spin", "redis", "azure_cosmos", "aws_dynamo"`); err != nil {
+		return s, err
+	}
 	switch s.Type {
 	case StoreSpin:
 		if err = f.check("path"); err != nil {
@@ -638,15 +647,11 @@ func (l *loader) outboundMQTT(m map[string]any) (OutboundMQTT, error) {
 func (l *loader) sqliteDatabase(label string, m map[string]any) (SQLiteDatabase, error) {
 	f := &fields{l: l, m: m, path: "sqlite_database." + label, name: "sqlite_database." + label}
 	d := SQLiteDatabase{Line: l.pos[f.path].Line}
-	ty, ok := m["type"]
-	if !ok {
-		return d, f.err("", errors.New(`missing type (one of "spin", "libsql")`))
-	}
-	if d.Type, ok = ty.(string); !ok {
-		return d, f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
-	}
-	f.typ = d.Type
 	var err error
+	var ok bool
+	if d.Type, err = f.readType(`"spin", "libsql"`); err != nil {
+		return d, err
+	}
 	switch d.Type {
 	case SQLiteSpin:
 		if err = f.check("path", "allow_attach_file"); err != nil {

@@ -79,16 +79,14 @@ func (p *Pool) Component(id string, allowed *allowedhosts.List, logger *slog.Log
 
 // NewInstance returns the connection table of one message.
 func (c *Client) NewInstance() *Instance {
-	return &Instance{c: c, conns: map[uint32]*conn{}}
+	return &Instance{c: c, conns: handles.NewTable[*conn](MaxConnectionsPerMessage)}
 }
 
 // Instance is one message's MQTT connections. Its methods are safe for
 // concurrent use.
 type Instance struct {
 	c     *Client
-	mu    sync.Mutex
-	conns map[uint32]*conn
-	last  uint32
+	conns *handles.Table[*conn]
 }
 
 // conn is one opened address; client is nil until the first publish.
@@ -119,14 +117,11 @@ func (i *Instance) Open(ctx context.Context, address, username, password string,
 			return 0, &Error{Kind: KindTooManyConnections}
 		}
 	}
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.conns == nil || len(i.conns) >= MaxConnectionsPerMessage {
+	h, err := i.conns.Add(&conn{opts: opts})
+	if err != nil {
 		i.c.pool.release()
 		return 0, &Error{Kind: KindTooManyConnections}
 	}
-	h := handles.Next(i.conns, &i.last)
-	i.conns[h] = &conn{opts: opts}
 	return h, nil
 }
 
@@ -205,10 +200,8 @@ func (i *Instance) Publish(ctx context.Context, h uint32, topic string, payload 
 	if qos > ExactlyOnce {
 		return &Error{Kind: KindOther, Message: fmt.Sprintf("qos %d is not valid", qos)}
 	}
-	i.mu.Lock()
-	c := i.conns[h]
-	i.mu.Unlock()
-	if c == nil {
+	c, ok := i.conns.Get(h)
+	if !ok {
 		return &Error{Kind: KindOther, Message: "could not find connection for resource"}
 	}
 	c.mu.Lock()
@@ -242,11 +235,7 @@ const disconnectQuiesce = 50 // ms
 
 // Drop closes the handle's connection; an unknown handle is ignored.
 func (i *Instance) Drop(h uint32) {
-	i.mu.Lock()
-	c := i.conns[h]
-	delete(i.conns, h)
-	i.mu.Unlock()
-	if c != nil {
+	if c, ok := i.conns.Remove(h); ok {
 		c.close()
 		i.c.pool.release()
 	}
@@ -262,20 +251,12 @@ func (c *conn) close() {
 }
 
 // Len is the number of open connections.
-func (i *Instance) Len() int {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return len(i.conns)
-}
+func (i *Instance) Len() int { return i.conns.Len() }
 
 // Close closes every connection of the message; later opens fail.
 // Idempotent.
 func (i *Instance) Close() error {
-	i.mu.Lock()
-	conns := i.conns
-	i.conns = nil
-	i.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range i.conns.Close() {
 		c.close()
 		i.c.pool.release()
 	}

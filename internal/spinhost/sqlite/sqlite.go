@@ -142,22 +142,20 @@ func (m *Manager) Component(labels []string, maxResultBytes int) *Access {
 
 // NewInstance returns the connection table of one message.
 func (a *Access) NewInstance() *Instance {
-	return &Instance{a: a, conns: map[uint32]*conn{}}
+	return &Instance{a: a, conns: handles.NewTable[*conn](MaxConnections)}
 }
 
 // Instance is one message's open connections. Its methods are safe for
 // concurrent use; Close closes every connection.
 type Instance struct {
 	a     *Access
-	mu    sync.Mutex
-	conns map[uint32]*conn
-	last  uint32
+	conns *handles.Table[*conn]
 }
 
 // conn is one open: its database and, once used, its one SQLite connection.
 type conn struct {
 	db   Database
-	dflt bool // the default database in the state directory
+	mu   sync.Mutex
 	pool *sql.DB
 	sqlc *sql.Conn
 }
@@ -172,35 +170,31 @@ func (i *Instance) Open(label string) (uint32, error) {
 	if !ok {
 		return 0, &Error{Kind: KindNoSuchDatabase}
 	}
-	c := &conn{db: db, dflt: label == DefaultLabel && i.a.m.defaultInSD}
-	if c.dflt {
+	if label == DefaultLabel && i.a.m.defaultInSD {
 		// Spin creates the default database's directory at each open; a
 		// failure there is invalid-connection.
 		if err := os.MkdirAll(filepath.Dir(db.Path), 0o755); err != nil {
 			return 0, &Error{Kind: KindInvalidConnection, Message: err.Error()}
 		}
 	}
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.conns == nil {
-		return 0, &Error{Kind: KindIO, Message: "the message has ended"}
-	}
-	if len(i.conns) >= MaxConnections {
+	h, err := i.conns.Add(&conn{db: db})
+	switch {
+	case errors.Is(err, handles.ErrFull):
 		return 0, ioErrf("too many connections opened")
+	case err != nil:
+		return 0, ioErr(err)
 	}
-	h := handles.Next(i.conns, &i.last)
-	i.conns[h] = c
 	return h, nil
 }
 
 // get returns the handle's SQLite connection, opening it on first use.
 func (i *Instance) get(ctx context.Context, h uint32) (*sql.Conn, error) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	c, ok := i.conns[h]
+	c, ok := i.conns.Get(h)
 	if !ok {
 		return nil, &Error{Kind: KindInvalidConnection}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.sqlc != nil {
 		return c.sqlc, nil
 	}
@@ -247,36 +241,27 @@ func dsn(path string) string {
 
 // Drop closes the handle's connection; an unknown handle is ignored.
 func (i *Instance) Drop(h uint32) {
-	i.mu.Lock()
-	c := i.conns[h]
-	delete(i.conns, h)
-	i.mu.Unlock()
-	if c != nil {
+	if c, ok := i.conns.Remove(h); ok {
 		c.close()
 	}
 }
 
 func (c *conn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.sqlc != nil {
 		c.sqlc.Close()
 		c.pool.Close()
+		c.sqlc, c.pool = nil, nil
 	}
 }
 
 // Len is the number of open connections.
-func (i *Instance) Len() int {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return len(i.conns)
-}
+func (i *Instance) Len() int { return i.conns.Len() }
 
 // Close closes every connection; later opens fail. Idempotent.
 func (i *Instance) Close() error {
-	i.mu.Lock()
-	conns := i.conns
-	i.conns = nil
-	i.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range i.conns.Close() {
 		c.close()
 	}
 	return nil

@@ -88,14 +88,8 @@ const sqliteGuest = `(module
   (import "fermyon:spin/sqlite" "execute" (func $exec1 (param i32 i32 i32 i32 i32 i32)))
   (import "fermyon:spin/sqlite" "close" (func $close1 (param i32)))
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 32768))
-  (func $realloc (export "cabi_realloc") (param $old i32) (param $osz i32) (param $align i32) (param $nsz i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and
-      (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-      (i32.sub (i32.const 0) (local.get $align))))
-    (global.set $heap (i32.add (local.get $p) (local.get $nsz)))
-    (local.get $p))
+` + watBumpRealloc + `
+  (export "cabi_realloc" (func $realloc))
   (func (export "open") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 call $open)
   (func (export "exec") (param i32 i32 i32 i32 i32 i32)
     local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 local.get 5 call $exec)
