@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/testutil/mqttserver"
 )
@@ -20,32 +18,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	broker.Stop()
 	os.Exit(code)
-}
-
-// subscribe returns the messages the broker delivers on topic.
-func subscribe(t *testing.T, s *mqttserver.Server, topic string) <-chan paho.Message {
-	t.Helper()
-	ch := make(chan paho.Message, 100)
-	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + s.Addr()).SetClientID("sub-" + t.Name()))
-	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscriber connect: %v", tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(0) })
-	if tok := c.Subscribe(topic, 2, func(_ paho.Client, m paho.Message) { ch <- m }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
-	}
-	return ch
-}
-
-func receive(t *testing.T, ch <-chan paho.Message) paho.Message {
-	t.Helper()
-	select {
-	case m := <-ch:
-		return m
-	case <-time.After(10 * time.Second):
-		t.Fatal("no message")
-		return nil
-	}
 }
 
 func wantKind(t *testing.T, err error, k Kind, msg string) {
@@ -67,7 +39,7 @@ func client(t testing.TB, s Settings, hosts ...string) *Client {
 
 func TestPublishEveryQoS(t *testing.T) {
 	s := broker.Get(t)
-	ch := subscribe(t, s, "redspin/qos")
+	ch := s.Subscribe(t, "redspin/qos")
 	i := client(t, Settings{}, "mqtt://127.0.0.1:*").NewInstance()
 	defer i.Close()
 	ctx := context.Background()
@@ -80,7 +52,7 @@ func TestPublishEveryQoS(t *testing.T) {
 		if err := i.Publish(ctx, h, "redspin/qos", payload, q); err != nil {
 			t.Fatalf("qos %d: %v", q, err)
 		}
-		m := receive(t, ch)
+		m := mqttserver.Receive(t, ch)
 		if string(m.Payload()) != string(payload) || m.Topic() != "redspin/qos" || m.Qos() != byte(q) {
 			t.Fatalf("qos %d: got %q on %s at qos %d", q, m.Payload(), m.Topic(), m.Qos())
 		}

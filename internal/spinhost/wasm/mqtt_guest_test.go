@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/testutil/mqttserver"
@@ -29,15 +27,7 @@ func TestMain(m *testing.M) {
 // their error cases.
 func TestGuestMQTT(t *testing.T) {
 	s := broker.Get(t)
-	msgs := make(chan paho.Message, 100)
-	sub := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + s.Addr()).SetClientID("guest-test-sub"))
-	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscriber: %v", tok.Error())
-	}
-	defer sub.Disconnect(0)
-	if tok := sub.Subscribe("guest/#", 2, func(_ paho.Client, m paho.Message) { msgs <- m }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
-	}
+	msgs := s.Subscribe(t, "guest/#")
 	allowed, _ := allowedhosts.Parse([]string{"mqtt://127.0.0.1:*"})
 	svc := &Services{Component: "guest", MQTT: mqtt.NewPool(mqtt.Settings{MaxPayloadBytes: 16}).Component("guest", allowed, nil)}
 	hosts := map[string]guestRunner{
@@ -53,13 +43,9 @@ func TestGuestMQTT(t *testing.T) {
 					{"mqtt:" + s.URL("g-"+shape) + "||secret|30|" + topic + "|" + qs + "|one|two", true, "published 2\n", ""},
 				})
 				for _, want := range []string{"one", "two"} {
-					select {
-					case m := <-msgs:
-						if m.Topic() != topic || string(m.Payload()) != want || m.Qos() != byte(q) {
-							t.Errorf("got %q on %s at QoS %d, want %q on %s at QoS %d", m.Payload(), m.Topic(), m.Qos(), want, topic, q)
-						}
-					case <-time.After(10 * time.Second):
-						t.Fatalf("no message %q on %s", want, topic)
+					m := mqttserver.Receive(t, msgs)
+					if m.Topic() != topic || string(m.Payload()) != want || m.Qos() != byte(q) {
+						t.Errorf("got %q on %s at QoS %d, want %q on %s at QoS %d", m.Payload(), m.Topic(), m.Qos(), want, topic, q)
 					}
 				}
 			}

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
@@ -190,5 +192,34 @@ func (sh *Shared) Stop() {
 	if sh.s != nil {
 		sh.s.Stop()
 		os.RemoveAll(sh.s.Dir)
+	}
+}
+
+// Subscribe connects a subscriber (MQTT 3.1.1, QoS 2) to filter, e.g.
+// "guest/#", and returns the messages the broker delivers to it; it is
+// disconnected when the test ends.
+func (s *Server) Subscribe(t testing.TB, filter string) <-chan paho.Message {
+	t.Helper()
+	ch := make(chan paho.Message, 1000)
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + s.Addr()).SetClientID(fmt.Sprintf("sub-%d-%s", os.Getpid(), t.Name())))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("mqttserver: subscriber connect: %v", tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	if tok := c.Subscribe(filter, 2, func(_ paho.Client, m paho.Message) { ch <- m }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("mqttserver: subscribe %s: %v", filter, tok.Error())
+	}
+	return ch
+}
+
+// Receive returns the next message from ch, failing the test after 10 s.
+func Receive(t testing.TB, ch <-chan paho.Message) paho.Message {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(10 * time.Second):
+		t.Fatal("mqttserver: no message within 10 s")
+		return nil
 	}
 }
