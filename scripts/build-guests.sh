@@ -179,7 +179,17 @@ build_js() { js_componentize js "$G/js"; }
 
 # js-platform: the same handler against Spin's whole unversioned platform world.
 # Node has no shims for the fermyon:spin imports, so it is checked by its WIT only.
-build_js_platform() { js_componentize js-platform "$G/js-platform" nosmoke; }
+# Its source is the shared guest with the handler renamed, followed by sqlite.js, whose
+# handler adds a `sql:` command over fermyon:spin/sqlite and passes everything else on.
+build_js_platform() {
+  local d=$G/js-platform wit js
+  wit=$(witdir js-platform "$d")
+  js=$(js_source js-platform)
+  { sed 's/^export const inboundRedis = /const baseInboundRedis = /' "$js"; cat "$d/sqlite.js"; } > "$JS_STAGE/js-platform.all.js"
+  grep -q '^const baseInboundRedis = ' "$JS_STAGE/js-platform.all.js" || die "js-platform: the shared guest's handler was not renamed"
+  timed "jco componentize js-platform.wasm" "${JCO[@]}" componentize "$JS_STAGE/js-platform.all.js" --wit "$wit" \
+    -o "$d/js-platform.wasm" >/dev/null
+}
 
 # js-j2w: the Spin JS SDK's own build path, @spinframework/build-tools' j2w, which reads
 # its WIT from scripts/guests/j2w/package.json (config.witDependencies).

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/redspin/redspin/internal/host"
@@ -71,8 +72,8 @@ func TestGuestSQLite(t *testing.T) {
 
 // The JS guest built against Spin's unversioned platform world imports
 // fermyon:spin/sqlite: the host links it (it is no longer an unsupported
-// import), and the component runs.
-func TestJSPlatformLinksSQLite(t *testing.T) {
+// import), and the guest's sql: command works through the JS bindings.
+func TestJSPlatformSQLite(t *testing.T) {
 	p := filepath.Join(guestsDir, "js-platform", "js-platform.wasm")
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("guest not built: %v", err)
@@ -97,5 +98,23 @@ func TestJSPlatformLinksSQLite(t *testing.T) {
 	}
 	if err := h.Handle(context.Background(), "jsp", []byte("print:platform ok")); err != nil {
 		t.Fatal(err)
+	}
+	// Its sql: command (js-platform/sqlite.js) round-trips every value type
+	// through the JS bindings, and gets the error cases.
+	err = h.Handle(context.Background(), "jsp", []byte("sql:default|CREATE TABLE t (i, r, s, b, n)|"+
+		"INSERT INTO t VALUES (?, ?, ?, ?, ?)|$i:-9007199254740993|$r:1.5|$t:héllo|$b:00ff|$n|SELECT * FROM t"))
+	if err != nil {
+		t.Fatalf("sql: %v\n%s", err, stderr.String())
+	}
+	if want := "cols:i,r,s,b,n\ni:-9007199254740993 r:1.5 t:héllo b:00ff n\n"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, stderr.String())
+	}
+	for payload, want := range map[string]string{
+		"sql:secret|SELECT 1":          "open: access-denied",
+		"sql:default|SELECT * FROM no": "execute: io: SQL logic error: no such table: no (1)",
+	} {
+		if err := h.Handle(context.Background(), "jsp", []byte(payload)); err == nil || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: err %v, output lacks %q:\n%s", payload, err, want, stderr.String())
+		}
 	}
 }
