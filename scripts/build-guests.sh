@@ -179,7 +179,17 @@ build_js() { js_componentize js "$G/js"; }
 
 # js-platform: the same handler against Spin's whole unversioned platform world.
 # Node has no shims for the fermyon:spin imports, so it is checked by its WIT only.
-build_js_platform() { js_componentize js-platform "$G/js-platform" nosmoke; }
+# Its source is the shared guest with the handler renamed, followed by sqlite.js, whose
+# handler adds a `sql:` command over fermyon:spin/sqlite and passes everything else on.
+build_js_platform() {
+  local d=$G/js-platform wit js
+  wit=$(witdir js-platform "$d")
+  js=$(js_source js-platform)
+  { sed 's/^export const inboundRedis = /const baseInboundRedis = /' "$js"; cat "$d/sqlite.js"; } > "$JS_STAGE/js-platform.all.js"
+  grep -q '^const baseInboundRedis = ' "$JS_STAGE/js-platform.all.js" || die "js-platform: the shared guest's handler was not renamed"
+  timed "jco componentize js-platform.wasm" "${JCO[@]}" componentize "$JS_STAGE/js-platform.all.js" --wit "$wit" \
+    -o "$d/js-platform.wasm" >/dev/null
+}
 
 # js-j2w: the Spin JS SDK's own build path, @spinframework/build-tools' j2w, which reads
 # its WIT from scripts/guests/j2w/package.json (config.witDependencies).
@@ -269,6 +279,32 @@ build_stream() {
     trap trap >&2
 }
 
+# c-sqlite and c-mqtt: the C guest plus commands over Spin's SQLite interfaces (`sql:`) or
+# its MQTT interface (`mqtt:`). No Node stand-in: the Go tests run them against the real host.
+# c_extra NAME EXTRA_FN
+c_extra() {
+  local d=$G/$1
+  timed "clang-14 $1" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME="\"$1\"" -DGUEST_EXTRA="$2" \
+    -o "$BUILD/$1.raw.wasm" "$d/$1.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize "$1" "$d" "$BUILD/$1.raw.wasm" "$d"
+}
+build_c_sqlite() { c_extra c-sqlite sqlite_extra; }
+build_c_mqtt() { c_extra c-mqtt mqtt_extra; }
+
+# async: two tiny components importing spin:sqlite/sqlite@3.1.0 (hand-written WAT, and a
+# subset of the interface's WIT with one async function): one uses only synchronous
+# functions, one open-async. They pin down what Wasmtime does with component-model async
+# imports (internal/spinhost/cmasync).
+build_async() {
+  local d=$G/async m
+  for m in sqlite31-sync sqlite31-async; do
+    "${JCO[@]}" parse "$d/$m.wat" -o "$BUILD/$m.raw.wasm"
+    "${JCO[@]}" embed "$BUILD/$m.raw.wasm" --wit "$d/wit" -o "$BUILD/$m.core.wasm"
+    "${JCO[@]}" new "$BUILD/$m.core.wasm" -o "$d/$m.wasm"
+  done
+}
+
 # The examples' components.
 build_example_hello() {
   local d=$EX/hello-redis
@@ -291,7 +327,15 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms stream js js-j2w js-platform example-hello example-variables)
+build_example_sqlite_log() {
+  local d=$EX/sqlite-log
+  timed "clang-14 logger" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror -Wl,--strip-debug \
+    -o "$BUILD/logger.raw.wasm" "$d/logger.c"
+  componentize example-sqlite-log "$d" "$BUILD/logger.raw.wasm" "$d" logger
+  rm "$d/logger.core.wasm"
+}
+
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-mqtt stream async js js-j2w js-platform example-hello example-variables example-sqlite-log)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/spinhost/cmasync"
 )
 
 func (c *cli) checkCommand() *cobra.Command {
@@ -131,6 +132,10 @@ func unsupportedImportWarnings(id string, imports []string) []string {
 	for _, imp := range imports {
 		if strings.HasPrefix(imp, "wasi:http/") {
 			http = append(http, imp)
+			continue
+		}
+		if why := cmasync.Interface(imp); why != "" {
+			out = append(out, fmt.Sprintf("component %q imports %s, which redspin cannot serve: %s; a call that uses it fails that message", id, imp, why))
 			continue
 		}
 		out = append(out, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", id, imp))

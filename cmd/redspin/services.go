@@ -14,15 +14,17 @@ import (
 	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
 )
 
 // spinServices builds the Spin host interfaces (outbound Redis and HTTP,
-// variables, key-value) for every component of a, and the app's key-value
-// manager, which the caller closes after the host. maxReply caps one
-// outbound Redis reply and one HTTP response body lowered into a component
-// (0 = spinwasm.DefaultMaxResultBytes): `up` passes
+// variables, key-value, SQLite, MQTT) for every component of a, and the
+// app's key-value manager, which the caller closes after the host. maxReply
+// caps one outbound Redis reply and one HTTP response body lowered into a
+// component (0 = spinwasm.DefaultMaxResultBytes): `up` passes
 // --max-component-payload, since a reply crosses into a component the same
 // costly way a payload does. httpObs records outbound HTTP requests (nil =
 // not recorded).
@@ -40,6 +42,16 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 		return t.Value, err
 	}
 	network := httpNetwork(a.RuntimeConfig)
+	sqlm, err := sqliteDatabases(a)
+	if err != nil {
+		kvm.Close()
+		return nil, nil, err
+	}
+	var mqttSettings mqtt.Settings
+	if rc := a.RuntimeConfig; rc != nil {
+		mqttSettings = mqtt.Settings{MaxPayloadBytes: rc.OutboundMQTT.MaxPayloadSizeBytes, MaxConnections: rc.OutboundMQTT.MaxConnections}
+	}
+	mqttPool := mqtt.NewPool(mqttSettings)
 	out := map[string]host.Imports{}
 	for _, c := range a.Components {
 		hosts, err := allowedHosts(c)
@@ -57,6 +69,9 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 			MaxResultBytes:       maxReply,
 			HTTPNetwork:          network,
 			HTTPObserver:         httpObs,
+			SQLiteDatabases:      c.Spec.SQLiteDatabases,
+			SQLite:               sqlm,
+			MQTT:                 mqttPool,
 			Logger:               logger,
 		})
 		if err != nil {
@@ -94,6 +109,22 @@ func httpNetwork(rc *runtimeconfig.Config) *outhttp.Network {
 		})
 	}
 	return n
+}
+
+// sqliteDatabases returns the app's SQLite databases: the default one in
+// the state directory and the runtime config's [sqlite_database.<label>].
+func sqliteDatabases(a *app.App) (*sqlite.Manager, error) {
+	cfg := sqlite.Config{StateDir: a.StateDir, Databases: map[string]sqlite.Database{}}
+	if a.RuntimeConfig != nil {
+		for label, d := range a.RuntimeConfig.SQLiteDatabases {
+			db := sqlite.Database{Path: d.Path, AllowAttachFile: d.AllowAttachFile}
+			if d.Type != runtimeconfig.SQLiteSpin {
+				db.Unsupported = fmt.Sprintf("[sqlite_database.%s] type %q is not supported by redspin (use type \"spin\")", label, d.Type)
+			}
+			cfg.Databases[label] = db
+		}
+	}
+	return sqlite.New(cfg)
 }
 
 // allowedHosts returns the component's rendered allowed_outbound_hosts. An

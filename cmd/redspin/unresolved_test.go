@@ -83,6 +83,11 @@ func TestUnsupportedImportWarnings(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
+	// A core module importing a wholly async interface: the warning says why.
+	got = unsupportedImportWarnings("core", []string{"spin:mqtt/mqtt@3.0.0"})
+	if len(got) != 1 || got[0] != `component "core" imports spin:mqtt/mqtt@3.0.0, which redspin cannot serve: every function of spin:mqtt/mqtt@3.0.0 is async: it needs component-model async, which Wasmtime 39's C API (redspin's engine) cannot serve; build against fermyon:spin/mqtt@2.0.0; a call that uses it fails that message` {
+		t.Errorf("async import: %q", got)
+	}
 	if got := unsupportedImportWarnings("go", nil); got != nil {
 		t.Errorf("no imports: %q", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redspin/redspin/internal/spinhost/cmasync"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -47,7 +48,7 @@ func (h *Host) compile(wasm []byte, kind binKind, cache *artifactCache) (*artifa
 	start := time.Now()
 	if kind == binComponent {
 		if a.comp, err = wasmtime.NewComponent(h.engine, wasm); err != nil {
-			return nil, fmt.Errorf("compile: %w", err)
+			return nil, fmt.Errorf("compile: %w", cmasync.CompileError(wasm, err))
 		}
 		if cache.dir != "" {
 			ser, err = a.comp.Serialize()

@@ -135,8 +135,8 @@ func (l *LockedApp) Manifest(file, dir string, store *blobstore.Store) (*manifes
 		if mc.HasDependencies {
 			cv.warn(key + ": component `dependencies` are not composed by redspin; `redspin up` refuses to run this component (push it with `spin registry push`, which composes them)")
 		}
-		if len(mc.SQLiteDatabases) > 0 || len(mc.AIModels) > 0 {
-			cv.warn(key + ": `databases` and `ai_models` are not supported by redspin yet; such calls will fail")
+		if len(mc.AIModels) > 0 {
+			cv.warn(key + ": `ai_models` are not supported by redspin yet; such calls will fail")
 		}
 	}
 	return m, cv.warnings, nil

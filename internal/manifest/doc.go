@@ -17,8 +17,8 @@
 // Only Redis triggers are run. Triggers of other types are parsed (their own
 // keys are not checked, as only their trigger would check them) and listed
 // in [Manifest.OtherTriggerTypes]; every component is parsed and validated,
-// but warnings about fields redspin does not act on yet (sqlite_databases,
-// ai_models, dependencies, profile) are given only for components a Redis
+// but warnings about fields redspin does not act on yet (ai_models,
+// dependencies, profile) are given only for components a Redis
 // trigger runs. Deprecated allowed_http_hosts are converted with Spin's
 // warning.
 //

@@ -292,9 +292,6 @@ func convertHosts(p *problems, mod *model, c *Component, ctx string) {
 // warnUnsupported gives one warning per field that redspin parses but does
 // not act on yet.
 func warnUnsupported(p *problems, c *Component, ctx string) {
-	if len(c.SQLiteDatabases) > 0 {
-		p.warnAt(join(c.path, "sqlite_databases"), ctx+": `sqlite_databases` is not supported by redspin yet; the component's SQLite calls will fail")
-	}
 	if len(c.AIModels) > 0 {
 		p.warnAt(join(c.path, "ai_models"), ctx+": `ai_models` is not supported by redspin yet; the component's LLM calls will fail")
 	}

@@ -170,7 +170,7 @@ func TestWarnings(t *testing.T) {
 		{"declared trigger variable", strings.Replace(v2("", "[variables]\nchan = { required = true }"), `channel = "c"`, `channel = "{{ chan }}"`, 1), nil},
 		{"allowed_http_hosts", v2("allowed_http_hosts = ['example.com']", ""),
 			[]string{"Use of the deprecated field `allowed_http_hosts` - to fix, replace `allowed_http_hosts` with `allowed_outbound_hosts = [\"http://example.com\", \"https://example.com\"]`"}},
-		{"sqlite", v2("sqlite_databases = ['default']", ""), []string{"`sqlite_databases` is not supported by redspin yet"}},
+		{"sqlite is served", v2("sqlite_databases = ['default']", ""), nil},
 		{"ai", v2("ai_models = ['llama2-chat']", ""), []string{"`ai_models` is not supported by redspin yet"}},
 		{"dependencies", v2("dependencies = { 'a:b' = '1.0.0' }", ""), []string{"component `dependencies` are not supported"}},
 		{"profile", v2("profile.debug = { source = 'd.wasm' }", ""), []string{"component `profile` overrides are not supported"}},

@@ -15,8 +15,11 @@
 //     directory; no path means an in-memory store) and "redis" (url); types
 //     "azure_cosmos" and "aws_dynamo" load with a warning and fail when a
 //     component opens the store.
-//   - Sections Spin knows and redspin does not implement ([sqlite_database.*],
-//     [llm_compute], [outbound_networking], [outbound_redis], [[client_tls]],
+//   - [sqlite_database.<label>]: type "spin" (path, relative to the working
+//     directory, as in Spin; no path means in memory; allow_attach_file) and
+//     "libsql" (url, token), which loads with a warning.
+//   - [outbound_mqtt]: max_payload_size_bytes and max_connections.
+//   - Sections Spin knows and redspin does not implement ([llm_compute], [outbound_networking], [outbound_redis], [[client_tls]],
 //     [blob_store.*]) are accepted with one "not supported" [Warning] each,
 //     so a file written for Spin still loads.
 //

@@ -34,6 +34,12 @@ const (
 	StoreAWSDynamo   = "aws_dynamo"
 )
 
+// SQLite database types accepted in [sqlite_database.<label>].
+const (
+	SQLiteSpin   = "spin"
+	SQLiteLibSQL = "libsql"
+)
+
 // DefaultEnvPrefix is the prefix of the env provider when none is given:
 // variable api_key is read from SPIN_VARIABLE_API_KEY.
 const DefaultEnvPrefix = "SPIN_VARIABLE"
@@ -59,6 +65,12 @@ type Config struct {
 	OutboundHTTP *OutboundHTTP
 	// ClientTLS are the [[client_tls]] entries in file order.
 	ClientTLS []ClientTLS
+	// SQLiteDatabases maps a database label to its configuration; nil when
+	// the file has no [sqlite_database.*].
+	SQLiteDatabases map[string]SQLiteDatabase
+	// OutboundMQTT is [outbound_mqtt]; the zero value (also when the file
+	// has none) means no caps.
+	OutboundMQTT OutboundMQTT
 
 	// extra holds summary entries for sections redspin does not implement
 	// but Spin would mention ("sqlite_database.x: spin").
@@ -129,6 +141,30 @@ type KeyValueStore struct {
 	Line int
 }
 
+// SQLiteDatabase is one [sqlite_database.<label>] table.
+type SQLiteDatabase struct {
+	// Type is SQLiteSpin or SQLiteLibSQL.
+	Type string
+	// Path is a spin database's file, absolute (resolved against the
+	// working directory, as Spin does); "" = in memory.
+	Path string
+	// AllowAttachFile lets a spin database's statements ATTACH files;
+	// false (the default) denies them.
+	AllowAttachFile bool
+	// URL and Token are a libsql database's (redspin cannot open one).
+	URL, Token string
+	// Line is the line of the table in the file (0 if unknown).
+	Line int
+}
+
+// OutboundMQTT is the [outbound_mqtt] table.
+type OutboundMQTT struct {
+	// MaxPayloadSizeBytes caps one published payload; 0 = no cap.
+	MaxPayloadSizeBytes int
+	// MaxConnections caps the app's open MQTT connections; 0 = no cap.
+	MaxConnections int
+}
+
 // Supported reports whether redspin can open a store of this type.
 func (s KeyValueStore) Supported() bool { return s.Type == StoreSpin || s.Type == StoreRedis }
 
@@ -159,7 +195,14 @@ func (c *Config) Summary() []string {
 	for _, l := range labels {
 		out = append(out, fmt.Sprintf("key_value_store.%s: %s", l, c.KeyValueStores[l].Type))
 	}
-	return append(out, c.extra...)
+	for _, l := range sortedKeys(c.SQLiteDatabases) {
+		out = append(out, fmt.Sprintf("sqlite_database.%s: %s", l, c.SQLiteDatabases[l].Type))
+	}
+	out = append(out, c.extra...)
+	if c.OutboundMQTT.MaxConnections > 0 {
+		out = append(out, fmt.Sprintf("outbound_mqtt: max_connections=%d", c.OutboundMQTT.MaxConnections))
+	}
+	return out
 }
 
 // SummaryLine returns Spin's startup line, `Using runtime config
@@ -183,6 +226,7 @@ var knownTopLevel = map[string]bool{
 	"variables_provider": true, "config_provider": true, "key_value_store": true,
 	"sqlite_database": true, "llm_compute": true, "outbound_networking": true, "outbound_http": true,
 	"outbound_redis": true, "client_tls": true, "blob_store": true,
+	"outbound_mqtt": true,
 }
 
 // rawConfig is the top level of the file; any other key is an error (see
@@ -201,6 +245,7 @@ type rawConfig struct {
 	OutboundRedis      map[string]any            `toml:"outbound_redis"`
 	ClientTLS          []map[string]any          `toml:"client_tls"`
 	BlobStore          map[string]map[string]any `toml:"blob_store"`
+	OutboundMQTT       map[string]any            `toml:"outbound_mqtt"`
 }
 
 // Load reads and validates the runtime-config file at path.
@@ -288,11 +333,23 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 		cfg.KeyValueStores[label] = s
 	}
 
+	if len(raw.SQLiteDatabase) > 0 {
+		cfg.SQLiteDatabases = map[string]SQLiteDatabase{}
+	}
 	for _, label := range sortedKeys(raw.SQLiteDatabase) {
-		warnings = append(warnings, l.warn("sqlite_database."+label,
-			fmt.Sprintf("[sqlite_database.%s] is not supported by redspin and is ignored", label)))
-		if ty, ok := raw.SQLiteDatabase[label]["type"].(string); ok {
-			cfg.extra = append(cfg.extra, fmt.Sprintf("sqlite_database.%s: %s", label, ty))
+		d, err := l.sqliteDatabase(label, raw.SQLiteDatabase[label])
+		if err != nil {
+			return nil, nil, err
+		}
+		if d.Type == SQLiteLibSQL {
+			warnings = append(warnings, l.warn("sqlite_database."+label,
+				diag.Sprintf("[sqlite_database.%s]: type %q is not supported by redspin; a component that uses database %q will not load", label, d.Type, label)))
+		}
+		cfg.SQLiteDatabases[label] = d
+	}
+	if raw.OutboundMQTT != nil {
+		if cfg.OutboundMQTT, err = l.outboundMQTT(raw.OutboundMQTT); err != nil {
+			return nil, nil, err
 		}
 	}
 	if raw.LLMCompute != nil {
@@ -413,6 +470,21 @@ func (f *fields) check(allowed ...string) error {
 	return nil
 }
 
+// readType reads the table's required "type" string (known lists the
+// types for the error) and remembers it for later messages.
+func (f *fields) readType(known string) (string, error) {
+	ty, ok := f.m["type"]
+	if !ok {
+		return "", f.err("", fmt.Errorf("missing type (one of %s)", known))
+	}
+	s, ok := ty.(string)
+	if !ok {
+		return "", f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
+	}
+	f.typ = s
+	return s, nil
+}
+
 // str returns a string field; required fields must be present and non-empty.
 func (f *fields) str(key string, required bool) (string, error) {
 	v, ok := f.m[key]
@@ -531,16 +603,10 @@ func (l *loader) provider(section string, i int, m map[string]any) (ProviderConf
 func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 	f := &fields{l: l, m: m, path: "key_value_store." + label, name: "key_value_store." + label}
 	s := KeyValueStore{Line: l.pos[f.path].Line}
-	ty, ok := m["type"]
-	if !ok {
-		return s, f.err("", errors.New(`missing type (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`))
-	}
-	s.Type, ok = ty.(string)
-	if !ok {
-		return s, f.err("type", fmt.Errorf("must be a string, not %s", tomlType(ty)))
-	}
-	f.typ = s.Type
 	var err error
+	if s.Type, err = f.readType(`"spin", "redis", "azure_cosmos", "aws_dynamo"`); err != nil {
+		return s, err
+	}
 	switch s.Type {
 	case StoreSpin:
 		if err = f.check("path"); err != nil {
@@ -573,6 +639,81 @@ func (l *loader) store(label string, m map[string]any) (KeyValueStore, error) {
 		return s, f.err("type", diag.Errorf(`unknown key-value store type %q (one of "spin", "redis", "azure_cosmos", "aws_dynamo")`, s.Type))
 	}
 	return s, nil
+}
+
+// outboundMQTT reads [outbound_mqtt]: max_payload_size_bytes and
+// max_connections, non-negative integers, no other keys.
+func (l *loader) outboundMQTT(m map[string]any) (OutboundMQTT, error) {
+	f := &fields{l: l, m: m, path: "outbound_mqtt", name: "outbound_mqtt"}
+	var o OutboundMQTT
+	for _, k := range sortedKeys(m) {
+		var dst *int
+		switch k {
+		case "max_payload_size_bytes":
+			dst = &o.MaxPayloadSizeBytes
+		case "max_connections":
+			dst = &o.MaxConnections
+		default:
+			return o, f.err(k, diag.Errorf("unknown key %q (known keys: max_payload_size_bytes, max_connections)", k))
+		}
+		n, ok := m[k].(int64)
+		if !ok || n < 0 || n > 1<<40 {
+			return o, f.err(k, fmt.Errorf("must be a non-negative integer, not %s", tomlType(m[k])))
+		}
+		*dst = int(n)
+	}
+	return o, nil
+}
+
+// sqliteDatabase reads [sqlite_database.<label>] as Spin does: type "spin"
+// (path, relative to the working directory; allow_attach_file) or "libsql"
+// (url starting with http:// or https://, token), no other keys.
+func (l *loader) sqliteDatabase(label string, m map[string]any) (SQLiteDatabase, error) {
+	f := &fields{l: l, m: m, path: "sqlite_database." + label, name: "sqlite_database." + label}
+	d := SQLiteDatabase{Line: l.pos[f.path].Line}
+	var err error
+	var ok bool
+	if d.Type, err = f.readType(`"spin", "libsql"`); err != nil {
+		return d, err
+	}
+	switch d.Type {
+	case SQLiteSpin:
+		if err = f.check("path", "allow_attach_file"); err != nil {
+			return d, err
+		}
+		if d.Path, err = f.str("path", false); err != nil {
+			return d, err
+		}
+		if _, set := m["path"]; set && d.Path == "" {
+			return d, f.err("path", errors.New(`must not be empty (leave it out for an in-memory database)`))
+		}
+		if d.Path != "" {
+			if d.Path, err = filepath.Abs(d.Path); err != nil {
+				return d, f.err("path", err)
+			}
+		}
+		if v, set := m["allow_attach_file"]; set {
+			if d.AllowAttachFile, ok = v.(bool); !ok {
+				return d, f.err("allow_attach_file", fmt.Errorf("must be a boolean, not %s", tomlType(v)))
+			}
+		}
+	case SQLiteLibSQL:
+		if err = f.check("url", "token"); err != nil {
+			return d, err
+		}
+		if d.URL, err = f.str("url", true); err != nil {
+			return d, err
+		}
+		if d.Token, err = f.str("token", true); err != nil {
+			return d, err
+		}
+		if !strings.HasPrefix(d.URL, "https://") && !strings.HasPrefix(d.URL, "http://") {
+			return d, f.err("url", diag.Errorf("unexpected libSQL URL %q: it must start with https:// or http://", d.URL))
+		}
+	default:
+		return d, f.err("type", diag.Errorf(`unknown database kind %q (one of "spin", "libsql")`, d.Type))
+	}
+	return d, nil
 }
 
 var typeErrorRE = regexp.MustCompile(`^cannot decode TOML (\w+) into (?:struct field \S+ of type )?(.+)$`)

@@ -161,22 +161,20 @@ url = "https://x"
 token = "t"
 
 [sqlite_database.other]
+type = "spin"
 path = "x.db"
+allow_attach_file = true
+
+[sqlite_database.mem]
+type = "spin"
 
 [llm_compute]
 type = "remote_http"
 url = "http://x"
 auth_token = "t"
 
-[outbound_networking]
-block_networks = ["1.1.1.1/32"]
-
 [outbound_redis]
 max_connections = 4
-
-[[client_tls]]
-component_ids = ["x"]
-hosts = ["h"]
 
 [blob_store.b]
 type = "spin"
@@ -191,20 +189,28 @@ type = "spin"
 	}
 	got := strings.Join(msgs, "\n")
 	for _, want := range []string{
-		"runtime-config.toml:2: [sqlite_database.default] is not supported by redspin and is ignored",
-		"runtime-config.toml:7: [sqlite_database.other] is not supported",
-		"runtime-config.toml:10: [llm_compute] is not supported",
-		"runtime-config.toml:18: [outbound_redis] is not supported",
-		"runtime-config.toml:25: [blob_store.*] is not supported",
+		`runtime-config.toml:2: [sqlite_database.default]: type "libsql" is not supported by redspin`,
+		"runtime-config.toml:15: [llm_compute] is not supported",
+		"runtime-config.toml:20: [outbound_redis] is not supported",
+		"runtime-config.toml:23: [blob_store.*] is not supported",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
 	}
-	if len(warnings) != 5 {
-		t.Errorf("got %d warnings, want 5:\n%s", len(warnings), got)
+	if len(warnings) != 4 {
+		t.Errorf("got %d warnings, want 4:\n%s", len(warnings), got)
 	}
-	if want := []string{"sqlite_database.default: libsql", "llm_compute: remote_http"}; !reflect.DeepEqual(cfg.Summary(), want) {
+	wd, _ := os.Getwd()
+	wantDB := map[string]SQLiteDatabase{
+		"default": {Type: "libsql", URL: "https://x", Token: "t", Line: 2},
+		"other":   {Type: "spin", Path: filepath.Join(wd, "x.db"), AllowAttachFile: true, Line: 7},
+		"mem":     {Type: "spin", Line: 12},
+	}
+	if !reflect.DeepEqual(cfg.SQLiteDatabases, wantDB) {
+		t.Errorf("sqlite databases:\n got %+v\nwant %+v", cfg.SQLiteDatabases, wantDB)
+	}
+	if want := []string{"sqlite_database.default: libsql", "sqlite_database.mem: spin", "sqlite_database.other: spin", "llm_compute: remote_http"}; !reflect.DeepEqual(cfg.Summary(), want) {
 		t.Errorf("Summary() = %q, want %q", cfg.Summary(), want)
 	}
 }
@@ -241,6 +247,16 @@ func TestLoadErrors(t *testing.T) {
 		{"kv redis missing url", "[key_value_store.x]\ntype = \"redis\"\n", `key_value_store.x: type "redis" requires url`},
 		{"kv redis bad url", "[key_value_store.x]\ntype = \"redis\"\nurl = \"redis:/h\"\n", `runtime-config.toml:3:1: key_value_store.x.url: invalid Redis URL "redis:/h": expected "//"`},
 		{"kv spin unknown key", "[key_value_store.x]\ntype = \"spin\"\nurl = \"x\"\n", `key_value_store.x.url: unknown key "url" for type "spin" (known keys: path)`},
+		{"sqlite missing type", "[sqlite_database.x]\npath = \"x.db\"\n", `runtime-config.toml:1:2: sqlite_database.x: missing type (one of "spin", "libsql")`},
+		{"sqlite unknown type", "[sqlite_database.x]\ntype = \"turso\"\n", `sqlite_database.x.type: unknown database kind "turso"`},
+		{"sqlite unknown key", "[sqlite_database.x]\ntype = \"spin\"\nurl = \"x\"\n", `sqlite_database.x.url: unknown key "url" for type "spin" (known keys: path, allow_attach_file)`},
+		{"sqlite attach not bool", "[sqlite_database.x]\ntype = \"spin\"\nallow_attach_file = \"yes\"\n", `sqlite_database.x.allow_attach_file: must be a boolean, not a string`},
+		{"sqlite empty path", "[sqlite_database.x]\ntype = \"spin\"\npath = \"\"\n", `sqlite_database.x.path: must not be empty`},
+		{"libsql bad url", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"libsql://h\"\ntoken = \"t\"\n", `sqlite_database.x.url: unexpected libSQL URL "libsql://h"`},
+		{"libsql missing token", "[sqlite_database.x]\ntype = \"libsql\"\nurl = \"https://h\"\n", `sqlite_database.x: type "libsql" requires token`},
+		{"mqtt unknown key", "[outbound_mqtt]\nmax_conns = 3\n", `outbound_mqtt.max_conns: unknown key "max_conns" (known keys: max_payload_size_bytes, max_connections)`},
+		{"mqtt negative", "[outbound_mqtt]\nmax_connections = -1\n", `outbound_mqtt.max_connections: must be a non-negative integer`},
+		{"mqtt string", "[outbound_mqtt]\nmax_payload_size_bytes = \"1k\"\n", `outbound_mqtt.max_payload_size_bytes: must be a non-negative integer, not a string`},
 		{"kv dotted", "key_value_store.x.type = \"spin\"\nkey_value_store.x.bad = 1\n", `runtime-config.toml:2:1: key_value_store.x.bad: unknown key "bad"`},
 	}
 	for _, tc := range tests {
@@ -257,6 +273,19 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error %q\ndoes not contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOutboundMQTT(t *testing.T) {
+	cfg, warnings, err := Load(write(t, "[outbound_mqtt]\nmax_payload_size_bytes = 1024\nmax_connections = 8\n"))
+	if err != nil || len(warnings) != 0 {
+		t.Fatal(err, warnings)
+	}
+	if want := (OutboundMQTT{MaxPayloadSizeBytes: 1024, MaxConnections: 8}); cfg.OutboundMQTT != want {
+		t.Errorf("OutboundMQTT = %+v", cfg.OutboundMQTT)
+	}
+	if want := []string{"outbound_mqtt: max_connections=8"}; !reflect.DeepEqual(cfg.Summary(), want) {
+		t.Errorf("Summary() = %q", cfg.Summary())
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package handles hands out the handles of a per-instance resource table
 // (open key-value stores, outbound Redis connections): non-zero uint32s, as
-// the guest sees them, never one that is still in use.
+// the guest sees them, never one that is still in use. Table is such a table
+// with a cap and an end (SQLite and MQTT connections).
 package handles
 
 // Next returns the first handle after *last that table does not use,

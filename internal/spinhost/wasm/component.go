@@ -15,6 +15,8 @@ const (
 	resStore      uint32 = 0x5350_0002 // fermyon:spin/key-value@2.0.0 store
 	resBucket     uint32 = 0x5350_0003 // wasi:keyvalue/store bucket
 	resCAS        uint32 = 0x5350_0004 // wasi:keyvalue/atomics cas
+	resSQLite     uint32 = 0x5350_0005 // sqlite connection (every version)
+	resMQTT       uint32 = 0x5350_0006 // fermyon:spin/mqtt@2.0.0 connection
 	resOther      uint32 = 0x5350_1000 // first type for resources redspin does not know
 )
 
@@ -141,6 +143,14 @@ func dropRep(st *Instance, ty, rep uint32) {
 	case resStore, resBucket:
 		if st.kv != nil {
 			st.kv.Drop(rep)
+		}
+	case resSQLite:
+		if st.sqlite != nil {
+			st.sqlite.Drop(rep)
+		}
+	case resMQTT:
+		if st.mqtt != nil {
+			st.mqtt.Drop(rep)
 		}
 	default:
 		dropRDBMS(st, ty, rep)
@@ -322,6 +332,13 @@ var compInterfaces = map[string]compInterface{
 
 	// Outbound HTTP (http.go).
 	modHTTP: {funcs: httpCompFuncs},
+	// SQLite (sqlite.go); 3.1.0's async functions trap (see AsyncImports).
+	modSQLite:   {funcs: sqliteLegacyFuncs},
+	modSQLite2:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite2Funcs},
+	modSQLite3:  {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
+	modSQLite31: {resources: map[string]uint32{"connection": resSQLite}, funcs: sqlite3Funcs},
+	// MQTT (mqtt.go).
+	modMQTT2: {resources: map[string]uint32{"connection": resMQTT}, funcs: mqttFuncs},
 }
 
 // redisMethod makes a 2.0.0 connection method: the handle is the first

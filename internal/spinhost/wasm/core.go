@@ -37,7 +37,7 @@ type coreCall struct {
 	st  *Instance
 	g   *guestMem
 	a   []uint64
-	r   []uint64 // the core result (see coreI32Result), else empty
+	r   []uint64 // flat results, as coreSignature declares them
 }
 
 func (c *coreCall) u(n int) uint32 { return uint32(c.a[n]) }
@@ -83,6 +83,10 @@ func (s *Services) provides(module string) bool {
 		return s.KV != nil
 	case modHTTP, modSpin1HTTP:
 		return s.HTTP != nil
+	case modSQLite, modSQLite2, modSQLite3, modSQLite31:
+		return s.SQLite != nil
+	case modMQTT2:
+		return s.MQTT != nil
 	}
 	return false
 }
@@ -112,14 +116,7 @@ func (s *Services) LinkModule(l *wasmtime.Linker, imports []string) ([]string, e
 		if !ok || !s.provides(iface) {
 			continue
 		}
-		params := make([]wasmtime.ValKind, ci.nparams)
-		for i := range params {
-			params[i] = wasmtime.KindI32
-		}
-		var results []wasmtime.ValKind
-		if coreI32Result[iface+"#"+field] {
-			results = []wasmtime.ValKind{wasmtime.KindI32}
-		}
+		params, results := coreSignature(iface, field, ci.nparams)
 		if err := l.DefineFunc(module, field, params, results, s.coreFunc(imp, realloc, ci)); err != nil {
 			return done, fmt.Errorf("define %s: %w", imp, err)
 		}
@@ -298,6 +295,13 @@ var coreImports = map[string]map[string]coreImport{
 	// Outbound HTTP (http.go).
 	modHTTP:      httpCoreFuncs,
 	modSpin1HTTP: spin1HTTPFuncs,
+	// SQLite (sqlite.go).
+	modSQLite:   coreSQLiteLegacy,
+	modSQLite2:  coreSQLiteResource,
+	modSQLite3:  coreSQLiteResource,
+	modSQLite31: coreSQLiteResource,
+	// MQTT (mqtt.go).
+	modMQTT2: coreMQTT,
 }
 
 // redisOp is one redis connection operation for core modules, written once

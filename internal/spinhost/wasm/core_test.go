@@ -15,6 +15,18 @@ import (
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
+// watBumpRealloc is a bump allocator $realloc for hand-written core
+// modules, from 32 KiB up (never freeing).
+const watBumpRealloc = `
+  (global $heap (mut i32) (i32.const 32768))
+  (func $realloc (param $old i32) (param $osz i32) (param $align i32) (param $nsz i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and
+      (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+      (i32.sub (i32.const 0) (local.get $align))))
+    (global.set $heap (i32.add (local.get $p) (local.get $nsz)))
+    (local.get $p))`
+
 // coreGuest is a hand-written core module that forwards each export to the
 // import of the same name, so tests can drive the host functions through a
 // real Wasmtime linker.
@@ -31,14 +43,7 @@ const coreGuest = `(module
   (import "fermyon:spin/key-value@2.0.0" "[method]store.set" (func $kvset (param i32 i32 i32 i32 i32 i32)))
   (import "unsupported:thing/x" "f" (func $unsupported))
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 32768))
-  (func $realloc (param $old i32) (param $osz i32) (param $align i32) (param $nsz i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and
-      (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-      (i32.sub (i32.const 0) (local.get $align))))
-    (global.set $heap (i32.add (local.get $p) (local.get $nsz)))
-    (local.get $p))
+` + watBumpRealloc + `
   (export "canonical_abi_realloc" (func $realloc))
   (export "cabi_realloc" (func $realloc))
   (func (export "r1set") (param i32 i32 i32 i32 i32 i32 i32)
@@ -102,12 +107,19 @@ type coreHarness struct {
 
 func newCoreHarness(t *testing.T, svc *Services) (*coreHarness, *Instance) {
 	t.Helper()
+	return newCoreHarnessOf(t, svc, coreGuest, coreGuestImports, len(coreGuestImports)-1)
+}
+
+// newCoreHarnessOf instantiates the module wat, whose imports are imports
+// ("module#field"), of which svc must define want.
+func newCoreHarnessOf(t *testing.T, svc *Services, wat string, imports []string, want int) (*coreHarness, *Instance) {
+	t.Helper()
 	engine, err := wasmtime.NewEngine(wasmtime.EngineConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = engine.Close() })
-	wasm, err := wasmtime.Wat2Wasm(coreGuest)
+	wasm, err := wasmtime.Wat2Wasm(wat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +130,11 @@ func newCoreHarness(t *testing.T, svc *Services) (*coreHarness, *Instance) {
 	t.Cleanup(func() { _ = mod.Close() })
 	linker := wasmtime.NewLinker(engine)
 	t.Cleanup(func() { _ = linker.Close() })
-	done, err := svc.LinkModule(linker, coreGuestImports)
+	done, err := svc.LinkModule(linker, imports)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != len(coreGuestImports)-1 {
+	if len(done) != want {
 		t.Fatalf("LinkModule defined %q", done)
 	}
 	if err := linker.DefineUnknownImportsAsTraps(mod); err != nil {

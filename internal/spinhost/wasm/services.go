@@ -8,11 +8,13 @@ import (
 	"github.com/redspin/redspin/internal/observe"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/pg"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -48,6 +50,12 @@ type ComponentConfig struct {
 	HTTPNetwork *outhttp.Network
 	// HTTPObserver records outbound HTTP requests for /metrics; nil = none.
 	HTTPObserver observe.OutboundHTTPObserver
+	// SQLiteDatabases are the component's sqlite_databases labels.
+	SQLiteDatabases []string
+	// SQLite is the app's SQLite databases; nil leaves SQLite unsupported.
+	SQLite *sqlite.Manager
+	// MQTT is the app's outbound MQTT pool; nil leaves MQTT unsupported.
+	MQTT *mqtt.Pool
 	// Logger receives refused-address and refused-store warnings.
 	// default: discard.
 	Logger *slog.Logger
@@ -72,6 +80,11 @@ func NewServices(c ComponentConfig) (*Services, error) {
 			errs = append(errs, err)
 		}
 		access = c.KV.Component(c.ID, c.KeyValueStores)
+	}
+	if c.SQLite != nil {
+		if err := c.SQLite.Check(c.ID, c.SQLiteDatabases); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -103,6 +116,12 @@ func NewServices(c ComponentConfig) (*Services, error) {
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)
+	}
+	if c.SQLite != nil {
+		s.SQLite = c.SQLite.Component(c.SQLiteDatabases, c.MaxResultBytes)
+	}
+	if c.MQTT != nil {
+		s.MQTT = c.MQTT.Component(c.ID, allowed, c.Logger)
 	}
 	return s, nil
 }

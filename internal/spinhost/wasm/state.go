@@ -5,10 +5,12 @@ import (
 	"errors"
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
 	"github.com/redspin/redspin/internal/spinhost/mysql"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/pg"
+	"github.com/redspin/redspin/internal/spinhost/sqlite"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
 
@@ -30,6 +32,8 @@ type Services struct {
 	// Postgres and MySQL are the outbound database hosts.
 	Postgres *pg.Client
 	MySQL    *mysql.Client
+	SQLite   *sqlite.Access
+	MQTT     *mqtt.Client
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -37,13 +41,15 @@ type Services struct {
 // creates one per store with [Services.NewInstance], makes it reachable
 // from the store's data (see [Holder]) and closes it when the store ends.
 type Instance struct {
-	ctx   context.Context
-	svc   *Services
-	redis *outredis.Instance
-	kv    *kv.Instance
-	http  *outhttp.Instance
-	pg    *pg.Instance
-	mysql *mysql.Instance
+	ctx    context.Context
+	svc    *Services
+	redis  *outredis.Instance
+	kv     *kv.Instance
+	http   *outhttp.Instance
+	pg     *pg.Instance
+	mysql  *mysql.Instance
+	sqlite *sqlite.Instance
+	mqtt   *mqtt.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -76,6 +82,12 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.MySQL != nil {
 		i.mysql = s.MySQL.NewInstance()
 	}
+	if s.SQLite != nil {
+		i.sqlite = s.SQLite.NewInstance()
+	}
+	if s.MQTT != nil {
+		i.mqtt = s.MQTT.NewInstance()
+	}
 	return i
 }
 
@@ -96,6 +108,12 @@ func (i *Instance) Close() error {
 	}
 	if i.mysql != nil {
 		errs = append(errs, i.mysql.Close())
+	}
+	if i.sqlite != nil {
+		errs = append(errs, i.sqlite.Close())
+	}
+	if i.mqtt != nil {
+		errs = append(errs, i.mqtt.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -13,7 +13,6 @@ import (
 // package.
 var topo redistopo.Shared
 
-
 // TestGuestTopologies runs the C guest against Sentinel and Cluster: its
 // outbound Redis on a redis+sentinel:// address reaches the new primary
 // after a failover (the data written before is there); on a

@@ -1,0 +1,115 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/testutil/mqttserver"
+)
+
+var broker mqttserver.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	broker.Stop()
+	os.Exit(code)
+}
+
+func wantKind(t *testing.T, err error, k Kind, msg string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != k || !strings.Contains(e.Message, msg) {
+		t.Fatalf("err = %v, want %s %q", err, CaseNames[k], msg)
+	}
+}
+
+func client(t testing.TB, s Settings, hosts ...string) *Client {
+	t.Helper()
+	allowed, err := allowedhosts.Parse(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPool(s).Component("guest", allowed, nil)
+}
+
+func TestPublishEveryQoS(t *testing.T) {
+	s := broker.Get(t)
+	ch := s.Subscribe(t, "redspin/qos")
+	i := client(t, Settings{}, "mqtt://127.0.0.1:*").NewInstance()
+	defer i.Close()
+	ctx := context.Background()
+	h, err := i.Open(ctx, s.URL("pub"), "", "", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q := AtMostOnce; q <= ExactlyOnce; q++ {
+		payload := []byte{'q', '0' + byte(q), 0, 0xff}
+		if err := i.Publish(ctx, h, "redspin/qos", payload, q); err != nil {
+			t.Fatalf("qos %d: %v", q, err)
+		}
+		m := mqttserver.Receive(t, ch)
+		if string(m.Payload()) != string(payload) || m.Topic() != "redspin/qos" || m.Qos() != byte(q) {
+			t.Fatalf("qos %d: got %q on %s at qos %d", q, m.Payload(), m.Topic(), m.Qos())
+		}
+	}
+	i.Drop(h)
+	if i.Len() != 0 {
+		t.Fatal("drop left a connection")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s := broker.Get(t)
+	ctx := context.Background()
+	i := client(t, Settings{MaxPayloadBytes: 4}, "mqtt://127.0.0.1:*").NewInstance()
+	defer i.Close()
+	_, err := i.Open(ctx, "mqtt://denied.example:1883?client_id=x", "", "", 0)
+	wantKind(t, err, KindConnectionFailed, "address mqtt://denied.example:1883?client_id=x is not permitted")
+	_, err = i.Open(ctx, "mqtt://u:secret@denied.example?client_id=x", "", "", 0)
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("password in %v", err)
+	}
+	_, err = i.Open(ctx, "mqtt://127.0.0.1:1883", "", "", 0) // no client_id
+	wantKind(t, err, KindInvalidAddress, "")
+	_, err = i.Open(ctx, "http://127.0.0.1:1883?client_id=x", "", "", 0)
+	wantKind(t, err, KindConnectionFailed, "not permitted") // allowed hosts first, as in Spin
+	h, err := i.Open(ctx, s.URL("e"), "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, i.Publish(ctx, h, "t", []byte("12345"), AtMostOnce), KindOther, "payload size 5 exceeds the maximum allowed size of 4 bytes")
+	wantKind(t, i.Publish(ctx, 999, "t", nil, AtMostOnce), KindOther, "could not find connection for resource")
+	// Nothing listens: open succeeds (no connection yet), publish fails.
+	dead, err := i.Open(ctx, "mqtt://127.0.0.1:1?client_id=x", "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, i.Publish(ctx, dead, "t", []byte("x"), AtLeastOnce), KindConnectionFailed, "")
+}
+
+func TestMaxConnections(t *testing.T) {
+	s := broker.Get(t)
+	c := client(t, Settings{MaxConnections: 2}, "mqtt://127.0.0.1:*")
+	a, b := c.NewInstance(), c.NewInstance()
+	ctx := context.Background()
+	for _, i := range []*Instance{a, b} {
+		if _, err := i.Open(ctx, s.URL("m"), "", "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err := a.Open(short, s.URL("m"), "", "", 0)
+	wantKind(t, err, KindTooManyConnections, "")
+	// A message that ends gives its slot back.
+	b.Close()
+	if _, err := a.Open(ctx, s.URL("m"), "", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+}

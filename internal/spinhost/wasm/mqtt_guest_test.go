@@ -1,0 +1,58 @@
+package wasm
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
+	"github.com/redspin/redspin/internal/testutil/mqttserver"
+)
+
+// broker is this package's mosquitto, started by the first test that needs
+// it.
+var broker mqttserver.Shared
+
+// The c-mqtt guest, as a component and as a core module, publishes to a
+// real mosquitto at each QoS; a subscriber receives every message. A denied
+// address, a bad address, a payload over the cap and a dead broker give
+// their error cases.
+func TestGuestMQTT(t *testing.T) {
+	s := broker.Get(t)
+	msgs := s.Subscribe(t, "guest/#")
+	allowed, _ := allowedhosts.Parse([]string{"mqtt://127.0.0.1:*"})
+	svc := &Services{Component: "guest", MQTT: mqtt.NewPool(mqtt.Settings{MaxPayloadBytes: 16}).Component("guest", allowed, nil)}
+	hosts := map[string]guestRunner{
+		"component": newComponentRunnerFor(t, svc, "c-mqtt/c-mqtt.wasm", 1),
+		"core":      newCoreRunner(t, svc, "c-mqtt/c-mqtt.core", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message"),
+	}
+	for shape, r := range hosts {
+		t.Run(shape, func(t *testing.T) {
+			for q := range 3 {
+				qs := string(rune('0' + q))
+				topic := "guest/" + shape + "/" + qs
+				runSteps(t, r, []guestStep{
+					{"mqtt:" + s.URL("g-"+shape) + "||secret|30|" + topic + "|" + qs + "|one|two", true, "published 2\n", ""},
+				})
+				for _, want := range []string{"one", "two"} {
+					m := mqttserver.Receive(t, msgs)
+					if m.Topic() != topic || string(m.Payload()) != want || m.Qos() != byte(q) {
+						t.Errorf("got %q on %s at QoS %d, want %q on %s at QoS %d", m.Payload(), m.Topic(), m.Qos(), want, topic, q)
+					}
+				}
+			}
+			runSteps(t, r, []guestStep{
+				{"mqtt:mqtt://broker.example:1883?client_id=x||||30|guest/x|0|hi", false, "", "open: connection-failed: address mqtt://broker.example:1883?client_id=x is not permitted"},
+				{"mqtt:mqtt://127.0.0.1:1883||||30|guest/x|0|hi", false, "", "open: invalid-address"},
+				{"mqtt:" + s.URL("big") + "||||30|guest/x|1|" + strings.Repeat("x", 17), false, "", "publish: other: payload size 17 exceeds the maximum allowed size of 16 bytes"},
+				{"mqtt:mqtt://127.0.0.1:1?client_id=x||||30|guest/x|1|hi", false, "", "publish: connection-failed: "},
+			})
+		})
+	}
+	select {
+	case m := <-msgs:
+		t.Errorf("unexpected message %q on %s", m.Payload(), m.Topic())
+	case <-time.After(100 * time.Millisecond):
+	}
+}

@@ -1,0 +1,9 @@
+(module
+  (import "spin:sqlite/sqlite@3.1.0" "[static]connection.open" (func $open (param i32 i32 i32)))
+  (import "spin:sqlite/sqlite@3.1.0" "[async-lower][static]connection.open-async" (func $oa (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "run") (call $open (i32.const 0) (i32.const 7) (i32.const 64)))
+  (func (export "run2") (drop (call $oa (i32.const 0) (i32.const 7) (i32.const 64))))
+  (data (i32.const 0) "default")
+)
