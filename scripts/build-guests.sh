@@ -218,6 +218,24 @@ build_c_host() {
     "wasikv:get:default|none" ok "wasikv:open:secret" err
 }
 
+# c-http and spin1-http: the C guest's "http" command (c-http/http-cmd.c) on the legacy
+# outbound HTTP interface: fermyon:spin/http in a component, wasi-outbound-http in a Spin 1.x
+# module. Their requests are checked end to end by internal/spinhost/wasm's tests.
+build_c_http() {
+  local d=$G/c-http
+  timed "clang-14 c-http" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME='"c-http"' -DGUEST_EXTRA=http_extra \
+    -o "$BUILD/c-http.raw.wasm" "$d/http-cmd.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize c-http "$d" "$BUILD/c-http.raw.wasm" "$d"
+}
+
+build_spin1_http() {
+  local d=$G/spin1-http
+  timed "clang-14 spin1-http" clang-14 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
+    -Wall -Wextra -Werror -DHTTP_MODULE='"wasi-outbound-http"' -DHTTP_FUNC='"request"' \
+    -o "$d/spin1-http.wasm" "$d/spin1-http.c" "$G/c-http/http-cmd.c" "$G/c/protocol.c"
+}
+
 # stream: redspin's rich stream handler (the entry's `action` field says what to do) next
 # to the C guest's plain handler, with outbound Redis and variables to record entries.
 build_stream() {
@@ -259,7 +277,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host stream js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http stream js js-j2w js-platform example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

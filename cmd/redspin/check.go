@@ -61,7 +61,7 @@ warning here (` + "`up`" + ` refuses them).`,
 			}
 			c.printStreams(a, "")
 			if !noComponents {
-				imports, kvm, err := spinServices(cmd.Context(), a, c.logger, 0)
+				imports, kvm, err := spinServices(cmd.Context(), a, c.logger, 0, nil)
 				if err != nil {
 					return err
 				}

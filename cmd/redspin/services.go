@@ -10,18 +10,23 @@ import (
 
 	"github.com/redspin/redspin/internal/app"
 	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/observe"
+	"github.com/redspin/redspin/internal/runtimeconfig"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
 )
 
-// spinServices builds the Spin host interfaces (outbound Redis, variables,
-// key-value) for every component of a, and the app's key-value manager,
-// which the caller closes after the host. maxReply caps one outbound Redis
-// reply (0 = spinwasm.DefaultMaxResultBytes): `up` passes
+// spinServices builds the Spin host interfaces (outbound Redis and HTTP,
+// variables, key-value) for every component of a, and the app's key-value
+// manager, which the caller closes after the host. maxReply caps one
+// outbound Redis reply and one HTTP response body lowered into a component
+// (0 = spinwasm.DefaultMaxResultBytes): `up` passes
 // --max-component-payload, since a reply crosses into a component the same
-// costly way a payload does.
-func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply int) (map[string]host.Imports, *kv.Manager, error) {
+// costly way a payload does. httpObs records outbound HTTP requests (nil =
+// not recorded).
+func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply int, httpObs observe.OutboundHTTPObserver) (map[string]host.Imports, *kv.Manager, error) {
 	cfg := kv.Config{StateDir: a.StateDir, Logger: logger}
 	if a.RuntimeConfig != nil {
 		cfg.Stores = a.RuntimeConfig.KeyValueStores
@@ -34,6 +39,7 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 		t, err := a.Render(ctx, expr)
 		return t.Value, err
 	}
+	network := httpNetwork(a.RuntimeConfig)
 	out := map[string]host.Imports{}
 	for _, c := range a.Components {
 		hosts, err := allowedHosts(c)
@@ -49,6 +55,8 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 			KV:                   kvm,
 			Resolve:              resolve,
 			MaxResultBytes:       maxReply,
+			HTTPNetwork:          network,
+			HTTPObserver:         httpObs,
 			Logger:               logger,
 		})
 		if err != nil {
@@ -60,6 +68,34 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 	return out, kvm, nil
 }
 
+// httpNetwork is the app's outbound HTTP network from the runtime config's
+// [outbound_networking] and [[client_tls]]; nil config = the defaults.
+func httpNetwork(rc *runtimeconfig.Config) *outhttp.Network {
+	n := &outhttp.Network{}
+	if rc == nil {
+		return n
+	}
+	if on := rc.OutboundNetworking; on != nil {
+		n.BlockNetworks, n.BlockPrivate, n.MaxConnections = on.BlockNetworks, on.BlockPrivate, on.MaxTotalConnections
+	}
+	if oh := rc.OutboundHTTP; oh != nil {
+		n.DisablePooling = !oh.ConnectionPooling
+		if oh.MaxConnections > 0 && (n.MaxConnections == 0 || oh.MaxConnections < n.MaxConnections) {
+			n.MaxConnections = oh.MaxConnections // the tighter of the two limits
+		}
+	}
+	for _, t := range rc.ClientTLS {
+		n.TLS = append(n.TLS, outhttp.ClientTLS{
+			Components:    t.ComponentIDs,
+			Hosts:         t.Hosts,
+			PlatformRoots: t.UsePlatformRoots || t.UseWebPKIRoots,
+			Roots:         t.Roots,
+			Certificate:   t.Certificate,
+		})
+	}
+	return n
+}
+
 // allowedHosts returns the component's rendered allowed_outbound_hosts. An
 // entry that a secret variable went into is checked here, alone, so that an
 // error names its template and never its value; the others are checked, with
@@ -67,6 +103,9 @@ func spinServices(ctx context.Context, a *app.App, logger *slog.Logger, maxReply
 func allowedHosts(c *app.Component) ([]string, error) {
 	hosts := make([]string, 0, len(c.AllowedOutboundHosts))
 	for _, h := range c.AllowedOutboundHosts {
+		if h.Source != h.Value && allowedhosts.RendersEmpty(h.Value) {
+			continue // an optional endpoint left empty, as in Spin
+		}
 		if h.Secret {
 			if _, err := allowedhosts.Parse([]string{h.Value}); err != nil {
 				return nil, fmt.Errorf("component %q: allowed_outbound_hosts entry %s is not a valid host (its value comes from a secret variable, so it is not shown): want <scheme>://<host>[:<port>], e.g. \"redis://cache.example:6379\"", c.ID(), h.Quote())

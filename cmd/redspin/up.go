@@ -241,7 +241,9 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		return usageError{err}
 	}
 	defer stopTracing()
-	imports, kvm, err := spinServices(ctx, a, c.logger, int(f.maxCompPayload))
+	metrics := admin.NewMetrics()
+	metrics.SetBuild(admin.BuildInfo(readBuildInfo()))
+	imports, kvm, err := spinServices(ctx, a, c.logger, int(f.maxCompPayload), metrics)
 	if err != nil {
 		return err
 	}
@@ -289,8 +291,6 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		return err
 	}
 
-	metrics := admin.NewMetrics()
-	metrics.SetBuild(admin.BuildInfo(readBuildInfo()))
 	cfg := trigger.Config{
 		MaxConcurrency:  f.maxConcurrency,
 		QueueSize:       f.queueSize,

@@ -43,6 +43,7 @@ type Metrics struct {
 	reconnects *prometheus.CounterVec
 	connected  *prometheus.GaugeVec
 	streams    streamVecs
+	outbound   *outboundVecs
 	buildInfo  *prometheus.GaugeVec
 
 	started time.Time
@@ -98,6 +99,8 @@ func NewMetrics() *Metrics {
 	m.rates = &rateWindow{}
 	m.streams = newStreamVecs()
 	m.reg.MustRegister(m.streams.collectors()...)
+	m.outbound = newOutboundVecs()
+	m.reg.MustRegister(m.outbound.collectors()...)
 	m.reg.MustRegister(m.received, m.handled, m.failed, m.timedOut, m.duration,
 		m.queueDepth, m.dropped, m.reconnects, m.connected, m.buildInfo,
 		collectors.NewGoCollector(),

@@ -76,7 +76,7 @@ func protocolGuests(t testing.TB) []testGuest {
 		}
 		if p := filepath.Join(guestsDir, name, name+".wasm"); fileExists(p) {
 			shape := ShapeComponent
-			if name == "spin1" {
+			if name == "spin1" || strings.HasPrefix(name, "spin1-") {
 				shape = ShapeSpin1Module
 			}
 			out = append(out, testGuest{name, shape, p})

@@ -98,6 +98,15 @@ type StreamObserver interface {
 	Reconnected()
 }
 
+// OutboundHTTPObserver records the outbound HTTP requests guests make.
+// Implementations must be safe for concurrent use.
+type OutboundHTTPObserver interface {
+	// OutboundHTTP records one request of component to host: its final
+	// status (0 when it failed without a response) and its duration, from
+	// sending to the end of the response body.
+	OutboundHTTP(component, host string, status int, d time.Duration)
+}
+
 // Nop is an Observer that records nothing.
 type Nop struct{}
 

@@ -53,6 +53,12 @@ type Config struct {
 	VariablesProviders []ProviderConfig
 	// KeyValueStores maps a store label to its configuration.
 	KeyValueStores map[string]KeyValueStore
+	// OutboundNetworking is [outbound_networking]; nil when absent.
+	OutboundNetworking *OutboundNetworking
+	// OutboundHTTP is [outbound_http]; nil when absent.
+	OutboundHTTP *OutboundHTTP
+	// ClientTLS are the [[client_tls]] entries in file order.
+	ClientTLS []ClientTLS
 
 	// extra holds summary entries for sections redspin does not implement
 	// but Spin would mention ("sqlite_database.x: spin").
@@ -175,7 +181,7 @@ const maxFileSize = 1 << 20
 var knownTopLevel = map[string]bool{
 	"state_dir": true, "log_dir": true, "max_instance_memory": true,
 	"variables_provider": true, "config_provider": true, "key_value_store": true,
-	"sqlite_database": true, "llm_compute": true, "outbound_networking": true,
+	"sqlite_database": true, "llm_compute": true, "outbound_networking": true, "outbound_http": true,
 	"outbound_redis": true, "client_tls": true, "blob_store": true,
 }
 
@@ -191,6 +197,7 @@ type rawConfig struct {
 	SQLiteDatabase     map[string]map[string]any `toml:"sqlite_database"`
 	LLMCompute         map[string]any            `toml:"llm_compute"`
 	OutboundNetworking map[string]any            `toml:"outbound_networking"`
+	OutboundHTTP       map[string]any            `toml:"outbound_http"`
 	OutboundRedis      map[string]any            `toml:"outbound_redis"`
 	ClientTLS          []map[string]any          `toml:"client_tls"`
 	BlobStore          map[string]map[string]any `toml:"blob_store"`
@@ -294,13 +301,30 @@ func parse(path string, data []byte) (*Config, []Warning, error) {
 			cfg.extra = append(cfg.extra, "llm_compute: "+ty)
 		}
 	}
+	if raw.OutboundNetworking != nil {
+		if cfg.OutboundNetworking, err = l.outboundNetworking(raw.OutboundNetworking); err != nil {
+			return nil, nil, err
+		}
+	}
+	if raw.OutboundHTTP != nil {
+		var w []Warning
+		if cfg.OutboundHTTP, w, err = l.outboundHTTP(raw.OutboundHTTP); err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, w...)
+	}
+	for i, m := range raw.ClientTLS {
+		c, err := l.clientTLS(i, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.ClientTLS = append(cfg.ClientTLS, c)
+	}
 	for _, s := range []struct {
 		key, header string
 		set         bool
 	}{
-		{"outbound_networking", "[outbound_networking]", raw.OutboundNetworking != nil},
 		{"outbound_redis", "[outbound_redis]", raw.OutboundRedis != nil},
-		{"client_tls", "[[client_tls]]", raw.ClientTLS != nil},
 		{"blob_store", "[blob_store.*]", raw.BlobStore != nil},
 	} {
 		if s.set {

@@ -194,17 +194,15 @@ type = "spin"
 		"runtime-config.toml:2: [sqlite_database.default] is not supported by redspin and is ignored",
 		"runtime-config.toml:7: [sqlite_database.other] is not supported",
 		"runtime-config.toml:10: [llm_compute] is not supported",
-		"runtime-config.toml:15: [outbound_networking] is not supported",
 		"runtime-config.toml:18: [outbound_redis] is not supported",
-		"runtime-config.toml:21: [[client_tls]] is not supported",
 		"runtime-config.toml:25: [blob_store.*] is not supported",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
 	}
-	if len(warnings) != 7 {
-		t.Errorf("got %d warnings, want 7:\n%s", len(warnings), got)
+	if len(warnings) != 5 {
+		t.Errorf("got %d warnings, want 5:\n%s", len(warnings), got)
 	}
 	if want := []string{"sqlite_database.default: libsql", "llm_compute: remote_http"}; !reflect.DeepEqual(cfg.Summary(), want) {
 		t.Errorf("Summary() = %q, want %q", cfg.Summary(), want)

@@ -259,6 +259,14 @@ func parseIP(host string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
+// RendersEmpty reports whether an entry whose templates rendered to s is
+// skipped rather than parsed: empty, or a bare "http://" or "https://", as
+// Spin skips an optional endpoint whose variable is empty. It applies only
+// to entries with templates; a literal "" is an error.
+func RendersEmpty(s string) bool {
+	return s == "" || s == "http://" || s == "https://"
+}
+
 // Empty reports whether the list allows nothing.
 func (l *List) Empty() bool { return l == nil || len(l.entries) == 0 }
 

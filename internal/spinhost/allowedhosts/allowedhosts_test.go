@@ -54,6 +54,23 @@ func TestAllows(t *testing.T) {
 			deny:    []string{"redis://127.0.0.1:6379"},
 		},
 		{
+			name:    "http and https default ports",
+			entries: []string{"http://api.example.com", "https://secure.example.com"},
+			allow:   []string{"http://api.example.com/v1?q=1", "http://api.example.com:80", "https://secure.example.com/x", "https://secure.example.com:443"},
+			deny:    []string{"https://api.example.com", "http://api.example.com:8080", "http://secure.example.com", "https://secure.example.com:8443"},
+		},
+		{
+			name:    "http subdomains, networks and port ranges",
+			entries: []string{"https://*.example.com", "http://10.0.0.0/8:8000..8002", "http://[::1]:*"},
+			allow:   []string{"https://a.example.com", "http://10.1.2.3:8000", "http://10.1.2.3:8001", "http://[::1]:9"},
+			deny:    []string{"https://example.com", "http://10.1.2.3:8002", "http://11.0.0.1:8000", "http://[::2]:9"},
+		},
+		{
+			name:    "self never matches an absolute URL",
+			entries: []string{"http://self", "https://self.alt"},
+			deny:    []string{"http://self", "https://self.alt", "http://localhost"},
+		},
+		{
 			name:    "subdomain wildcard",
 			entries: []string{"redis://*.example.com"},
 			allow:   []string{"redis://a.example.com", "redis://a.b.example.com:6379"},
@@ -196,5 +213,13 @@ func TestNilList(t *testing.T) {
 	}
 	if _, err := TargetFromURL("redis://:pw@%zz"); err == nil || strings.Contains(err.Error(), "pw") {
 		t.Fatalf("bad URL error %v", err)
+	}
+}
+
+func TestRendersEmpty(t *testing.T) {
+	for s, want := range map[string]bool{"": true, "http://": true, "https://": true, "redis://": false, "http://x": false, "*://*:*": false} {
+		if got := RendersEmpty(s); got != want {
+			t.Errorf("%q: %v", s, got)
+		}
 	}
 }

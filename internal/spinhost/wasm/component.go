@@ -317,6 +317,9 @@ var compInterfaces = map[string]compInterface{
 	// functions trap, but its bucket is the store's.
 	modWASIKVAtomics: {resources: map[string]uint32{"bucket": resBucket, "cas": resCAS}},
 	modWASIKVBatch:   {resources: map[string]uint32{"bucket": resBucket}, funcs: wasiKVBatchFuncs},
+
+	// Outbound HTTP (http.go).
+	modHTTP: {funcs: httpCompFuncs},
 }
 
 // redisMethod makes a 2.0.0 connection method: the handle is the first

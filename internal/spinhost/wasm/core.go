@@ -27,6 +27,7 @@ var spin1Modules = map[string]string{
 	"outbound-redis": modRedis,
 	"spin-config":    modConfig,
 	"key-value":      modKV,
+	modSpin1HTTP:     modSpin1HTTP, // http.go
 }
 
 // coreCall is one core host call: its state, the caller's memory and the
@@ -76,6 +77,8 @@ func (s *Services) provides(module string) bool {
 		return s.Vars != nil
 	case modKV2, modKV, modWASIKV, modWASIKVAtomics, modWASIKVBatch:
 		return s.KV != nil
+	case modHTTP, modSpin1HTTP:
+		return s.HTTP != nil
 	}
 	return false
 }
@@ -283,6 +286,10 @@ var coreImports = map[string]map[string]coreImport{
 		}},
 		"[resource-drop]bucket": coreKVDrop,
 	},
+
+	// Outbound HTTP (http.go).
+	modHTTP:      httpCoreFuncs,
+	modSpin1HTTP: spin1HTTPFuncs,
 }
 
 // redisOp is one redis connection operation for core modules, written once

@@ -78,7 +78,13 @@ type componentRunner struct {
 }
 
 func newComponentRunner(t *testing.T, svc *Services) *componentRunner {
-	wasm := readGuest(t, "c-host/c-host.wasm")
+	return newComponentRunnerFor(t, svc, "c-host/c-host.wasm", 8)
+}
+
+// newComponentRunnerFor runs the component guest file, whose want Spin
+// interfaces LinkComponent must define.
+func newComponentRunnerFor(t *testing.T, svc *Services, file string, want int) *componentRunner {
+	wasm := readGuest(t, file)
 	e := newEngine(t)
 	comp, err := wasmtime.NewComponent(e, wasm)
 	if err != nil {
@@ -94,8 +100,8 @@ func newComponentRunner(t *testing.T, svc *Services) *componentRunner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != 8 {
-		t.Fatalf("LinkComponent defined %q, want the 8 Spin interfaces", done)
+	if len(done) != want {
+		t.Fatalf("LinkComponent defined %q, want %d Spin interfaces", done, want)
 	}
 	iface, ok := comp.ExportIndex(nil, "fermyon:spin/inbound-redis")
 	if !ok {

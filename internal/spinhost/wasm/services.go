@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/redspin/redspin/internal/observe"
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
@@ -37,6 +39,12 @@ type ComponentConfig struct {
 	// component payload cap (lists cross the C API one value per byte).
 	// 0 or negative = DefaultMaxResultBytes.
 	MaxResultBytes int
+	// HTTPNetwork is the app's outbound network configuration (runtime
+	// config [outbound_networking] and [[client_tls]]), shared by every
+	// component; nil = nothing blocked, platform roots, no limit.
+	HTTPNetwork *outhttp.Network
+	// HTTPObserver records outbound HTTP requests for /metrics; nil = none.
+	HTTPObserver observe.OutboundHTTPObserver
 	// Logger receives refused-address and refused-store warnings.
 	// default: discard.
 	Logger *slog.Logger
@@ -74,6 +82,16 @@ func NewServices(c ComponentConfig) (*Services, error) {
 			Logger:         c.Logger,
 		}),
 		KV: access,
+		HTTP: outhttp.New(outhttp.Config{
+			Component: c.ID,
+			Allowed:   allowed,
+			Network:   c.HTTPNetwork,
+			Observer:  c.HTTPObserver,
+			Logger:    c.Logger,
+		}),
+		// A component's response body is lowered one value per byte, like
+		// an outbound Redis reply: the same cap.
+		httpMaxComponentBody: c.MaxResultBytes,
 	}
 	if c.Resolve != nil {
 		s.Vars = vars.New(c.ID, c.Variables, c.Resolve)

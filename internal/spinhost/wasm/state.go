@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/redspin/redspin/internal/spinhost/kv"
+	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/outredis"
 	"github.com/redspin/redspin/internal/spinhost/vars"
 )
@@ -18,6 +19,12 @@ type Services struct {
 	Redis     *outredis.Client
 	KV        *kv.Access
 	Vars      *vars.Component
+	// HTTP serves fermyon:spin/http and wasi-outbound-http.
+	HTTP *outhttp.Client
+
+	// httpMaxComponentBody caps a response body lowered into a component
+	// (0 = DefaultMaxResultBytes).
+	httpMaxComponentBody int
 }
 
 // Instance is the per-message state of the Spin host interfaces: the
@@ -29,6 +36,7 @@ type Instance struct {
 	svc   *Services
 	redis *outredis.Instance
 	kv    *kv.Instance
+	http  *outhttp.Instance
 }
 
 // Holder is implemented by store data that carries an Instance; the
@@ -52,6 +60,9 @@ func (s *Services) NewInstance(ctx context.Context) *Instance {
 	if s.KV != nil {
 		i.kv = s.KV.NewInstance()
 	}
+	if s.HTTP != nil {
+		i.http = s.HTTP.NewInstance(ctx)
+	}
 	return i
 }
 
@@ -63,6 +74,9 @@ func (i *Instance) Close() error {
 	}
 	if i.kv != nil {
 		errs = append(errs, i.kv.Close())
+	}
+	if i.http != nil {
+		errs = append(errs, i.http.Close())
 	}
 	return errors.Join(errs...)
 }
