@@ -108,7 +108,7 @@ func TestCheckExample(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{`App "hello-redis"`, "Redis embedded (up --embedded-redis starts it on 127.0.0.1:6379, or a free port if that is taken):\n",
-		"\tembedded/messages: [hello]", "hello: component exporting fermyon:spin/inbound-redis", "OK"} {
+		"\tembedded/messages: [hello]", "hello: component exporting fermyon:spin/inbound-redis\n\t\tWASI: redspin WASI 0.2\n", "OK"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}

@@ -24,20 +24,6 @@ type componentGuest struct {
 	wasi WASIPath
 }
 
-// newComponentGuest links b's component and instantiates it once.
-func (h *Host) newComponentGuest(b *guestBase) (*componentGuest, error) {
-	g := &componentGuest{guestBase: *b}
-	err := h.linkComponent(g)
-	if err == nil {
-		err = h.trial(g)
-	}
-	if err != nil {
-		g.close()
-		return nil, err
-	}
-	return g, nil
-}
-
 func (g *componentGuest) checkPayload(h *Host, n int) error { return h.checkComponentPayload(n) }
 
 func (g *componentGuest) lowers(n int) int { return n }
@@ -96,15 +82,10 @@ func (g *componentGuest) findExports() error {
 // handle instantiates g and calls its handler; lowered is called as soon
 // as the call has returned (the payload's lowered copies are freed).
 func (g *componentGuest) handle(h *Host, s *wasmtime.Store, payload []byte, lowered func(), ph *phaseClock) error {
-	inst, err := g.linker.Instantiate(s, g.art.comp)
+	f, err := g.instantiateFunc(h, s, g.fn, exportInboundRedis, funcHandleMessage, ph)
 	if err != nil {
-		return h.describe("instantiate", err, nil)
+		return err
 	}
-	f, ok := inst.Func(g.fn)
-	if !ok {
-		return fmt.Errorf("%s#%s is not a function", exportInboundRedis, funcHandleMessage)
-	}
-	ph.instantiated(h.phases)
 	start := time.Now()
 	ok, errCase, err := f.CallBytesResult(payload)
 	lowered()
@@ -114,6 +95,21 @@ func (g *componentGuest) handle(h *Host, s *wasmtime.Store, payload []byte, lowe
 		return h.describe("handle-message", err, nil)
 	}
 	return handlerResult(ok, errCase)
+}
+
+// instantiateFunc instantiates g in s and returns its export idx (iface#fn,
+// for errors), marking the phase.
+func (g *componentGuest) instantiateFunc(h *Host, s *wasmtime.Store, idx *wasmtime.ExportIndex, iface, fn string, ph *phaseClock) (*wasmtime.ComponentFunc, error) {
+	inst, err := g.linker.Instantiate(s, g.art.comp)
+	if err != nil {
+		return nil, h.describe("instantiate", err, nil)
+	}
+	f, ok := inst.Func(idx)
+	if !ok {
+		return nil, fmt.Errorf("%s#%s is not a function", iface, fn)
+	}
+	ph.instantiated(h.phases)
+	return f, nil
 }
 
 // WASIPath says which WASI a guest gets (ComponentInfo.WASI).

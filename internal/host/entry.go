@@ -59,15 +59,10 @@ func (h *Host) handleEntry(ctx context.Context, g *componentGuest, e streamentry
 	}
 	defer h.started()()
 	err := h.inStore(ctx, dl, g, n, func(s *wasmtime.Store, lowered func(), ph *phaseClock) error {
-		inst, err := g.linker.Instantiate(s, g.art.comp)
+		f, err := g.instantiateFunc(h, s, g.entryFn, exportInboundStream, funcHandleEntry, ph)
 		if err != nil {
-			return h.describe("instantiate", err, nil)
+			return err
 		}
-		f, ok := inst.Func(g.entryFn)
-		if !ok {
-			return fmt.Errorf("%s#%s is not a function", exportInboundStream, funcHandleEntry)
-		}
-		ph.instantiated(h.phases)
 		start := time.Now()
 		res, err := f.Call([]wasmtime.Val{entryVal(e)}, 1)
 		lowered()

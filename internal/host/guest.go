@@ -121,11 +121,17 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (guest, error) {
 	}
 	var g guest
 	if shape == ShapeComponent {
-		g, err = h.newComponentGuest(b)
+		cg := &componentGuest{guestBase: *b}
+		g, err = cg, h.linkComponent(cg)
 	} else {
-		g, err = h.newModuleGuest(b, bin)
+		mg := &moduleGuest{guestBase: *b}
+		g, err = mg, h.linkModule(mg, bin)
+	}
+	if err == nil {
+		err = h.trial(g)
 	}
 	if err != nil {
+		g.close()
 		return nil, err
 	}
 	return g, nil

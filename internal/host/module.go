@@ -21,20 +21,6 @@ type moduleGuest struct {
 	wasi bool
 }
 
-// newModuleGuest links b's module and instantiates it once.
-func (h *Host) newModuleGuest(b *guestBase, bin *binInfo) (*moduleGuest, error) {
-	g := &moduleGuest{guestBase: *b}
-	err := h.linkModule(g, bin)
-	if err == nil {
-		err = h.trial(g)
-	}
-	if err != nil {
-		g.close()
-		return nil, err
-	}
-	return g, nil
-}
-
 // checkPayload refuses a payload over the core-module cap.
 func (g *moduleGuest) checkPayload(_ *Host, n int) error {
 	if n > maxModulePayload {

@@ -77,10 +77,12 @@ type Options struct {
 	// Logger receives diagnostics. nil = discard.
 	Logger *slog.Logger
 
-	// OutputCallbacks passes kept guest output through Wasmtime's custom
-	// stream callbacks instead of pooled OS pipes: slower (a hand-off to a
-	// Wasmtime thread per write), for comparison. Without /proc/self/fd
-	// (where Wasmtime cannot open a pipe by path) callbacks are used anyway.
+	// OutputCallbacks passes the kept output of core modules (Wasmtime's
+	// WASI preview 1) through Wasmtime's custom stream callbacks instead of
+	// pooled OS pipes: slower (a hand-off to a Wasmtime thread per write),
+	// for comparison. Without /proc/self/fd (where Wasmtime cannot open a
+	// pipe by path) callbacks are used anyway. Components write through
+	// redspin's WASI, which needs neither.
 	OutputCallbacks bool
 
 	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).

@@ -233,6 +233,24 @@ func (d *descriptor) statAt(flags wasmtime.Val, p string) (fs.FileInfo, error) {
 	return d.root.Lstat(full)
 }
 
+// statMethod implements stat and metadata-hash (at: their -at forms,
+// whose arguments are path-flags and a path), answering conv of the info.
+func statMethod(at bool, conv func(fs.FileInfo) *wasmtime.Val) func(*Call, *descriptor, []wasmtime.Val) (*wasmtime.Val, error) {
+	return func(_ *Call, d *descriptor, args []wasmtime.Val) (*wasmtime.Val, error) {
+		var fi fs.FileInfo
+		var err error
+		if at {
+			fi, err = d.statAt(args[0], args[1].Str)
+		} else {
+			fi, err = d.stat()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return conv(fi), nil
+	}
+}
+
 func hashVal(fi fs.FileInfo) *wasmtime.Val {
 	h := fnv.New128a()
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -371,23 +389,11 @@ var fsTypes = Interface{
 	"[method]descriptor.write":               fsMethod(readOnly),
 	"[method]descriptor.read-directory":      fsMethod(readDirectory),
 	"[method]descriptor.create-directory-at": fsMethod(readOnly),
-	"[method]descriptor.stat": fsMethod(func(x *Call, d *descriptor, _ []wasmtime.Val) (*wasmtime.Val, error) {
-		fi, err := d.stat()
-		if err != nil {
-			return nil, err
-		}
-		return statVal(fi), nil
-	}),
-	"[method]descriptor.stat-at": fsMethod(func(x *Call, d *descriptor, args []wasmtime.Val) (*wasmtime.Val, error) {
-		fi, err := d.statAt(args[0], args[1].Str)
-		if err != nil {
-			return nil, err
-		}
-		return statVal(fi), nil
-	}),
-	"[method]descriptor.set-times-at": fsMethod(readOnly),
-	"[method]descriptor.link-at":      fsMethod(readOnly),
-	"[method]descriptor.open-at":      fsMethod(openAt),
+	"[method]descriptor.stat":                fsMethod(statMethod(false, statVal)),
+	"[method]descriptor.stat-at":             fsMethod(statMethod(true, statVal)),
+	"[method]descriptor.set-times-at":        fsMethod(readOnly),
+	"[method]descriptor.link-at":             fsMethod(readOnly),
+	"[method]descriptor.open-at":             fsMethod(openAt),
 	"[method]descriptor.readlink-at": fsMethod(func(x *Call, d *descriptor, args []wasmtime.Val) (*wasmtime.Val, error) {
 		full, err := d.resolve(args[0].Str)
 		if err != nil {
@@ -418,20 +424,8 @@ var fsTypes = Interface{
 		results[0] = wasmtime.Val{Kind: wasmtime.CBool, Num: b2n(ea == nil && eb == nil && os.SameFile(fa, fb))}
 		return nil
 	},
-	"[method]descriptor.metadata-hash": fsMethod(func(x *Call, d *descriptor, _ []wasmtime.Val) (*wasmtime.Val, error) {
-		fi, err := d.stat()
-		if err != nil {
-			return nil, err
-		}
-		return hashVal(fi), nil
-	}),
-	"[method]descriptor.metadata-hash-at": fsMethod(func(x *Call, d *descriptor, args []wasmtime.Val) (*wasmtime.Val, error) {
-		fi, err := d.statAt(args[0], args[1].Str)
-		if err != nil {
-			return nil, err
-		}
-		return hashVal(fi), nil
-	}),
+	"[method]descriptor.metadata-hash":    fsMethod(statMethod(false, hashVal)),
+	"[method]descriptor.metadata-hash-at": fsMethod(statMethod(true, hashVal)),
 	"[method]directory-entry-stream.read-directory-entry": func(x *Call, args, results []wasmtime.Val) error {
 		v, _, err := x.Borrow(args[0], tyDirEntries)
 		if err != nil {

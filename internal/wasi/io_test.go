@@ -257,3 +257,29 @@ func TestPollInterrupted(t *testing.T) {
 		t.Fatalf("blocking read past the deadline: %v", err)
 	}
 }
+
+// Take moves an owned resource out of the table (a host function taking
+// own<T>): it fails while children live, and the value is not closed.
+func TestTake(t *testing.T) {
+	x, _ := newCall(t, Config{})
+	r := &closeCounter{Reader: strings.NewReader("abc")}
+	s, _ := x.Push(tyInputStream, NewReaderStream(r), 0)
+	p := must(t, x, "wasi:io/streams", "[method]input-stream.subscribe", s)
+	if _, err := x.Take(s, tyInputStream); err == nil {
+		t.Fatal("took a stream with a live pollable")
+	}
+	if err := drop(x, p); err != nil {
+		t.Fatal(err)
+	}
+	v, err := x.Take(s, tyInputStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v.(InputStream); !ok || len(x.res.m) != 0 || r.closed != 0 {
+		t.Errorf("after Take: %T, %d left, closed %d", v, len(x.res.m), r.closed)
+	}
+	if _, err := x.Take(s, tyInputStream); err == nil {
+		t.Error("took it twice")
+	}
+	v.(io.Closer).Close()
+}
