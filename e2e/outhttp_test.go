@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redspin/redspin/internal/testutil/countserver"
 	"github.com/redspin/redspin/internal/testutil/redisserver"
@@ -81,6 +82,40 @@ client_private_key_file = "tls/client-key.pem"
 	}
 	if got := m.sum("redspin_outbound_http_requests_total", `component="web"`, `status_class="error"`); got != 1 {
 		t.Errorf("refused requests %v, want 1", got)
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.output())
+	}
+}
+
+// An HTTP call cannot make a handler outlive --handler-timeout: the guest
+// waits on a server that never answers, and the message times out on time,
+// its request cancelled (the server sees the connection end).
+func TestOutboundHTTPCancelledByHandlerTimeout(t *testing.T) {
+	t.Parallel()
+	rs := redisserver.Start(t, redisserver.Options{})
+	gone := make(chan struct{}, 1)
+	hang := countserver.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers; ends when the client goes away
+		gone <- struct{}{}
+	}))
+	dir := channelApp(t, rs.URL(), "web", guestPath("c-http", "c-http.wasm"),
+		fmt.Sprintf("allowed_outbound_hosts = [%q]\n", "http://127.0.0.1:"+hang.Port()))
+	p := startRedspin(t, runOpts{}, upArgs(dir, "--handler-timeout", "1s", "--listen-admin", "127.0.0.1:0", "--quiet")...)
+	admin := p.adminAddr()
+	p.waitSubscribed(rs.Addr())
+	begin := time.Now()
+	if err := rs.Client().Publish(ctx(t), "ch", "http:get|"+hang.URL+"/|-").Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the timed-out message", func() bool { return scrape(t, admin).sum(mTimedOut, `component="web"`) == 1 })
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("the message took %v with a 1 s handler timeout", took)
+	}
+	select {
+	case <-gone:
+	case <-time.After(waitTimeout):
+		t.Error("the hanging request was never cancelled")
 	}
 	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d\n%s", code, p.output())

@@ -83,9 +83,18 @@ func (h *Host) inStore(ctx context.Context, dl msgDeadline, g guest, lower int,
 // store is closed).
 func (h *Host) newStore(ctx context.Context, dl msgDeadline, g guest) (_ *wasmtime.Store, flush, end func(), err error) {
 	s := wasmtime.NewStore(h.engine)
-	end = g.base().newStoreData(ctx, s)
-	if end == nil {
-		end = func() {}
+	// Host calls (outbound HTTP, Redis, key-value) end at the message's
+	// deadline too: the epoch deadline stops only guest code.
+	sctx, cancel := ctx, context.CancelFunc(func() {})
+	if !dl.at.IsZero() {
+		sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
+	}
+	done := g.base().newStoreData(sctx, s)
+	end = func() {
+		if done != nil {
+			done()
+		}
+		cancel()
 	}
 	if h.opts.MaxInstanceMemory > 0 {
 		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)

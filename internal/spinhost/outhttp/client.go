@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -119,7 +120,8 @@ type Request struct {
 	// unless ContentLength is set.
 	Body io.Reader
 	// ContentLength is the body's length when Body is another reader; 0 =
-	// unknown (chunked).
+	// the Content-Length header's value if the guest set one, else unknown
+	// (chunked).
 	ContentLength int64
 	// Trailer declares trailers (keys) whose values the sender fills in by
 	// the time Body returns io.EOF. nil = none.
@@ -307,8 +309,14 @@ func (i *Instance) Send(ctx context.Context, req *Request, opts Options) (*Respo
 		release()
 		return nil, newErr(HTTPRequestURIInvalid, err, "")
 	}
-	if hr.ContentLength == 0 && req.ContentLength > 0 && req.Body != nil {
+	if hr.ContentLength == 0 && req.Body != nil {
 		hr.ContentLength = req.ContentLength
+		if n, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && n > 0 && hr.ContentLength == 0 {
+			hr.ContentLength = n // a streamed body whose length the guest declared
+		}
+	}
+	if _, ok := header["User-Agent"]; !ok {
+		header["User-Agent"] = []string{""} // send none unless the guest does, as Spin's client
 	}
 	hr.Header = header
 	hr.Trailer = req.Trailer
