@@ -194,6 +194,15 @@ build_js_j2w() {
   smoke js-j2w "$d/js-j2w.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
 }
 
+# js-http: the fetch() guest (its own js-http/guest.js) on componentize-js's wasi:http
+# imports; run end to end against loopback servers by internal/spinhost/wasm's tests.
+build_js_http() {
+  local d=$G/js-http wit
+  wit=$(witdir js-http "$d")
+  mkdir -p "$JS_STAGE" && cp "$d/guest.js" "$JS_STAGE/js-http.js"
+  timed "jco componentize js-http.wasm" "${JCO[@]}" componentize "$JS_STAGE/js-http.js" --wit "$wit" -o "$d/js-http.wasm" >/dev/null
+}
+
 # c-host: the C guest plus commands that call every Spin host interface redspin serves.
 build_c_host() {
   local d=$G/c-host
@@ -277,7 +286,7 @@ build_example_variables() {
   smoke example-variables "$d/greeter.wasm" world ok
 }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http stream js js-j2w js-platform example-hello example-variables)
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http stream js js-j2w js-platform js-http example-hello example-variables)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`
