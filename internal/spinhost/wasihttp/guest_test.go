@@ -21,7 +21,7 @@ const jsHTTPGuest = "../../../testdata/guests/js-http/js-http.wasm"
 
 // jsHost loads the js-http guest (componentize-js fetch) into a real Host
 // with the Spin services allowing allowed; its stdout goes to a log file.
-func jsHost(t *testing.T, timeout time.Duration, allowed ...string) (h *host.Host, stdout func() string) {
+func jsHost(t testing.TB, timeout time.Duration, allowed ...string) (h *host.Host, stdout func() string) {
 	t.Helper()
 	if _, err := os.Stat(jsHTTPGuest); err != nil {
 		t.Skipf("guest not built: %v", err)
@@ -130,5 +130,23 @@ func TestJSFetchTimeout(t *testing.T) {
 	case <-gone:
 	case <-time.After(5 * time.Second):
 		t.Error("the request was not cancelled with the message")
+	}
+}
+
+// BenchmarkJSFetch: one message of the js-http guest doing one fetch() GET
+// (1 KiB body) against a loopback server, end to end through Host.Handle
+// (a fresh instance per message, as redspin up runs it).
+func BenchmarkJSFetch(b *testing.B) {
+	body := strings.Repeat("x", 1024)
+	api := countserver.Start(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, body)
+	}))
+	h, _ := jsHost(b, 0, api.URL)
+	payload := []byte("get:" + api.URL + "/echo")
+	b.ResetTimer()
+	for range b.N {
+		if err := h.Handle(context.Background(), "fetch", payload); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
