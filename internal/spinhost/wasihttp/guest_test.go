@@ -2,6 +2,8 @@ package wasihttp_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -13,20 +15,22 @@ import (
 	"time"
 
 	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/spinhost/wasm"
 	"github.com/redspin/redspin/internal/testutil/countserver"
+	"github.com/redspin/redspin/internal/testutil/testca"
 )
 
 const jsHTTPGuest = "../../../testdata/guests/js-http/js-http.wasm"
 
 // jsHost loads the js-http guest (componentize-js fetch) into a real Host
 // with the Spin services allowing allowed; its stdout goes to a log file.
-func jsHost(t testing.TB, timeout time.Duration, allowed ...string) (h *host.Host, stdout func() string) {
+func jsHost(t testing.TB, timeout time.Duration, network *outhttp.Network, allowed ...string) (h *host.Host, stdout func() string) {
 	t.Helper()
 	if _, err := os.Stat(jsHTTPGuest); err != nil {
 		t.Skipf("guest not built: %v", err)
 	}
-	svc, err := wasm.NewServices(wasm.ComponentConfig{ID: "fetch", AllowedOutboundHosts: allowed})
+	svc, err := wasm.NewServices(wasm.ComponentConfig{ID: "fetch", AllowedOutboundHosts: allowed, HTTPNetwork: network})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +90,7 @@ func TestJSFetch(t *testing.T) {
 		}
 	}))
 	denied := countserver.Start(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	h, stdout := jsHost(t, 0, api.URL)
+	h, stdout := jsHost(t, 0, nil, api.URL)
 	auth := strings.TrimPrefix(api.URL, "http://")
 	for _, c := range []struct{ payload, want string }{
 		{"get:" + api.URL + "/echo?q=1", "get 201 GET|hello|" + auth + " "},
@@ -117,7 +121,7 @@ func TestJSFetchTimeout(t *testing.T) {
 		<-r.Context().Done()
 		close(gone)
 	}))
-	h, _ := jsHost(t, 500*time.Millisecond, api.URL)
+	h, _ := jsHost(t, 500*time.Millisecond, nil, api.URL)
 	start := time.Now()
 	err := h.Handle(context.Background(), "fetch", []byte("get:"+api.URL+"/slow"))
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "timeout") {
@@ -141,12 +145,44 @@ func BenchmarkJSFetch(b *testing.B) {
 	api := countserver.Start(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, body)
 	}))
-	h, _ := jsHost(b, 0, api.URL)
+	h, _ := jsHost(b, 0, nil, api.URL)
 	payload := []byte("get:" + api.URL + "/echo")
 	b.ResetTimer()
 	for range b.N {
 		if err := h.Handle(context.Background(), "fetch", payload); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestJSFetchHTTPS: fetch() over HTTPS to a server whose certificate a test
+// CA signed works with a [[client_tls]] entry trusting that CA for the
+// component and host, and fails (TLS-certificate-error, a TypeError in JS)
+// without it.
+func TestJSFetchHTTPS(t *testing.T) {
+	ca := testca.New(t)
+	srv := countserver.StartTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo", "tls")
+		io.WriteString(w, "secure")
+	}), &tls.Config{Certificates: []tls.Certificate{ca.Server("127.0.0.1").TLS}})
+	trust := &outhttp.Network{TLS: []outhttp.ClientTLS{{Components: []string{"fetch"}, Hosts: []string{"127.0.0.1"}, Roots: []*x509.Certificate{ca.Cert}}}}
+	for _, c := range []struct {
+		network *outhttp.Network
+		want    string
+	}{
+		{trust, "get 200 tls secure\n"},
+		{nil, "fail TypeError"},
+	} {
+		h, stdout := jsHost(t, 0, c.network, srv.URL)
+		cmd := "get:"
+		if c.network == nil {
+			cmd = "fail:"
+		}
+		if err := h.Handle(context.Background(), "fetch", []byte(cmd+srv.URL+"/")); err != nil {
+			t.Fatal(err)
+		}
+		if got := stdout(); !strings.HasPrefix(got, c.want) {
+			t.Errorf("client_tls %v: printed %q, want %q...", c.network != nil, got, c.want)
 		}
 	}
 }
