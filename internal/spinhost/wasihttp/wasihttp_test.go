@@ -22,13 +22,13 @@ import (
 // env is one message's wasi:http: a fake store with a WASI context and an
 // outbound HTTP instance allowing allowed.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	x    *wasi.Call
 	ifs  map[string]wasi.Interface
 	inst *outhttp.Instance
 }
 
-func newEnv(t *testing.T, ctx context.Context, allowed ...string) *env {
+func newEnv(t testing.TB, ctx context.Context, allowed ...string) *env {
 	t.Helper()
 	list, err := allowedhosts.Parse(allowed)
 	if err != nil {
@@ -80,7 +80,7 @@ func (e *env) trap(want, fn string, args ...wasmtime.Val) {
 	}
 }
 
-func ok(t *testing.T, v wasmtime.Val) wasmtime.Val {
+func ok(t testing.TB, v wasmtime.Val) wasmtime.Val {
 	t.Helper()
 	if v.Kind != wasmtime.CResult || !v.Ok {
 		t.Fatalf("want ok, got %+v", v)
@@ -91,7 +91,7 @@ func ok(t *testing.T, v wasmtime.Val) wasmtime.Val {
 	return *v.Payload
 }
 
-func errCase(t *testing.T, v wasmtime.Val) string {
+func errCase(t testing.TB, v wasmtime.Val) string {
 	t.Helper()
 	if v.Kind != wasmtime.CResult || v.Ok {
 		t.Fatalf("want err, got %+v", v)
@@ -117,7 +117,7 @@ func borrow(v wasmtime.Val) wasmtime.Val {
 	return wasmtime.Val{Kind: wasmtime.CResource, Resource: &r}
 }
 
-func entries(t *testing.T, e *env, f wasmtime.Val) string {
+func entries(t testing.TB, e *env, f wasmtime.Val) string {
 	t.Helper()
 	var b strings.Builder
 	for _, en := range e.must("[method]fields.entries", borrow(f)).Elems {
