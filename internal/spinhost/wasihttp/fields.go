@@ -107,12 +107,47 @@ func headerErr(c string) wasmtime.Val {
 
 func okUnit() wasmtime.Val { return wasmtime.OkVal(nil) }
 
-func fieldsArg(x *wasi.Call, v wasmtime.Val) (*fields, uint32, error) {
-	f, rep, err := x.Borrow(v, tyFields)
-	if err != nil {
-		return nil, 0, err
+// checkField returns the header-error case for setting name to vals, or
+// "" when they are valid.
+func checkField(name string, vals ...[]byte) string {
+	if c := checkName(name); c != "" {
+		return c
 	}
-	return f.(*fields), rep, nil
+	for _, v := range vals {
+		if !outhttp.ValidHeaderValue(v) {
+			return errInvalidSyntax
+		}
+	}
+	return ""
+}
+
+// fieldsMethod wraps a function of a fields resource.
+func fieldsMethod(fn func(f *fields, args []wasmtime.Val) wasmtime.Val) wasi.Func {
+	return func(x *wasi.Call, args, results []wasmtime.Val) error {
+		v, _, err := x.Borrow(args[0], tyFields)
+		if err != nil {
+			return err
+		}
+		results[0] = fn(v.(*fields), args)
+		return nil
+	}
+}
+
+// fieldsChange wraps set, delete and append: name and values are checked
+// (invalid-syntax, forbidden) before mutability (immutable), as Wasmtime
+// does.
+func fieldsChange(change func(f *fields, name string, vals [][]byte), vals func(args []wasmtime.Val) [][]byte) wasi.Func {
+	return fieldsMethod(func(f *fields, args []wasmtime.Val) wasmtime.Val {
+		name, vs := args[1].Str, vals(args)
+		if c := checkField(name, vs...); c != "" {
+			return headerErr(c)
+		}
+		if f.immutable {
+			return headerErr(errImmutable)
+		}
+		change(f, strings.ToLower(name), vs)
+		return okUnit()
+	})
 }
 
 // fieldsFuncs are wasi:http/types' fields functions.
@@ -129,12 +164,8 @@ var fieldsFuncs = map[string]wasi.Func{
 				return errBadArg
 			}
 			name, val := e.Elems[0].Str, e.Elems[1].Bytes
-			if c := checkName(name); c != "" {
+			if c := checkField(name, val); c != "" {
 				results[0] = headerErr(c)
-				return nil
-			}
-			if !outhttp.ValidHeaderValue(val) {
-				results[0] = headerErr(errInvalidSyntax)
 				return nil
 			}
 			f.names = append(f.names, strings.ToLower(name))
@@ -144,111 +175,44 @@ var fieldsFuncs = map[string]wasi.Func{
 		results[0] = wasmtime.OkVal(&v)
 		return err
 	},
-	"[method]fields.get": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
+	"[method]fields.get": fieldsMethod(func(f *fields, args []wasmtime.Val) wasmtime.Val {
 		out := []wasmtime.Val{}
 		for _, v := range f.get(strings.ToLower(args[1].Str)) {
 			out = append(out, wasmtime.Bytes(append([]byte{}, v...)))
 		}
-		results[0] = wasmtime.Val{Kind: wasmtime.CList, Elems: out}
-		return nil
-	},
-	"[method]fields.has": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
-		results[0] = boolVal(len(f.get(strings.ToLower(args[1].Str))) > 0)
-		return nil
-	},
-	"[method]fields.set": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
-		name := args[1].Str
-		if c := checkName(name); c != "" {
-			results[0] = headerErr(c)
-			return nil
-		}
-		vals := make([][]byte, 0, len(args[2].Elems))
-		for _, v := range args[2].Elems {
-			if !outhttp.ValidHeaderValue(v.Bytes) {
-				results[0] = headerErr(errInvalidSyntax)
-				return nil
+		return wasmtime.Val{Kind: wasmtime.CList, Elems: out}
+	}),
+	"[method]fields.has": fieldsMethod(func(f *fields, args []wasmtime.Val) wasmtime.Val {
+		return boolVal(len(f.get(strings.ToLower(args[1].Str))) > 0)
+	}),
+	"[method]fields.set": fieldsChange(func(f *fields, name string, vals [][]byte) { f.set(name, vals) },
+		func(args []wasmtime.Val) [][]byte {
+			vals := make([][]byte, len(args[2].Elems))
+			for i, v := range args[2].Elems {
+				vals[i] = append([]byte(nil), v.Bytes...)
 			}
-			vals = append(vals, append([]byte(nil), v.Bytes...))
-		}
-		if f.immutable {
-			results[0] = headerErr(errImmutable)
-			return nil
-		}
-		f.set(strings.ToLower(name), vals)
-		results[0] = okUnit()
-		return nil
-	},
-	"[method]fields.delete": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
-		if c := checkName(args[1].Str); c != "" {
-			results[0] = headerErr(c)
-			return nil
-		}
-		if f.immutable {
-			results[0] = headerErr(errImmutable)
-			return nil
-		}
-		f.del(strings.ToLower(args[1].Str))
-		results[0] = okUnit()
-		return nil
-	},
-	"[method]fields.append": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
-		name, val := args[1].Str, args[2].Bytes
-		if c := checkName(name); c != "" {
-			results[0] = headerErr(c)
-			return nil
-		}
-		if !outhttp.ValidHeaderValue(val) {
-			results[0] = headerErr(errInvalidSyntax)
-			return nil
-		}
-		if f.immutable {
-			results[0] = headerErr(errImmutable)
-			return nil
-		}
-		f.names = append(f.names, strings.ToLower(name))
-		f.vals = append(f.vals, append([]byte(nil), val...))
-		results[0] = okUnit()
-		return nil
-	},
-	"[method]fields.entries": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
-		if err != nil {
-			return err
-		}
+			return vals
+		}),
+	"[method]fields.delete": fieldsChange(func(f *fields, name string, _ [][]byte) { f.del(name) },
+		func([]wasmtime.Val) [][]byte { return nil }),
+	"[method]fields.append": fieldsChange(func(f *fields, name string, vals [][]byte) {
+		f.names = append(f.names, name)
+		f.vals = append(f.vals, vals[0])
+	}, func(args []wasmtime.Val) [][]byte { return [][]byte{append([]byte(nil), args[2].Bytes...)} }),
+	"[method]fields.entries": fieldsMethod(func(f *fields, _ []wasmtime.Val) wasmtime.Val {
 		out := make([]wasmtime.Val, len(f.names))
 		for i, k := range f.names {
 			out[i] = wasmtime.Val{Kind: wasmtime.CTuple, Elems: []wasmtime.Val{wasmtime.Str(k), wasmtime.Bytes(append([]byte{}, f.vals[i]...))}}
 		}
-		results[0] = wasmtime.Val{Kind: wasmtime.CList, Elems: out}
-		return nil
-	},
+		return wasmtime.Val{Kind: wasmtime.CList, Elems: out}
+	}),
 	"[method]fields.clone": func(x *wasi.Call, args, results []wasmtime.Val) error {
-		f, _, err := fieldsArg(x, args[0])
+		v, _, err := x.Borrow(args[0], tyFields)
 		if err != nil {
 			return err
 		}
-		v, err := x.Push(tyFields, f.clone(false), 0)
-		results[0] = v
+		c, err := x.Push(tyFields, v.(*fields).clone(false), 0)
+		results[0] = c
 		return err
 	},
 }

@@ -33,12 +33,12 @@ func Interfaces(inst InstanceOf) map[string]wasi.Interface {
 	}
 }
 
+// mustType is wasi.TypeOf for the names below, which internal/wasi knows.
 func mustType(name string) uint32 {
-	t, ok := wasi.TypeOf(name)
-	if !ok {
-		panic("wasihttp: internal/wasi has no resource " + name)
+	if t, ok := wasi.TypeOf(name); ok {
+		return t
 	}
-	return t
+	panic("wasihttp: internal/wasi has no resource " + name)
 }
 
 // Resource type numbers (internal/wasi's, shared with every interface).
