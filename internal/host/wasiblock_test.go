@@ -5,10 +5,12 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/redspin/redspin/internal/testutil/wasiwat"
 )
 
 // wasiBlockWAT blocks on a monotonic-clock pollable an hour away.
-const wasiBlockWAT = `(component $C
+var wasiBlockWAT = `(component $C
   (import "wasi:io/poll@0.2.12" (instance $ipoll
     (export "pollable" (type $p (sub resource)))
     (export "[method]pollable.block" (func (param "self" (borrow $p))))))
@@ -32,13 +34,7 @@ const wasiBlockWAT = `(component $C
       (i32.const 400)))
   (core instance $i (instantiate $m
     (with "host" (instance (export "block" (func $block-l)) (export "sub" (func $sub-l))))))
-  (type $err (enum "success" "error"))
-  (export $err2 "error" (type $err))
-  (func $h (param "message" (list u8)) (result (result (error $err2)))
-    (canon lift (core func $i "handle") (memory $mem "memory") (realloc (func $i "cabi_realloc"))))
-  (instance $inst (export "error" (type $err2)) (export "handle-message" (func $h)))
-  (export "fermyon:spin/inbound-redis" (instance $inst))
-)`
+` + wasiwat.InboundRedis
 
 // TestWASIBlockHonoursDeadline: a guest waiting in wasi:io/poll is
 // interrupted by the handler timeout and by cancellation, reported as for

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redspin/redspin/internal/testutil/wasiwat"
 	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
@@ -43,28 +44,8 @@ func (h *httpImports) WASIInterfaces() map[string]wasi.Interface {
 // wasiExtWAT reads the stream that wasi:http/types hands out with
 // wasi:io/streams' blocking-read and prints it; it drops the stream, then
 // the fields it came from.
-const wasiExtWAT = `(component $C
-  (import "wasi:io/error@0.2.12" (instance $ierr (export "error" (type (sub resource)))))
-  (alias export $ierr "error" (type $error))
-  (import "wasi:io/streams@0.2.12" (instance $istreams
-    (alias outer $C $error (type $e))
-    (export "input-stream" (type $is (sub resource)))
-    (export "output-stream" (type $os (sub resource)))
-    (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
-    (export "stream-error" (type $se2 (eq $se)))
-    (export "[method]input-stream.blocking-read"
-      (func (param "self" (borrow $is)) (param "len" u64) (result (result (list u8) (error $se2)))))
-    (export "[method]output-stream.blocking-write-and-flush"
-      (func (param "self" (borrow $os)) (param "contents" (list u8)) (result (result (error $se2)))))))
-  (alias export $istreams "input-stream" (type $input-stream))
-  (alias export $istreams "output-stream" (type $output-stream))
-  (alias export $istreams "[method]input-stream.blocking-read" (func $read))
-  (alias export $istreams "[method]output-stream.blocking-write-and-flush" (func $write))
-  (import "wasi:cli/stdout@0.2.12" (instance $istdout
-    (alias outer $C $output-stream (type $os))
-    (export "output-stream" (type $os2 (eq $os)))
-    (export "get-stdout" (func (result (own $os2))))))
-  (alias export $istdout "get-stdout" (func $get-stdout))
+var wasiExtWAT = `(component $C
+` + wasiwat.IO("0.2.12", "0.2.12") + `
   (import "wasi:http/types@0.2.10" (instance $ihttp
     (alias outer $C $input-stream (type $is))
     (export "input-stream" (type $is2 (eq $is)))
@@ -95,7 +76,7 @@ const wasiExtWAT = `(component $C
     (import "host" "drop-is" (func $drop-is (param i32)))
     (import "host" "drop-f" (func $drop-f (param i32)))
     (import "mem" "memory" (memory 1))
-    (data (i32.const 0) "\n")
+    (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
     (func (export "handle") (param $p i32) (param $n i32) (result i32)
       (local $f i32) (local $s i32)
       (local.set $f (call $new-fields))
@@ -117,13 +98,7 @@ const wasiExtWAT = `(component $C
       (export "drop-is" (func $drop-is))
       (export "drop-f" (func $drop-f))))
     (with "mem" (instance $mem))))
-  (type $err (enum "success" "error"))
-  (export $err2 "error" (type $err))
-  (func $h (param "message" (list u8)) (result (result (error $err2)))
-    (canon lift (core func $i "handle") (memory $mem "memory") (realloc (func $rl "realloc"))))
-  (instance $inst (export "error" (type $err2)) (export "handle-message" (func $h)))
-  (export "fermyon:spin/inbound-redis" (instance $inst))
-)`
+` + wasiwat.InboundRedis
 
 // TestWASIInterfacesSeam: Imports that implement WASIInterfaces replace
 // internal/wasi's wasi:http, and the streams they hand out are read

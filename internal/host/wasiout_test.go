@@ -7,28 +7,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/redspin/redspin/internal/testutil/wasiwat"
 )
 
 // wasiOutWAT is a component writing through redspin's WASI: payload "order"
 // writes out1 (stdout), err1 (stderr), out2 (stdout); "partial" writes an
 // unfinished line to both; "loop" does that and spins forever.
-const wasiOutWAT = `(component $C
-  (import "wasi:io/error@0.2.0" (instance $ierr (export "error" (type (sub resource)))))
-  (alias export $ierr "error" (type $error))
-  (import "wasi:io/streams@0.2.0" (instance $istreams
-    (alias outer $C $error (type $e))
-    (export "output-stream" (type $os (sub resource)))
-    (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
-    (export "stream-error" (type $se2 (eq $se)))
-    (export "[method]output-stream.blocking-write-and-flush"
-      (func (param "self" (borrow $os)) (param "contents" (list u8)) (result (result (error $se2)))))))
-  (alias export $istreams "output-stream" (type $output-stream))
-  (alias export $istreams "[method]output-stream.blocking-write-and-flush" (func $write))
-  (import "wasi:cli/stdout@0.2.3" (instance $istdout
-    (alias outer $C $output-stream (type $os))
-    (export "output-stream" (type $os2 (eq $os)))
-    (export "get-stdout" (func (result (own $os2))))))
-  (alias export $istdout "get-stdout" (func $get-stdout))
+var wasiOutWAT = `(component $C
+` + wasiwat.IO("0.2.0", "0.2.3") + `
   (import "wasi:cli/stderr@0.2.12" (instance $istderr
     (alias outer $C $output-stream (type $os))
     (export "output-stream" (type $os2 (eq $os)))
@@ -68,13 +55,7 @@ const wasiOutWAT = `(component $C
       (export "get-stderr" (func $get-stderr-l))
       (export "write" (func $write-l))))
     (with "mem" (instance $mem))))
-  (type $err (enum "success" "error"))
-  (export $err2 "error" (type $err))
-  (func $h (param "message" (list u8)) (result (result (error $err2)))
-    (canon lift (core func $i "handle") (memory $mem "memory") (realloc (func $i "cabi_realloc"))))
-  (instance $inst (export "error" (type $err2)) (export "handle-message" (func $h)))
-  (export "fermyon:spin/inbound-redis" (instance $inst))
-)`
+` + wasiwat.InboundRedis
 
 // TestWASIOutput checks the output guarantees on redspin's WASI: whole
 // lines to the log files and the echo, the partial last line of a message

@@ -29,6 +29,7 @@ var cliEnvironment = Interface{
 // exit(ok), 1 for exit(err), or exit-with-code's code.
 type ExitError struct{ Code int }
 
+// Error says the guest exited and with which status.
 func (e ExitError) Error() string { return fmt.Sprintf("guest exited with status %d", e.Code) }
 
 var cliExit = Interface{

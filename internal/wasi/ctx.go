@@ -164,7 +164,7 @@ func (x *Call) Take(v wasmtime.Val, ty uint32) (any, error) {
 	return val, nil
 }
 
-// errInterrupted is never returned to a guest; Wait's callers trap with it.
+// errEmptyPoll traps a poll of no pollables (the WIT forbids it).
 var errEmptyPoll = errors.New("wasi:io/poll.poll: empty list of pollables")
 
 // Wait blocks until at least one of ps is ready and returns their

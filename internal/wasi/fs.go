@@ -135,8 +135,7 @@ func descOf(x *Call, v wasmtime.Val) (*descriptor, error) {
 	return d.(*descriptor), nil
 }
 
-// fsResult wraps an error-code result: results[0] = err(code) when err is
-// an fsError-compatible failure.
+// fsErr sets results[0] to err(the error-code of err).
 func fsErr(results []wasmtime.Val, err error) error {
 	code := wasmtime.Enum(string(fsCode(err)))
 	results[0] = wasmtime.ErrVal(&code)

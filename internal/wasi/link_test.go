@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redspin/redspin/internal/testutil/wasiwat"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -14,30 +15,8 @@ import (
 // output-stream, and wasi:http/types@0.2.10 re-exports its input-stream
 // (as JS guests' wasi:http@0.2.10 uses wasi:io@0.2.12). Its exports write
 // to stdout, drop a stream before or after its pollable, and call wasi:http.
-const linkWAT = `(component $C
-  (import "wasi:io/error@0.2.0" (instance $ierr (export "error" (type (sub resource)))))
-  (alias export $ierr "error" (type $error))
-  (import "wasi:io/poll@0.2.0" (instance $ipoll (export "pollable" (type (sub resource)))))
-  (alias export $ipoll "pollable" (type $pollable))
-  (import "wasi:io/streams@0.2.0" (instance $istreams
-    (alias outer $C $error (type $e))
-    (alias outer $C $pollable (type $p))
-    (export "input-stream" (type $is (sub resource)))
-    (export "output-stream" (type $os (sub resource)))
-    (type $se (variant (case "last-operation-failed" (own $e)) (case "closed")))
-    (export "stream-error" (type $se2 (eq $se)))
-    (export "[method]output-stream.subscribe" (func (param "self" (borrow $os)) (result (own $p))))
-    (export "[method]output-stream.blocking-write-and-flush"
-      (func (param "self" (borrow $os)) (param "contents" (list u8)) (result (result (error $se2)))))))
-  (alias export $istreams "input-stream" (type $input-stream))
-  (alias export $istreams "output-stream" (type $output-stream))
-  (alias export $istreams "[method]output-stream.subscribe" (func $subscribe))
-  (alias export $istreams "[method]output-stream.blocking-write-and-flush" (func $write))
-  (import "wasi:cli/stdout@0.2.12" (instance $istdout
-    (alias outer $C $output-stream (type $os))
-    (export "output-stream" (type $os2 (eq $os)))
-    (export "get-stdout" (func (result (own $os2))))))
-  (alias export $istdout "get-stdout" (func $get-stdout))
+var linkWAT = `(component $C
+` + wasiwat.IO("0.2.0", "0.2.12") + `
   (import "wasi:http/types@0.2.10" (instance $ihttp
     (alias outer $C $input-stream (type $is))
     (export "input-stream" (type $is2 (eq $is)))
