@@ -267,6 +267,27 @@ func RendersEmpty(s string) bool {
 	return s == "" || s == "http://" || s == "https://"
 }
 
+// AllowsRelative reports whether an entry allows relative-URL ("self")
+// requests for one of schemes: a self or self.alt host with such a scheme
+// (or *). Only an HTTP trigger can serve them; the caller decides what an
+// allowed one means.
+func (l *List) AllowsRelative(schemes ...string) bool {
+	if l == nil {
+		return false
+	}
+	for _, e := range l.entries {
+		if e.kind != hostSelf {
+			continue
+		}
+		for _, s := range schemes {
+			if e.scheme == "" || e.scheme == strings.ToLower(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Empty reports whether the list allows nothing.
 func (l *List) Empty() bool { return l == nil || len(l.entries) == 0 }
 

@@ -223,3 +223,21 @@ func TestRendersEmpty(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowsRelative(t *testing.T) {
+	for entries, want := range map[string]bool{
+		"http://self": true, "https://self.alt": true, "*://self:*": true,
+		"redis://self": false, "http://example.com": false, "*://*:*": false,
+	} {
+		l, err := Parse([]string{entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.AllowsRelative("http", "https"); got != want {
+			t.Errorf("%s: %v", entries, got)
+		}
+	}
+	if (*List)(nil).AllowsRelative("http") {
+		t.Error("nil list")
+	}
+}

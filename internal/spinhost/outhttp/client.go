@@ -123,8 +123,9 @@ type Request struct {
 	// the Content-Length header's value if the guest set one, else unknown
 	// (chunked).
 	ContentLength int64
-	// Trailer declares trailers (keys) whose values the sender fills in by
-	// the time Body returns io.EOF. nil = none.
+	// Trailer is a map the sender fills (keys and values) by the time Body
+	// returns io.EOF; its entries are sent as trailers of a chunked body
+	// (so with ContentLength 0). nil = none.
 	Trailer http.Header
 }
 
@@ -238,23 +239,31 @@ func (c *Client) Check(u *url.URL) error {
 		if u != nil {
 			what = fmt.Sprintf("%q", u.Redacted())
 		}
+		// As Spin: a relative request needs a self entry, and then an HTTP
+		// trigger to serve it, which the Redis trigger is not.
+		if u != nil && !u.IsAbs() && !c.cfg.Allowed.AllowsRelative("http", "https") {
+			c.log.Warn("outbound HTTP refused", "component", c.cfg.Component, "url", what, "reason", "relative URL without a self entry")
+			return newErr(HTTPRequestDenied, nil, "%s is a relative URL and allowed_outbound_hosts has no \"http://self\" entry", what)
+		}
 		return newErr(HTTPRequestURIInvalid, nil, "%s is not an absolute URL: relative (self) requests need Spin's HTTP trigger, which redspin does not have", what)
 	}
 	scheme := strings.ToLower(u.Scheme)
+	host, port, err := ParseAuthority(u.Host)
+	if err != nil {
+		return newErr(HTTPRequestURIInvalid, err, "authority %q", u.Host)
+	}
+	// The allowed hosts first, as Spin: a destination the component may
+	// not reach is refused whatever else is wrong with it.
+	t := allowedhosts.Target{Scheme: scheme, Host: host, Port: port}
+	if err := c.cfg.Allowed.Check(c.cfg.Component, t); err != nil {
+		c.log.Warn("outbound HTTP refused", "component", c.cfg.Component, "err", err)
+		return newErr(HTTPRequestDenied, err, "")
+	}
 	if scheme != "http" && scheme != "https" {
 		return newErr(HTTPRequestURIInvalid, nil, "scheme %q is not http or https", u.Scheme)
 	}
 	if u.User != nil {
 		return newErr(HTTPRequestURIInvalid, nil, "the URL has user info; send credentials in a header")
-	}
-	host, port, err := ParseAuthority(u.Host)
-	if err != nil {
-		return newErr(HTTPRequestURIInvalid, err, "authority %q", u.Host)
-	}
-	t := allowedhosts.Target{Scheme: scheme, Host: host, Port: port}
-	if err := c.cfg.Allowed.Check(c.cfg.Component, t); err != nil {
-		c.log.Warn("outbound HTTP refused", "component", c.cfg.Component, "err", err)
-		return newErr(HTTPRequestDenied, err, "")
 	}
 	return nil
 }

@@ -23,8 +23,9 @@
 //   - Every destination, and with FollowRedirects every redirect target, is
 //     checked against allowed_outbound_hosts (package allowedhosts) before a
 //     connection is opened; a refusal is HTTP-request-denied. A relative URL
-//     (Spin's `self` requests) is HTTP-request-URI-invalid: only Spin's HTTP
-//     trigger can serve it.
+//     (Spin's `self` requests) is HTTP-request-URI-invalid when a self entry
+//     allows it (only Spin's HTTP trigger could serve it), and
+//     HTTP-request-denied otherwise, as in Spin.
 //   - Names are resolved by the dialer, which drops the addresses in the
 //     blocked networks and dials only what is left, so a name that resolves
 //     to a blocked address (DNS rebinding) cannot reach it:

@@ -52,7 +52,9 @@ func TestHTTPGuests(t *testing.T) {
 			{"http:get|" + api.URL + "/to-echo|-", true, "status 201\nheader x-echo: GET   host=127.0.0.1:" + port + "\nbody hello\n", ""},
 			{"http:get|" + api.URL + "/to-denied|-", false, "", "http:" + api.URL + "/to-denied: destination-not-allowed"},
 			{"http:get|" + other.URL + "/|-", false, "", "http:" + other.URL + "/: destination-not-allowed"},
-			{"http:get|/self-request|-", false, "", "http:/self-request: invalid-url"},
+			{"http:get|/self-request|-", false, "", "http:/self-request: destination-not-allowed"}, // no self entry
+			{"http:get|not a url|-", false, "", "destination-not-allowed"},                         // as in Spin
+			{"http:get|http://127.0.0.1:" + port + "/%zz|-", false, "", "invalid-url"},
 			{"http:get|" + api.URL + "/echo|-|Bad Header: x", false, "", "request-error"},
 		}
 	}
