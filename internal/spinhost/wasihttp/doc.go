@@ -11,8 +11,10 @@
 //     (outhttp.Forbidden). Headers obtained from a request or a response
 //     are immutable (header-error.immutable) and are children of it.
 //   - outgoing-request defaults to GET, https and path "/"; a scheme other
-//     than http or https, or a missing authority, fails handle with
-//     HTTP-protocol-error / HTTP-request-URI-invalid. The body is streamed
+//     than http or https fails handle with HTTP-protocol-error. A missing
+//     authority is Spin's self request, refused when the future resolves
+//     (HTTP-request-denied, or HTTP-request-URI-invalid with a self entry:
+//     only Spin's HTTP trigger serves those). The body is streamed
 //     to the server through a 64 KiB pipe (output-stream.check-write waits
 //     for the server to take what was written); a body finished before
 //     handle is sent with its length.

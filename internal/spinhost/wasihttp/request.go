@@ -253,11 +253,11 @@ var requestFuncs = map[string]wasi.Func{
 		results[0] = v
 		return err
 	},
-	"[method]request-options.connect-timeout":       optionGet(func(o *requestOptions) **time.Duration { return &o.connect }),
-	"[method]request-options.set-connect-timeout":   optionSet(func(o *requestOptions) **time.Duration { return &o.connect }),
-	"[method]request-options.first-byte-timeout":    optionGet(func(o *requestOptions) **time.Duration { return &o.firstByte }),
+	"[method]request-options.connect-timeout":        optionGet(func(o *requestOptions) **time.Duration { return &o.connect }),
+	"[method]request-options.set-connect-timeout":    optionSet(func(o *requestOptions) **time.Duration { return &o.connect }),
+	"[method]request-options.first-byte-timeout":     optionGet(func(o *requestOptions) **time.Duration { return &o.firstByte }),
 	"[method]request-options.set-first-byte-timeout": optionSet(func(o *requestOptions) **time.Duration { return &o.firstByte }),
-	"[method]request-options.between-bytes-timeout": optionGet(func(o *requestOptions) **time.Duration { return &o.betweenBytes }),
+	"[method]request-options.between-bytes-timeout":  optionGet(func(o *requestOptions) **time.Duration { return &o.betweenBytes }),
 	"[method]request-options.set-between-bytes-timeout": optionSet(func(o *requestOptions) **time.Duration {
 		return &o.betweenBytes
 	}),

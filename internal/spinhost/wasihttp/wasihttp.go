@@ -107,8 +107,11 @@ func handle(instOf InstanceOf) wasi.Func {
 }
 
 // buildRequest turns an outgoing-request into outhttp's: https when no
-// scheme is set, "/" when no path; the host header goes (Spin removes it),
-// the authority names the destination.
+// scheme is set, "/" when no path. Without an authority the URL is
+// relative (Spin's self request), which outhttp refuses when the future
+// resolves: HTTP-request-denied without a self entry in
+// allowed_outbound_hosts, HTTP-request-URI-invalid with one. The host
+// header goes (Spin removes it); the authority names the destination.
 func buildRequest(r *outRequest) (*outhttp.Request, error) {
 	scheme := "https"
 	if r.scheme != nil {
@@ -117,14 +120,15 @@ func buildRequest(r *outRequest) (*outhttp.Request, error) {
 	if scheme != "http" && scheme != "https" {
 		return nil, &outhttp.Error{Code: outhttp.HTTPProtocolError, Msg: fmt.Sprintf("scheme %q is not http or https", *r.scheme)}
 	}
-	if r.authority == nil || *r.authority == "" {
-		return nil, &outhttp.Error{Code: outhttp.HTTPRequestURIInvalid, Msg: "the request has no authority: relative (self) requests need Spin's HTTP trigger, which redspin does not have"}
-	}
 	pq := "/"
 	if r.pathQuery != nil && *r.pathQuery != "" {
 		pq = *r.pathQuery
 	}
-	u, err := url.Parse(scheme + "://" + *r.authority + pq)
+	raw := pq
+	if r.authority != nil && *r.authority != "" {
+		raw = scheme + "://" + *r.authority + pq
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, &outhttp.Error{Code: outhttp.HTTPRequestURIInvalid, Err: err}
 	}

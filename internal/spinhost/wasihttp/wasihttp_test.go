@@ -102,7 +102,7 @@ func errCase(t testing.TB, v wasmtime.Val) string {
 	return v.Payload.Str
 }
 
-func str(s string) wasmtime.Val   { return wasmtime.Str(s) }
+func str(s string) wasmtime.Val    { return wasmtime.Str(s) }
 func optStr(s string) wasmtime.Val { return wasmtime.Some(wasmtime.Str(s)) }
 func entry(k, v string) wasmtime.Val {
 	return wasmtime.Val{Kind: wasmtime.CTuple, Elems: []wasmtime.Val{str(k), wasmtime.Bytes([]byte(v))}}
@@ -454,10 +454,18 @@ func TestDeniedAtTheFuture(t *testing.T) {
 	if srv.Accepts() != 0 {
 		t.Errorf("a denied request connected %d times", srv.Accepts())
 	}
-	// No authority: relative (self) requests fail at handle.
+	// No authority: a relative (self) request, refused at the future like
+	// any destination allowed_outbound_hosts does not list (no self entry).
 	req := e.must("[constructor]outgoing-request", e.must("[constructor]fields"))
-	if got := errCase(t, e.must("handle", req, wasmtime.None())); got != "HTTP-request-URI-invalid" {
+	if got := errCase(t, e.await(ok(t, e.must("handle", req, wasmtime.None())))); got != "HTTP-request-denied" {
 		t.Errorf("no authority: %s", got)
+	}
+	// A scheme other than http and https fails handle itself.
+	req = e.request("get", "127.0.0.1:"+srv.Port(), "/")
+	ftp := wasmtime.Str("ftp")
+	ok(t, e.must("[method]outgoing-request.set-scheme", borrow(req), wasmtime.Some(wasmtime.Variant("other", &ftp))))
+	if got := errCase(t, e.must("handle", req, wasmtime.None())); got != "HTTP-protocol-error" {
+		t.Errorf("ftp: %s", got)
 	}
 }
 
