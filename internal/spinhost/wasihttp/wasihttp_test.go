@@ -587,3 +587,47 @@ func TestErrorLowering(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyLifetimes: a body cannot be dropped while its stream is alive,
+// and a request body dropped without finish fails the request (the server
+// never gets a complete body) instead of sending what was written.
+func TestBodyLifetimes(t *testing.T) {
+	var hits atomic.Int64
+	srv := server(t, &hits, nil)
+	auth := "127.0.0.1:" + srv.Port()
+	e := newEnv(t, context.Background(), "http://"+auth)
+
+	req := e.request("post", auth, "/post")
+	ob := ok(t, e.must("[method]outgoing-request.body", borrow(req)))
+	fut := ok(t, e.must("handle", req, wasmtime.None()))
+	os := ok(t, e.must("[method]outgoing-body.write", borrow(ob)))
+	if err := e.x.Drop(ob); err == nil {
+		t.Fatal("dropping an outgoing-body while its stream is alive did not trap")
+	}
+	w := mustValue[wasi.OutputStream](t, e, os, tyOutputStream)
+	if err := w.Write([]byte("partial")); err != nil {
+		t.Fatal(err)
+	}
+	e.x.Drop(os)
+	if err := e.x.Drop(ob); err != nil {
+		t.Fatal(err)
+	}
+	res := e.await(fut)
+	if res.Ok {
+		t.Errorf("a request whose body was dropped unfinished got a response: %+v", res)
+	}
+
+	resp := ok(t, e.await(ok(t, e.must("handle", e.request("get", auth, "/get"), wasmtime.None()))))
+	body := ok(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	s := ok(t, e.must("[method]incoming-body.stream", borrow(body)))
+	if err := e.x.Drop(body); err == nil {
+		t.Fatal("dropping an incoming-body while its stream is alive did not trap")
+	}
+	e.x.Drop(s)
+	if err := e.x.Drop(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.x.Drop(resp); err != nil {
+		t.Fatal(err)
+	}
+}
