@@ -204,6 +204,19 @@ build_js_j2w() {
   smoke js-j2w "$d/js-j2w.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
 }
 
+# js-http: the fetch() guest (its own js-http/guest.js) on componentize-js's wasi:http
+# imports; run end to end against loopback servers by internal/spinhost/wasm's tests.
+build_js_http() { js_componentize_own js-http "$G/js-http" guest.js js-http; }
+
+# js_componentize_own NAME SRC_DIR JS OUT: jco componentize SRC_DIR/JS (a source of its own,
+# staged as OUT.js outside the repository) into SRC_DIR/OUT.wasm.
+js_componentize_own() {
+  local name=$1 src=$2 wit
+  wit=$(witdir "$name" "$src")
+  mkdir -p "$JS_STAGE" && cp "$src/$3" "$JS_STAGE/$4.js"
+  timed "jco componentize $4.wasm" "${JCO[@]}" componentize "$JS_STAGE/$4.js" --wit "$wit" -o "$src/$4.wasm" >/dev/null
+}
+
 # c-host: the C guest plus commands that call every Spin host interface redspin serves.
 build_c_host() {
   local d=$G/c-host
@@ -335,7 +348,9 @@ build_example_sqlite_log() {
   rm "$d/logger.core.wasm"
 }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-mqtt stream async js js-j2w js-platform example-hello example-variables example-sqlite-log)
+build_example_fetch() { js_componentize_own example-fetch "$EX/fetch" fetch.js fetcher; }
+
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-mqtt stream async js js-j2w js-platform js-http example-hello example-variables example-sqlite-log example-fetch)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -125,23 +125,15 @@ func hostComponents(a *app.App, imports map[string]host.Imports) []host.Componen
 
 // unsupportedImportWarnings are check's warnings for a component's imports
 // that redspin does not provide: they load as stubs, so they only matter
-// when called. wasi:http imports get one warning, as componentize-js adds
-// them to every JS component (for fetch) whether the script calls them or not.
+// when called.
 func unsupportedImportWarnings(id string, imports []string) []string {
-	var http, out []string
+	var out []string
 	for _, imp := range imports {
-		if strings.HasPrefix(imp, "wasi:http/") {
-			http = append(http, imp)
-			continue
-		}
 		if why := cmasync.Interface(imp); why != "" {
 			out = append(out, fmt.Sprintf("component %q imports %s, which redspin cannot serve: %s; a call that uses it fails that message", id, imp, why))
 			continue
 		}
 		out = append(out, fmt.Sprintf("component %q imports %s, which redspin does not provide: a call that uses it fails that message", id, imp))
-	}
-	if len(http) > 0 {
-		out = append(out, fmt.Sprintf("component %q imports %s: wasi:http (outbound HTTP) is not supported yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not", id, strings.Join(http, ", ")))
 	}
 	return out
 }

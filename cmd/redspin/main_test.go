@@ -5,6 +5,9 @@ import (
 
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -565,5 +568,40 @@ func TestCLIImportGraph(t *testing.T) {
 				t.Errorf("cmd/redspin depends on module %s: keep it to tests (see README, Quick start)", m)
 			}
 		}
+	}
+}
+
+// TestUpFetchExample runs examples/fetch as its README says, against a
+// loopback server: the JS component's fetch() reaches it through wasi:http,
+// and `check` reports no unsupported import.
+func TestUpFetchExample(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "fetched "+r.URL.Path)
+	}))
+	defer srv.Close()
+	dir := copyExample(t, "fetch")
+	cache := t.TempDir()
+	if d, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(d, "redspin", "test-artifacts") // a JS component compiles for a minute
+	}
+	code, out, errOut := runCLI(t, context.Background(), "", "check", "-f", dir, "--embedded-redis", "--cache-dir", cache)
+	if code != exitOK || strings.Contains(out+errOut, "wasi:http") {
+		t.Fatalf("check: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	url := srv.URL + "/hello"
+	outb, errb, stop := startCLI(t, "up", "-f", dir, "--embedded-redis", "--publish", "urls="+url, "--cache-dir", cache)
+	want := "GET " + url + ": 200, text/plain, 14 bytes\n"
+	for deadline := time.Now().Add(90 * time.Second); !strings.Contains(errb.String(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("no %q in the output\nstdout:\n%s\nstderr:\n%s", want, outb, errb)
+		}
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, outb, errb)
+	}
+	if !strings.Contains(errb.String(), "1 received, 1 handled, 0 failed") {
+		t.Errorf("no exit summary:\n%s", errb)
 	}
 }

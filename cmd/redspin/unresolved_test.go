@@ -71,14 +71,13 @@ func TestUnknownURLParamsWarned(t *testing.T) {
 	}
 }
 
-// TestUnsupportedImportWarnings: wasi:http imports (in every JS component)
-// get one warning saying they matter only when called; other imports one
-// each.
+// TestUnsupportedImportWarnings: one warning per import redspin does not
+// provide (wasi:http is provided: JS components no longer get a warning).
 func TestUnsupportedImportWarnings(t *testing.T) {
-	got := unsupportedImportWarnings("js", []string{"wasi:http/types@0.2.10", "x:y/z", "wasi:http/outgoing-handler@0.2.10"})
+	got := unsupportedImportWarnings("js", []string{"x:y/z", "a:b/c@1.0.0"})
 	want := []string{
 		`component "js" imports x:y/z, which redspin does not provide: a call that uses it fails that message`,
-		`component "js" imports wasi:http/types@0.2.10, wasi:http/outgoing-handler@0.2.10: wasi:http (outbound HTTP) is not supported yet, which matters only if the handler makes a request (e.g. fetch); such a call fails that message. JS components import it whether they use it or not`,
+		`component "js" imports a:b/c@1.0.0, which redspin does not provide: a call that uses it fails that message`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)

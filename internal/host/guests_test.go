@@ -71,7 +71,7 @@ func protocolGuests(t testing.TB) []testGuest {
 	var out []testGuest
 	for _, d := range dirs {
 		name := d.Name()
-		if !d.IsDir() || name == "negative" || name == "js-platform" {
+		if !d.IsDir() || name == "negative" || name == "js-platform" || name == "js-http" {
 			continue
 		}
 		if p := filepath.Join(guestsDir, name, name+".wasm"); fileExists(p) {
