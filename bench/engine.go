@@ -64,8 +64,9 @@ var engineVariants = map[string]engineVariant{
 }
 
 // engineHost loads one guest in-process, configured as `redspin up` does by
-// default (60 s handler timeout, guest output discarded).
-func engineHost(ctx context.Context, wasm, cacheDir string, v engineVariant) (*host.Host, error) {
+// default (60 s handler timeout, guest output discarded); imports are its
+// Spin host interfaces (nil = none).
+func engineHost(ctx context.Context, wasm, cacheDir string, v engineVariant, imports host.Imports) (*host.Host, error) {
 	opts := host.Options{
 		Stderr:         io.Discard,
 		Follow:         func(string) bool { return false },
@@ -73,7 +74,7 @@ func engineHost(ctx context.Context, wasm, cacheDir string, v engineVariant) (*h
 		CacheDir:       cacheDir,
 	}
 	v.Apply(&opts)
-	return host.New(ctx, []host.ComponentConfig{{ID: "guest", WasmPath: wasm}}, opts)
+	return host.New(ctx, []host.ComponentConfig{{ID: "guest", WasmPath: wasm, Imports: imports}}, opts)
 }
 
 // cpuTime is the process's user+system CPU time so far.

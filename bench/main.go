@@ -37,6 +37,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redspin/redspin/internal/host"
 )
 
 // config is the command line.
@@ -58,7 +60,7 @@ type config struct {
 
 func parseFlags() (*config, error) {
 	var (
-		guests    = flag.String("guests", "c,rust,go,js", "guests to run (testdata/guests/<name>/<name>.wasm and <name>.core.wasm)")
+		guests    = flag.String("guests", "c,rust,go,js,js-http", "guests to run (testdata/guests/<name>/<name>.wasm and <name>.core.wasm; js-http fetch()es a loopback HTTP server the bench starts)")
 		shapes    = flag.String("shapes", "component,module", "guest shapes: component (<name>.wasm), module (<name>.core.wasm)")
 		modes     = flag.String("modes", "ordered,concurrent,stream,stream-concurrent", "ordered (1 worker / default --max-concurrency), concurrent (one per CPU), and the same through a redis-stream trigger: stream (concurrency 1), stream-concurrent (one per CPU)")
 		payloads  = flag.String("payloads", "64,65536", "payload sizes in bytes")
@@ -210,6 +212,11 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer redis.Stop()
+	defer func() {
+		if b.http != nil {
+			b.http.close()
+		}
+	}()
 	b.redis = redis
 	res.RedisVersion = redis.Version
 	logf("redis-server %s on %s (pid %d)", redis.Version, redis.Addr, redis.cmd.Process.Pid)
@@ -318,6 +325,24 @@ type bencher struct {
 	began time.Time
 	redis *redisServer
 	bin   string
+	// http is the server the HTTP guest calls (started when it is benchmarked).
+	http *httpTarget
+}
+
+// loads are a guest's messages: one plain payload per size, or, for the HTTP
+// guest, its one GET command.
+func (b *bencher) loads(g guestFile) [][]byte {
+	if g.Guest == httpGuest {
+		if b.http == nil {
+			b.http = startHTTPTarget()
+		}
+		return [][]byte{b.http.payload()}
+	}
+	var out [][]byte
+	for _, size := range b.cfg.payloads {
+		out = append(out, plainPayload(size))
+	}
+	return out
 }
 
 // overBudget reports (and notes once per figure) that the run's time budget
@@ -399,10 +424,20 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 	}
 	plain := func() []load {
 		var ls []load
-		for _, size := range b.cfg.payloads {
-			ls = append(ls, load{"plain", plainPayload(size)})
+		for _, p := range b.loads(g) {
+			ls = append(ls, load{"plain", p})
 		}
 		return ls
+	}
+	var imports host.Imports
+	if g.Guest == httpGuest {
+		b.loads(g) // starts the server
+		im, err := b.http.imports()
+		if err != nil {
+			b.res.note("engine %s/%s: %v", g.Guest, g.Shape, err)
+			return
+		}
+		imports = im
 	}
 	ablate := slices.Contains(b.cfg.ablations, g.Guest) && len(b.cfg.variants) > 0
 	variants := []string{"default"}
@@ -415,7 +450,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 		if b.overBudget(fmt.Sprintf("engine %s/%s %s", g.Guest, g.Shape, vn)) {
 			return
 		}
-		h, err := engineHost(ctx, g.Path, cacheDir, v)
+		h, err := engineHost(ctx, g.Path, cacheDir, v, imports)
 		if err != nil {
 			b.res.note("engine %s/%s %s: %v", g.Guest, g.Shape, vn, err)
 			return
@@ -472,7 +507,7 @@ func (b *bencher) startup(ctx context.Context, g guestFile) {
 		return
 	}
 	dir := filepath.Join(b.tmp, "startup", g.Guest+"-"+g.Shape)
-	manifest, err := writeApp(dir, g.Path, b.redis.Addr, "ordered", 1)
+	manifest, err := writeApp(dir, g.Path, b.redis.Addr, "ordered", 1, "")
 	if err != nil {
 		b.res.note("startup %s/%s: %v", g.Guest, g.Shape, err)
 		return
@@ -516,7 +551,12 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 		return
 	}
 	dir := filepath.Join(b.tmp, "e2e", g.Guest+"-"+g.Shape+"-"+mode)
-	manifest, err := writeApp(dir, g.Path, b.redis.Addr, mode, b.workers(mode))
+	component := ""
+	loads := b.loads(g)
+	if g.Guest == httpGuest {
+		component = b.http.manifestLine()
+	}
+	manifest, err := writeApp(dir, g.Path, b.redis.Addr, mode, b.workers(mode), component)
 	if err != nil {
 		b.res.note("redspin %s: %v", label, err)
 		return
@@ -542,11 +582,11 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	defer pub.Close()
 	rss := RSSResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, IdleKiB: p.PeakRSS()}
 	failedAll := false
-	for _, size := range b.cfg.payloads {
+	for _, payload := range loads {
+		size := len(payload)
 		if b.cfg.skip["e2e"] || b.overBudget(fmt.Sprintf("redspin %s %d B", label, size)) {
 			break
 		}
-		payload := plainPayload(size)
 		// Size runs from the engine limit (or, without one, conservatively).
 		limit := b.res.limitFor(g.Guest, g.Shape, mode, size)
 		if b.res.engineRate(g.Guest, g.Shape, mode, size) == 0 {
@@ -596,7 +636,8 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	}
 	rss.PeakKiB = p.PeakRSS()
 	b.res.RSS = append(b.res.RSS, rss)
-	if !b.cfg.skip["latency"] && !failedAll {
+	// Latency is read from the plain guests' "len=" lines; the HTTP guest prints none.
+	if !b.cfg.skip["latency"] && !failedAll && g.Guest != httpGuest {
 		// Latency is read from the guest's output line, which `-q -L ""`
 		// discards: measure it with a second process that echoes guest
 		// output to its stderr (`-L ""`, every component followed).

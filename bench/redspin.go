@@ -45,8 +45,9 @@ func buildRedspin(ctx context.Context, root, dir string) (string, error) {
 
 // writeApp writes a one-component Spin app for wasm into dir, triggered by
 // benchChannel on the bench Redis, or for a stream mode by benchStream
-// with concurrency entries in flight.
-func writeApp(dir, wasm, redisAddr, mode string, concurrency int) (string, error) {
+// with concurrency entries in flight; component is appended to the
+// component's table (more keys, "" = none).
+func writeApp(dir, wasm, redisAddr, mode string, concurrency int, component string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -81,7 +82,7 @@ name = "bench"
 
 [component.guest]
 source = "guest.wasm"
-`, trigger)
+%s`, trigger, component)
 	path := filepath.Join(dir, "spin.toml")
 	return path, os.WriteFile(path, []byte(toml), 0o644)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -184,7 +185,7 @@ func (r *Results) latency(guest, shape, mode string, size int) (LatencyResult, b
 func (r *Results) finish(guests []guestFile, cfg *config) {
 	for _, g := range guests {
 		for _, m := range cfg.modes {
-			for _, size := range cfg.payloads {
+			for _, size := range r.sizesFor(g.Guest, cfg) {
 				l := ResultLine{Guest: g.Guest, Shape: g.Shape, Mode: m, Payload: size,
 					MsgsPerS:  r.e2eRate(g.Guest, g.Shape, m, size),
 					Transport: r.transportRate(size),
@@ -196,6 +197,26 @@ func (r *Results) finish(guests []guestFile, cfg *config) {
 			}
 		}
 	}
+}
+
+// sizesFor is the payload sizes of a guest's RESULT lines: the -payloads
+// sizes, or for the HTTP guest the size of its one command.
+func (r *Results) sizesFor(guest string, cfg *config) []int {
+	if guest != httpGuest {
+		return cfg.payloads
+	}
+	var out []int
+	for _, e := range r.Engine {
+		if e.Guest == guest && !slices.Contains(out, e.Payload) {
+			out = append(out, e.Payload)
+		}
+	}
+	for _, e := range r.E2E {
+		if e.Guest == guest && !slices.Contains(out, e.Payload) {
+			out = append(out, e.Payload)
+		}
+	}
+	return out
 }
 
 func num(x float64) string {

@@ -257,6 +257,8 @@ build_spin1_http() {
   timed "clang-14 spin1-http" clang-14 --target=wasm32-wasi -O2 -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
     -Wall -Wextra -Werror -DHTTP_MODULE='"wasi-outbound-http"' -DHTTP_FUNC='"request"' \
     -o "$d/spin1-http.wasm" "$d/spin1-http.c" "$G/c-http/http-cmd.c" "$G/c/protocol.c"
+}
+
 # rdbms: the C guest plus Spin's PostgreSQL and MySQL interfaces, every version: a component
 # (rdbms.wasm: the versions with a connection resource; its spin:postgres@4.2.0 import keeps
 # only the sync functions it calls) and a core module with canonical-ABI imports of every
