@@ -288,6 +288,16 @@ func (l *List) AllowsRelative(schemes ...string) bool {
 	return false
 }
 
+// MustParse is Parse for entries known to be valid (tests, constants): it
+// panics on an error.
+func MustParse(entries ...string) *List {
+	l, err := Parse(entries)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
 // Empty reports whether the list allows nothing.
 func (l *List) Empty() bool { return l == nil || len(l.entries) == 0 }
 

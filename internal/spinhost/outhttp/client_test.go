@@ -27,15 +27,6 @@ import (
 
 func newServer(t *testing.T, h http.Handler) *countserver.Server { return countserver.Start(t, h) }
 
-func allow(t *testing.T, entries ...string) *allowedhosts.List {
-	t.Helper()
-	l, err := allowedhosts.Parse(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 func mustURL(t *testing.T, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
@@ -89,7 +80,7 @@ func TestAllowedHostGetsResponse(t *testing.T) {
 		w.WriteHeader(201)
 		io.WriteString(w, "hello")
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+s.Port())})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:" + s.Port())})
 	resp, err := i.Send(context.Background(), &Request{Method: "POST", URL: mustURL(t, s.URL+"/p?q=1"), Body: strings.NewReader("body")}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +104,7 @@ func TestDeniedHostNeverConnects(t *testing.T) {
 	} {
 		var l *allowedhosts.List
 		if entries != nil {
-			l = allow(t, entries...)
+			l = allowedhosts.MustParse(entries...)
 		}
 		i := newInstance(t, Config{Component: "c", Allowed: l})
 		_, err := get(t, i, s.URL+"/", Options{})
@@ -130,7 +121,7 @@ func TestDeniedHostNeverConnects(t *testing.T) {
 	}
 	// And the grammar's allowing forms do reach it.
 	for _, e := range []string{"http://127.0.0.1:" + s.Port(), "*://*:*", "http://127.0.0.0/8:*", "http://127.0.0.1:" + s.Port() + ".." + fmt.Sprint(mustPort(s)+1)} {
-		i := newInstance(t, Config{Component: "c", Allowed: allow(t, e)})
+		i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse(e)})
 		resp, err := get(t, i, s.URL+"/", Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", e, err)
@@ -146,7 +137,7 @@ func mustPort(s *countserver.Server) int {
 }
 
 func TestDefaultPorts(t *testing.T) {
-	c := New(Config{Component: "c", Allowed: allow(t, "http://example.com", "https://secure.example.com")})
+	c := New(Config{Component: "c", Allowed: allowedhosts.MustParse("http://example.com", "https://secure.example.com")})
 	for u, ok := range map[string]bool{
 		"http://example.com/x":            true,
 		"http://example.com:80/x":         true,
@@ -164,7 +155,7 @@ func TestDefaultPorts(t *testing.T) {
 }
 
 func TestRelativeAndInvalidURLs(t *testing.T) {
-	c := New(Config{Component: "c", Allowed: allow(t, "http://self", "*://*:*")})
+	c := New(Config{Component: "c", Allowed: allowedhosts.MustParse("http://self", "*://*:*")})
 	i := c.NewInstance(context.Background())
 	defer i.Close()
 	for _, u := range []string{"/relative", "ftp://example.com/", "http:///nohost", "http://user:pw@example.com/"} {
@@ -180,7 +171,7 @@ func TestRelativeAndInvalidURLs(t *testing.T) {
 	_, err := i.Send(context.Background(), &Request{URL: nil}, Options{})
 	wantCode(t, err, HTTPRequestURIInvalid)
 	// Without a self entry a relative URL is refused, as in Spin.
-	noSelf := newInstance(t, Config{Component: "c", Allowed: allow(t, "*://*:*")})
+	noSelf := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("*://*:*")})
 	_, err = noSelf.Send(context.Background(), &Request{URL: mustURL(t, "/relative")}, Options{})
 	wantCode(t, err, HTTPRequestDenied)
 }
@@ -192,7 +183,7 @@ func TestForbiddenHeadersAndHost(t *testing.T) {
 		host = r.Host
 		got <- r.Header.Clone()
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	h := http.Header{}
 	for _, n := range []string{"Host", "Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Upgrade", "Http2-Settings", "Proxy-Authenticate"} {
 		h.Set(n, "x")
@@ -237,7 +228,7 @@ func TestRedirects(t *testing.T) {
 			http.Redirect(w, r, "/final", http.StatusFound)
 		}
 	}))
-	onlyOrigin := allow(t, "http://127.0.0.1:"+origin.Port())
+	onlyOrigin := allowedhosts.MustParse("http://127.0.0.1:" + origin.Port())
 	i := newInstance(t, Config{Component: "c", Allowed: onlyOrigin})
 
 	// Not followed (wasi:http): the 302 itself.
@@ -256,7 +247,7 @@ func TestRedirects(t *testing.T) {
 		t.Fatalf("the denied redirect target accepted %d connections", n)
 	}
 	// Followed and allowed.
-	both := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:"+origin.Port(), "http://127.0.0.1:"+target.Port())})
+	both := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:"+origin.Port(), "http://127.0.0.1:"+target.Port())})
 	resp, err = get(t, both, origin.URL+"/away", Options{FollowRedirects: true})
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +274,7 @@ func TestBlockNetworksOnResolvedAddresses(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	loop := fakeResolver{[]netip.Addr{netip.MustParseAddr("127.0.0.1")}}
 	u := "http://rebind.example:" + s.Port() + "/"
-	allowed := allow(t, "http://rebind.example:"+s.Port(), "http://127.0.0.1:"+s.Port())
+	allowed := allowedhosts.MustParse("http://rebind.example:"+s.Port(), "http://127.0.0.1:"+s.Port())
 	for _, tc := range []struct {
 		name string
 		net  *Network
@@ -329,7 +320,7 @@ func TestPrivateNetworks(t *testing.T) {
 }
 
 func TestDNSError(t *testing.T) {
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://*:*"), Network: &Network{Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://*:*"), Network: &Network{Resolver: &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return nil, errors.New("no DNS in tests")
 	}}}})
 	_, err := get(t, i, "http://nowhere.invalid/", Options{})
@@ -340,7 +331,7 @@ func TestConnectionRefused(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	_, err := get(t, i, "http://"+addr+"/", Options{})
 	wantCode(t, err, ConnectionRefused)
 	if SpinHTTPError(err) != SpinRuntimeError {
@@ -361,7 +352,7 @@ func TestTimeouts(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	start := time.Now()
 	_, err := get(t, i, s.URL+"/slow-headers", Options{FirstByteTimeout: 100 * time.Millisecond})
 	wantCode(t, err, ConnectionReadTimeout)
@@ -388,7 +379,7 @@ func TestCancellationByMessage(t *testing.T) {
 		entered <- struct{}{}
 		<-r.Context().Done()
 	}))
-	c := New(Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	c := New(Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	defer c.Close()
 
 	// The message's deadline cuts a request short.
@@ -427,7 +418,7 @@ func TestCancellationByMessage(t *testing.T) {
 
 func TestConcurrentRequestLimit(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "x") }))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*"), MaxConcurrent: 2})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*"), MaxConcurrent: 2})
 	r1, err1 := get(t, i, s.URL, Options{})
 	r2, err2 := get(t, i, s.URL, Options{})
 	if err1 != nil || err2 != nil {
@@ -452,7 +443,7 @@ func TestConcurrentRequestLimit(t *testing.T) {
 func TestMaxConnections(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "x") }))
 	n := &Network{MaxConnections: 1}
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*"), Network: n})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*"), Network: n})
 	r1, err := get(t, i, s.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -475,7 +466,7 @@ func TestMaxConnections(t *testing.T) {
 
 func TestReadAllCap(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("a"), 1000)) }))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	r, _ := get(t, i, s.URL, Options{})
 	if b, err := ReadAll(r, 1000); err != nil || len(b) != 1000 {
 		t.Fatal(len(b), err)
@@ -501,7 +492,7 @@ func TestStreamedBodyAndTrailers(t *testing.T) {
 		}
 		w.Header().Set("X-Sum", "done")
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	r, err := get(t, i, s.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -529,7 +520,7 @@ func TestRequestTrailersAndChunkedBody(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		got <- fmt.Sprintf("%s %v %s", b, r.TransferEncoding, r.Trailer.Get("X-T"))
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	tr := http.Header{} // keys unknown when sending, as with wasi:http's outgoing-body.finish
 	pr, pw := io.Pipe()
 	go func() {
@@ -561,7 +552,7 @@ func TestClientTLS(t *testing.T) {
 	port := s.Port()
 	u := "https://api.internal:" + port + "/"
 	loop := fakeResolver{[]netip.Addr{netip.MustParseAddr("127.0.0.1")}}
-	allowed := allow(t, "https://api.internal:"+port)
+	allowed := allowedhosts.MustParse("https://api.internal:" + port)
 
 	// Platform roots: the test CA is unknown.
 	i := newInstance(t, Config{Component: "c", Allowed: allowed, Network: &Network{Resolver: loop}})
@@ -609,7 +600,7 @@ func (r *recorder) OutboundHTTP(component, host string, status int, d time.Durat
 func TestObserver(t *testing.T) {
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
 	rec := &recorder{}
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*"), Observer: rec})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*"), Observer: rec})
 	r, err := get(t, i, s.URL, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -649,7 +640,7 @@ func TestConnectTimeoutCoversTLSHandshake(t *testing.T) {
 			}
 		}
 	}()
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "https://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("https://127.0.0.1:*")})
 	start := time.Now()
 	_, err = get(t, i, "https://"+ln.Addr().String()+"/", Options{ConnectTimeout: 150 * time.Millisecond})
 	wantCode(t, err, ConnectionTimeout)
@@ -664,7 +655,7 @@ func TestDeclaredContentLengthAndNoUserAgent(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		got <- fmt.Sprintf("%d %v %q %s", r.ContentLength, r.TransferEncoding, r.UserAgent(), b)
 	}))
-	i := newInstance(t, Config{Component: "c", Allowed: allow(t, "http://127.0.0.1:*")})
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	pr, pw := io.Pipe()
 	go func() { io.WriteString(pw, "12345"); pw.Close() }()
 	r, err := i.Send(context.Background(), &Request{Method: "POST", URL: mustURL(t, s.URL), Body: pr, Header: http.Header{"Content-Length": {"5"}}}, Options{})

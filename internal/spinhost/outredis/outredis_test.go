@@ -21,22 +21,13 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 )
 
-func allow(t *testing.T, entries ...string) *allowedhosts.List {
-	t.Helper()
-	l, err := allowedhosts.Parse(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 func newInstance(t *testing.T, cfg Config) *Instance {
 	t.Helper()
 	if cfg.Component == "" {
 		cfg.Component = "comp"
 	}
 	if cfg.Allowed == nil {
-		cfg.Allowed = allow(t, "redis://127.0.0.1:*")
+		cfg.Allowed = allowedhosts.MustParse("redis://127.0.0.1:*")
 	}
 	inst := New(cfg).NewInstance()
 	t.Cleanup(func() { _ = inst.Close() })
@@ -207,7 +198,7 @@ func TestExecute(t *testing.T) {
 func TestConnectionStateIsPerHandleAndInstance(t *testing.T) {
 	m := miniredis.RunT(t)
 	ctx := context.Background()
-	c := New(Config{Component: "c", Allowed: allow(t, "redis://127.0.0.1:*")})
+	c := New(Config{Component: "c", Allowed: allowedhosts.MustParse("redis://127.0.0.1:*")})
 	a, b := c.NewInstance(), c.NewInstance()
 	defer a.Close()
 	defer b.Close()
@@ -244,7 +235,7 @@ func TestOpenErrors(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
-	inst := newInstance(t, Config{Component: "writer", Allowed: allow(t, "redis://allowed.example:6379"), Logger: log})
+	inst := newInstance(t, Config{Component: "writer", Allowed: allowedhosts.MustParse("redis://allowed.example:6379"), Logger: log})
 	_, err := inst.Open(ctx, "redis://"+m.Addr())
 	if KindOf(err) != KindInvalidAddress {
 		t.Fatalf("denied host: %v, want invalid-address", err)
@@ -298,7 +289,7 @@ func TestOpenErrors(t *testing.T) {
 func TestTooManyConnectionsAndClose(t *testing.T) {
 	m := miniredis.RunT(t)
 	ctx := context.Background()
-	inst := New(Config{Component: "c", Allowed: allow(t, "redis://127.0.0.1:*"), MaxConnections: 3}).NewInstance()
+	inst := New(Config{Component: "c", Allowed: allowedhosts.MustParse("redis://127.0.0.1:*"), MaxConnections: 3}).NewInstance()
 	var hs []uint32
 	for range 3 {
 		hs = append(hs, mustOpen(t, inst, "redis://"+m.Addr()))
@@ -426,7 +417,7 @@ func TestResolveOnceAndDialChecked(t *testing.T) {
 	m := miniredis.RunT(t)
 	ctx := context.Background()
 	res := &fakeResolver{name: "cache.test", addr: netip.MustParseAddr("127.0.0.1")}
-	inst := newInstance(t, Config{Allowed: allow(t, "redis://cache.test:*"), Resolver: res})
+	inst := newInstance(t, Config{Allowed: allowedhosts.MustParse("redis://cache.test:*"), Resolver: res})
 	h := mustOpen(t, inst, "redis://cache.test:"+m.Port())
 	if err := inst.Set(ctx, h, "k", []byte("v")); err != nil {
 		t.Fatal(err)
@@ -442,7 +433,7 @@ func TestResolveOnceAndDialChecked(t *testing.T) {
 	if KindOf(err) != KindInvalidAddress {
 		t.Fatalf("not allowed name: %v", err)
 	}
-	inst2 := newInstance(t, Config{Allowed: allow(t, "redis://*.test:*"), Resolver: res})
+	inst2 := newInstance(t, Config{Allowed: allowedhosts.MustParse("redis://*.test:*"), Resolver: res})
 	_, err = inst2.Open(ctx, "redis://nosuch.test:"+m.Port())
 	if KindOf(err) != KindOther || !strings.Contains(err.Error(), "resolve nosuch.test") {
 		t.Fatalf("unresolvable name: %v", err)

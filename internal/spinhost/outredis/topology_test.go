@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/testutil/redistopo"
 )
 
@@ -75,7 +76,7 @@ func TestSentinelOutbound(t *testing.T) {
 	defer pc.Close()
 	conns := func() string { return connsReceived(t, pc) }
 	was := conns()
-	denied := newInstance(t, Config{Allowed: allow(t, entries...)})
+	denied := newInstance(t, Config{Allowed: allowedhosts.MustParse(entries...)})
 	_, err = denied.Open(ctx, s.URL())
 	if KindOf(err) != KindInvalidAddress || !strings.Contains(MessageOf(err), "primary named by sentinel") ||
 		!strings.Contains(MessageOf(err), sw.New) {
@@ -85,7 +86,7 @@ func TestSentinelOutbound(t *testing.T) {
 		t.Errorf("the denied primary got a connection: %s, was %s", now, was)
 	}
 	// A sentinel the URL names but the list does not allow: refused at once.
-	if _, err := newInstance(t, Config{Allowed: allow(t, entries[0])}).Open(ctx, s.URL()); KindOf(err) != KindInvalidAddress {
+	if _, err := newInstance(t, Config{Allowed: allowedhosts.MustParse(entries[0])}).Open(ctx, s.URL()); KindOf(err) != KindInvalidAddress {
 		t.Fatalf("Open with a sentinel not allowed = %v", err)
 	}
 }
@@ -167,7 +168,7 @@ func TestClusterOutbound(t *testing.T) {
 	defer oc.Close()
 	stat := func() string { return connsReceived(t, oc) }
 	was := stat()
-	denied := newInstance(t, Config{Allowed: allow(t, "redis://"+first.Addr())})
+	denied := newInstance(t, Config{Allowed: allowedhosts.MustParse("redis://" + first.Addr())})
 	dh := mustOpen(t, denied, "redis+cluster://"+first.Addr())
 	_, _, err = denied.Get(ctx, dh, other)
 	if KindOf(err) != KindInvalidAddress || !strings.Contains(MessageOf(err), "cluster node named by a redirection") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/testutil/dbserver"
 )
@@ -17,7 +18,7 @@ func BenchmarkOpen(b *testing.B) {
 		maxIdle int
 	}{{"pooled", 0}, {"dialled", -1}} {
 		b.Run(bc.name, func(b *testing.B) {
-			c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allow(&testing.T{}, "postgres://127.0.0.1:*")}, MaxIdlePerAddress: bc.maxIdle})
+			c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}, MaxIdlePerAddress: bc.maxIdle})
 			defer c.Close()
 			for b.Loop() {
 				i := c.NewInstance()

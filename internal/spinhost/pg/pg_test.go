@@ -15,15 +15,6 @@ import (
 
 func TestMain(m *testing.M) { dbserver.Main(m) }
 
-func allow(t *testing.T, entries ...string) *allowedhosts.List {
-	t.Helper()
-	l, err := allowedhosts.Parse(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 func newInstance(t *testing.T, cfg Config) *Instance {
 	t.Helper()
 	if cfg.Component == "" {
@@ -68,7 +59,7 @@ func b(n int64, excl bool) *rdbms.Bound { return &rdbms.Bound{Int: n, Exclusive:
 // column of the matching type and reads it back, with column types.
 func TestRoundTripEveryType(t *testing.T) {
 	srv := dbserver.Postgres(t)
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	h := open(t, i, srv)
 	cases := []struct {
 		sqlType string
@@ -159,7 +150,7 @@ func wantErr(t *testing.T, err error, kind rdbms.ErrKind, msgPart string) *rdbms
 func TestErrors(t *testing.T) {
 	srv := dbserver.Postgres(t)
 	ctx := context.Background()
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	h := open(t, i, srv)
 
 	_, err := i.Query(ctx, h, "SELECT * FROM no_such_table", nil)
@@ -218,7 +209,7 @@ func extra(db *rdbms.DBError, k string) string {
 
 func TestAllowedHostsCheckedBeforeConnecting(t *testing.T) {
 	ctx := context.Background()
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://db.example:5432", "postgres://127.0.0.1:1")}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://db.example:5432", "postgres://127.0.0.1:1")}})
 	for _, c := range []struct{ addr, msg string }{
 		{"postgres://user:secret@10.1.2.3/db", "address postgres://10.1.2.3:5432 is not permitted"},
 		{"host=db.example,10.9.9.9 port=5432,5433 user=x", "address postgres://10.9.9.9:5433 is not permitted"},
@@ -241,14 +232,14 @@ func TestAllowedHostsCheckedBeforeConnecting(t *testing.T) {
 func TestConnectionCapAndClose(t *testing.T) {
 	srv := dbserver.Postgres(t)
 	ctx := context.Background()
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*"), MaxConnections: 2}, MaxIdlePerAddress: -1})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*"), MaxConnections: 2}, MaxIdlePerAddress: -1})
 	h1, h2 := open(t, i, srv), open(t, i, srv)
 	_, err := i.Open(ctx, srv.URL("postgres"))
 	wantErr(t, err, rdbms.ConnectionFailed, "too many connections")
 	i.Drop(h1)
 	h3 := open(t, i, srv)
 	// The server sees this message's backends until the instance closes.
-	probe := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	probe := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	ph := open(t, probe, srv)
 	pids := query(t, i, h2, "SELECT pg_backend_pid()").Rows[0][0].Int
 	pid3 := query(t, i, h3, "SELECT pg_backend_pid()").Rows[0][0].Int
@@ -276,7 +267,7 @@ func waitGone(t *testing.T, probe *Instance, h uint32, pids ...int64) {
 // its session state reset; one left inside a transaction is not reused.
 func TestPoolResetsSessions(t *testing.T) {
 	srv := dbserver.Postgres(t)
-	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	defer c.Close()
 	pid := func(i *Instance, h uint32) int64 {
 		return query(t, i, h, "SELECT pg_backend_pid()::int8").Rows[0][0].Int
@@ -316,7 +307,7 @@ func TestPoolResetsSessions(t *testing.T) {
 
 func TestResultLimit(t *testing.T) {
 	srv := dbserver.Postgres(t)
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*"), MaxResultBytes: 10000}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*"), MaxResultBytes: 10000}})
 	h := open(t, i, srv)
 	_, err := i.Query(context.Background(), h, "SELECT repeat('x', 100) FROM generate_series(1, 1000)", nil)
 	wantErr(t, err, rdbms.QueryFailed, "query result exceeds limit of 10000 bytes")
@@ -336,7 +327,7 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	url := func(mode string) string {
 		return strings.Replace(srv.URL("postgres"), "sslmode=disable", "sslmode="+mode, 1)
 	}
@@ -374,7 +365,7 @@ func TestTLS(t *testing.T) {
 // files) of the host process never fill in a guest's password.
 func TestHostCredentialsNotBorrowed(t *testing.T) {
 	t.Setenv("PGPASSWORD", "host-secret")
-	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	for addr, want := range map[string]string{
 		"postgres://u@127.0.0.1/db":              "",
 		"postgres://u:guest@127.0.0.1/db":        "guest",
@@ -394,7 +385,7 @@ func TestHostCredentialsNotBorrowed(t *testing.T) {
 }
 
 func TestSetCARoot(t *testing.T) {
-	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allow(t, "postgres://127.0.0.1:*")}})
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
 	b, err := i.NewBuilder("postgres://127.0.0.1:1/db")
 	if err != nil {
 		t.Fatal(err)

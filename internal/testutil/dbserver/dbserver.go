@@ -96,15 +96,6 @@ func require(t testing.TB, bin string) string {
 	return path
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // runAs is the system user a server runs as when this process is root, and
 // the credential for its commands (nil when not root).
 func runAs(name string) (*syscall.Credential, error) {

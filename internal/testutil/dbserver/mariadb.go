@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
 // mariadbBin is the MariaDB server binary (Debian's mariadb-server puts
@@ -71,7 +73,7 @@ func startMariaDB(bin string) (*Server, error) {
 	}
 	var lastErr error
 	for range 3 {
-		port, err := freePort()
+		port, err := redisserver.FreePort()
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/redspin/redspin/internal/testutil/redisserver"
 )
 
 // Postgres returns the test binary's PostgreSQL server, starting it on
@@ -59,7 +61,7 @@ func startPostgres(bin string) (*Server, error) {
 	}
 	var lastErr error
 	for range 3 { // a free port can be taken between picking and binding
-		port, err := freePort()
+		port, err := redisserver.FreePort()
 		if err != nil {
 			return nil, err
 		}

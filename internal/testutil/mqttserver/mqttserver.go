@@ -92,7 +92,7 @@ func start() (*Server, error) {
 	var last error
 	for range 5 { // a free port can be taken between picking and binding
 		s := &Server{Dir: dir}
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = redisserver.FreePort(); err != nil {
 			return nil, err
 		}
 		if last = s.run(bin); last == nil {
@@ -101,15 +101,6 @@ func start() (*Server, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, last
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) run(bin string) error {
