@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -75,7 +76,9 @@ func TestSentinelOutbound(t *testing.T) {
 	pc := s.Node(sw.New).Client()
 	defer pc.Close()
 	conns := func() string { return connsReceived(t, pc) }
-	was := conns()
+	// After the failover the sentinels and the replica connect to the new
+	// primary for a while: wait until its count has been still for a second.
+	was := settledConns(t, conns)
 	denied := newInstance(t, Config{Allowed: allowedhosts.MustParse(entries...)})
 	_, err = denied.Open(ctx, s.URL())
 	if KindOf(err) != KindInvalidAddress || !strings.Contains(MessageOf(err), "primary named by sentinel") ||
@@ -167,7 +170,7 @@ func TestClusterOutbound(t *testing.T) {
 	oc := on.Client()
 	defer oc.Close()
 	stat := func() string { return connsReceived(t, oc) }
-	was := stat()
+	was := settledConns(t, stat)
 	denied := newInstance(t, Config{Allowed: allowedhosts.MustParse("redis://" + first.Addr())})
 	dh := mustOpen(t, denied, "redis+cluster://"+first.Addr())
 	_, _, err = denied.Get(ctx, dh, other)
@@ -177,6 +180,23 @@ func TestClusterOutbound(t *testing.T) {
 	if now := stat(); now != was {
 		t.Errorf("the denied node got a connection: %s, was %s", now, was)
 	}
+}
+
+// settledConns polls conns until it has not changed for a second (at most
+// 15 s) and returns it.
+func settledConns(t *testing.T, conns func() string) string {
+	t.Helper()
+	last, since := conns(), time.Now()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		if now := conns(); now != last {
+			last, since = now, time.Now()
+		} else if time.Since(since) >= time.Second {
+			return last
+		}
+	}
+	t.Fatalf("connections to the node did not settle: %s", last)
+	return ""
 }
 
 // connsReceived is the node's total_connections_received line.
