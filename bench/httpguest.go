@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 
 	"github.com/redspin/redspin/internal/host"
 	spinwasm "github.com/redspin/redspin/internal/spinhost/wasm"
@@ -44,5 +44,5 @@ func (t *httpTarget) close() { t.srv.Close() }
 
 // manifestLine is the component's allowed_outbound_hosts line for spin.toml.
 func (t *httpTarget) manifestLine() string {
-	return "allowed_outbound_hosts = [\"" + strings.ReplaceAll(t.allowed(), `"`, ``) + "\"]\n"
+	return fmt.Sprintf("allowed_outbound_hosts = [%q]\n", t.allowed())
 }

@@ -329,14 +329,19 @@ type bencher struct {
 	http *httpTarget
 }
 
+// httpTarget is the server the HTTP guest calls, started on first use.
+func (b *bencher) httpTarget() *httpTarget {
+	if b.http == nil {
+		b.http = startHTTPTarget()
+	}
+	return b.http
+}
+
 // loads are a guest's messages: one plain payload per size, or, for the HTTP
 // guest, its one GET command.
 func (b *bencher) loads(g guestFile) [][]byte {
 	if g.Guest == httpGuest {
-		if b.http == nil {
-			b.http = startHTTPTarget()
-		}
-		return [][]byte{b.http.payload()}
+		return [][]byte{b.httpTarget().payload()}
 	}
 	var out [][]byte
 	for _, size := range b.cfg.payloads {
@@ -431,8 +436,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 	}
 	var imports host.Imports
 	if g.Guest == httpGuest {
-		b.loads(g) // starts the server
-		im, err := b.http.imports()
+		im, err := b.httpTarget().imports()
 		if err != nil {
 			b.res.note("engine %s/%s: %v", g.Guest, g.Shape, err)
 			return
@@ -554,7 +558,7 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	component := ""
 	loads := b.loads(g)
 	if g.Guest == httpGuest {
-		component = b.http.manifestLine()
+		component = b.httpTarget().manifestLine()
 	}
 	manifest, err := writeApp(dir, g.Path, b.redis.Addr, mode, b.workers(mode), component)
 	if err != nil {

@@ -84,9 +84,10 @@ func (h *Host) inStore(ctx context.Context, dl msgDeadline, g guest, lower int,
 func (h *Host) newStore(ctx context.Context, dl msgDeadline, g guest) (_ *wasmtime.Store, flush, end func(), err error) {
 	s := wasmtime.NewStore(h.engine)
 	// Host calls (outbound HTTP, Redis, key-value) end at the message's
-	// deadline too: the epoch deadline stops only guest code.
+	// deadline too: the epoch deadline stops only guest code. A guest
+	// without host interfaces makes none, so it gets no timer.
 	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if !dl.at.IsZero() {
+	if !dl.at.IsZero() && g.base().imports != nil {
 		sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
 	}
 	done := g.base().newStoreData(sctx, s)
