@@ -177,15 +177,19 @@ js_componentize() {
 
 build_js() { js_componentize js "$G/js"; }
 
-# js-platform: the same handler against Spin's whole unversioned platform world.
-# Node has no shims for the fermyon:spin imports, so it is checked by its WIT only.
+# js-platform: the same handler against Spin's whole unversioned platform world plus the
+# database and MQTT interfaces of the 2.0.0 and 3.0.0 platform worlds (their WIT: the rdbms
+# guest's wit-extra). Node has no shims for the fermyon:spin imports, so it is checked by its
+# WIT only; internal/spinhost/wasm's tests run it against real servers.
 # Its source is the shared guest with the handler renamed, followed by sqlite.js, whose
-# handler adds a `sql:` command over fermyon:spin/sqlite and passes everything else on.
+# handler adds a `sql:` command over fermyon:spin/sqlite and passes everything else on, and
+# rdbms.js and mqtt.js, which add their commands to it.
 build_js_platform() {
   local d=$G/js-platform wit js
   wit=$(witdir js-platform "$d")
+  cp -r "$G/rdbms/wit-extra/." "$wit/deps/"
   js=$(js_source js-platform)
-  { sed 's/^export const inboundRedis = /const baseInboundRedis = /' "$js"; cat "$d/sqlite.js"; } > "$JS_STAGE/js-platform.all.js"
+  { sed 's/^export const inboundRedis = /const baseInboundRedis = /' "$js"; cat "$d/sqlite.js" "$d/rdbms.js" "$d/mqtt.js"; } > "$JS_STAGE/js-platform.all.js"
   grep -q '^const baseInboundRedis = ' "$JS_STAGE/js-platform.all.js" || die "js-platform: the shared guest's handler was not renamed"
   timed "jco componentize js-platform.wasm" "${JCO[@]}" componentize "$JS_STAGE/js-platform.all.js" --wit "$wit" \
     -o "$d/js-platform.wasm" >/dev/null

@@ -1,16 +1,10 @@
 package wasm
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/redspin/redspin/internal/host"
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
-	"github.com/redspin/redspin/internal/testutil/syncbuf"
 )
 
 // The c-sqlite guest through real Wasmtime linkers, as a component and as
@@ -74,47 +68,19 @@ func TestGuestSQLite(t *testing.T) {
 // fermyon:spin/sqlite: the host links it (it is no longer an unsupported
 // import), and the guest's sql: command works through the JS bindings.
 func TestJSPlatformSQLite(t *testing.T) {
-	p := filepath.Join(guestsDir, "js-platform", "js-platform.wasm")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("guest not built: %v", err)
-	}
-	// The host's compile cache, shared with internal/host's tests: the
-	// 13 MB component compiles once per machine.
-	cache := ""
-	if dir, err := os.UserCacheDir(); err == nil && os.Getenv("REDSPIN_TEST_FRESH_CACHE") == "" {
-		cache = filepath.Join(dir, "redspin", "test-artifacts")
-	}
 	m, _ := sqlite.New(sqlite.Config{})
-	svc := &Services{Component: "jsp", SQLite: m.Component([]string{"default"}, 0)}
-	var stderr syncbuf.Buffer
-	h, err := host.New(context.Background(), []host.ComponentConfig{{ID: "jsp", WasmPath: p, Imports: svc}}, host.Options{CacheDir: cache, Stderr: &stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	info, _ := h.Info("jsp")
+	r := newHostRunner(t, &Services{Component: "jsp", SQLite: m.Component([]string{"default"}, 0)}, "js-platform/js-platform.wasm")
+	info, _ := r.h.Info("jsp")
 	if slices.Contains(info.UnsupportedImports, modSQLite) || !slices.Contains(info.UnsupportedImports, "fermyon:spin/mysql") {
 		t.Errorf("UnsupportedImports = %q", info.UnsupportedImports)
 	}
-	if err := h.Handle(context.Background(), "jsp", []byte("print:platform ok")); err != nil {
-		t.Fatal(err)
-	}
 	// Its sql: command (js-platform/sqlite.js) round-trips every value type
 	// through the JS bindings, and gets the error cases.
-	err = h.Handle(context.Background(), "jsp", []byte("sql:default|CREATE TABLE t (i, r, s, b, n)|"+
-		"INSERT INTO t VALUES (?, ?, ?, ?, ?)|$i:-9007199254740993|$r:1.5|$t:héllo|$b:00ff|$n|SELECT * FROM t"))
-	if err != nil {
-		t.Fatalf("sql: %v\n%s", err, stderr.String())
-	}
-	if want := "cols:i,r,s,b,n\ni:-9007199254740993 r:1.5 t:héllo b:00ff n\n"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, stderr.String())
-	}
-	for payload, want := range map[string]string{
-		"sql:secret|SELECT 1":          "open: access-denied",
-		"sql:default|SELECT * FROM no": "execute: io: SQL logic error: no such table: no (1)",
-	} {
-		if err := h.Handle(context.Background(), "jsp", []byte(payload)); err == nil || !strings.Contains(stderr.String(), want) {
-			t.Errorf("%s: err %v, output lacks %q:\n%s", payload, err, want, stderr.String())
-		}
-	}
+	runSteps(t, r, []guestStep{
+		{"print:platform ok", true, "platform ok\n", ""},
+		{"sql:default|CREATE TABLE t (i, r, s, b, n)|INSERT INTO t VALUES (?, ?, ?, ?, ?)|$i:-9007199254740993|$r:1.5|" +
+			"$t:héllo|$b:00ff|$n|SELECT * FROM t", true, "cols:\ncols:\ncols:i,r,s,b,n\ni:-9007199254740993 r:1.5 t:héllo b:00ff n\n", ""},
+		{"sql:secret|SELECT 1", false, "", "open: access-denied"},
+		{"sql:default|SELECT * FROM no", false, "", "execute: io: SQL logic error: no such table: no (1)"},
+	})
 }

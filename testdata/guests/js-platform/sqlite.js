@@ -1,6 +1,6 @@
 // js-platform's own commands, appended to the shared guest (../js/guest.js, whose handler the
-// build renames to baseInboundRedis): `sql:<db>|<statement>|$<param>|...|<statement>|...` runs
-// statements on one fermyon:spin/sqlite connection, printing as the c-sqlite guest does
+// build renames to baseInboundRedis), followed by rdbms.js and mqtt.js.
+// `sql:<db>|<statement>|$<param>|...|<statement>|...` runs statements on one fermyon:spin/sqlite connection, printing as the c-sqlite guest does
 // ("cols:a,b", then "i:1 r:1.5 t:x b:00ff n" per row); an error prints
 // "<step>: <case>[: <message>]" on stderr and fails the message.
 import { open, execute, close } from "fermyon:spin/sqlite";
@@ -60,10 +60,17 @@ function sql(arg) {
   }
 }
 
+// platformCommands maps a command to its function (of the text after "<command>:"); the
+// files appended after this one (rdbms.js, mqtt.js) add theirs. Other payloads go to the
+// shared guest.
+const platformCommands = { sql };
+
 export const inboundRedis = {
   handleMessage(payload) {
     const text = new TextDecoder().decode(payload);
-    if (text.startsWith("sql:")) return sql(text.slice(4));
+    const colon = text.indexOf(":");
+    const cmd = colon < 0 ? undefined : platformCommands[text.slice(0, colon)];
+    if (cmd) return cmd(text.slice(colon + 1));
     return baseInboundRedis.handleMessage(payload);
   },
 };

@@ -1,0 +1,168 @@
+package wasm
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/redspin/redspin/internal/host"
+	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/spinhost/mqtt"
+	"github.com/redspin/redspin/internal/testutil/dbserver"
+	"github.com/redspin/redspin/internal/testutil/mqttserver"
+	"github.com/redspin/redspin/internal/testutil/syncbuf"
+)
+
+// hostRunner runs a component guest through internal/host, the real
+// runner (the JS guests' 13 MB components compile once per machine into
+// the host's cache, shared with internal/host's tests), keeping its stdout
+// and stderr apart.
+type hostRunner struct {
+	h           *host.Host
+	id          string
+	out, errOut *syncbuf.Buffer
+}
+
+// newHostRunner loads the guest file with the services' interfaces.
+func newHostRunner(t *testing.T, svc *Services, file string) *hostRunner {
+	t.Helper()
+	p := filepath.Join(guestsDir, file)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("guest not built: %v", err)
+	}
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil && os.Getenv("REDSPIN_TEST_FRESH_CACHE") == "" {
+		cache = filepath.Join(dir, "redspin", "test-artifacts")
+	}
+	r := &hostRunner{id: svc.Component, out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}}
+	echo := func(_, stream string) io.Writer {
+		if stream == "stdout" {
+			return r.out
+		}
+		return r.errOut
+	}
+	h, err := host.New(context.Background(), []host.ComponentConfig{{ID: svc.Component, WasmPath: p, Imports: svc}},
+		host.Options{CacheDir: cache, Echo: echo, Stderr: r.errOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	r.h = h
+	return r
+}
+
+// run handles one message and returns the output it added.
+func (r *hostRunner) run(t *testing.T, payload string) runResult {
+	t.Helper()
+	o, e := len(r.out.String()), len(r.errOut.String())
+	err := r.h.Handle(context.Background(), r.id, []byte(payload))
+	return runResult{ok: err == nil, stdout: r.out.String()[o:], stderr: r.errOut.String()[e:]}
+}
+
+// platformServices are the interfaces js-platform's database and MQTT
+// tests link: the databases on loopback (dbServices) and MQTT to
+// 127.0.0.1 with a 16-byte payload cap.
+func platformServices(t *testing.T) *Services {
+	svc := dbServices(t)
+	allowed := allowedhosts.MustParse("mqtt://127.0.0.1:*")
+	svc.MQTT = mqtt.NewPool(mqtt.Settings{MaxPayloadBytes: 16}).Component(svc.Component, allowed, nil)
+	return svc
+}
+
+// TestJSPlatformRDBMS runs the JS guest built against Spin's platform
+// worlds (js-platform/rdbms.js) against the real servers: every value type
+// of spin:postgres@3.0.0, fermyon:spin/postgres@2.0.0 and mysql@2.0.0 and
+// the unversioned interfaces goes into a table and comes back through the
+// JS bindings as the C guest prints it; the error variants and the denied
+// addresses come back as the guest sees them; the rows are in the servers.
+func TestJSPlatformRDBMS(t *testing.T) {
+	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
+	r := newHostRunner(t, platformServices(t), "js-platform/js-platform.wasm")
+	pgURL, myURL := pgSrv.URL("postgres"), mySrv.MySQLURL("spin")
+	pg3Rows := "columns b:boolean i16:int16 i32:int32 i64:int64 f32:floating32 f64:floating64 s:str bin:binary d:date t:time " +
+		"dt:datetime ts:datetime nul:str u:other\nrows 1\n" + pgCommon + pgDates + "db-null\nunsupported\n"
+	pg2Affected := "affected 0\naffected 1\n"
+	for _, c := range []rdbmsCase{
+		{cmd: "pg3:" + pgURL, ok: true, want: pg2Affected + pg3Rows},
+		{cmd: "pg2:" + pgURL, ok: true, want: pg2Affected + pg2Rows},
+		{cmd: "my2:" + myURL, ok: true, want: myRows},
+		// The unversioned interfaces write and read the same tables.
+		{cmd: "pg1w:" + pgURL, ok: true, want: pg2Affected + pg2Rows},
+		{cmd: "my1w:" + myURL, ok: true, want: myRows},
+		{cmd: "pgerr:" + pgURL, ok: true, want: strings.Repeat(`err query-failed db error: ERROR: relation "no_such_table" does not exist (SQLSTATE 42P01)
+`, 2) + `err value-conversion-failed Postgres does not support unsigned integers
+err query-failed db error: ERROR: relation "no_such_table" does not exist (SQLSTATE 42P01)
+err value-conversion-failed Postgres does not support unsigned integers
+`},
+		{cmd: "myerr:" + myURL, ok: true, want: strings.Repeat("err query-failed Error 1146 (42S02): Table 'spin.no_such_table' doesn't exist\n", 3) +
+			"err query-failed Error 1064 (42000): You have an error in your SQL syntax; check the manual that corresponds to your " +
+			"MariaDB server version for the right syntax to use near 'SELEC 1' at line 1\n"},
+		{cmd: "pg3:postgres://10.1.1.1/db", want: "err connection-failed address postgres://10.1.1.1:5432 is not permitted\n"},
+		{cmd: "pg2:host=10.1.1.1 user=x", want: "err connection-failed address postgres://10.1.1.1:5432 is not permitted\n"},
+		{cmd: "pg1:postgres://u@10.1.1.1/db", want: "err connection-failed address postgres://10.1.1.1:5432 is not permitted\n"},
+		{cmd: "my2:mysql://u:p@10.1.1.1/db", want: "err connection-failed address mysql://u:xxxxx@10.1.1.1/db is not permitted\n"},
+		{cmd: "my1:mysql://u:p@10.1.1.1/db", want: "err connection-failed address mysql://u:xxxxx@10.1.1.1/db is not permitted\n"},
+		{cmd: "my2:mysql://u:p@127.0.0.1:1/db", want: "err connection-failed "},
+	} {
+		checkRDBMS(t, r, c)
+	}
+	// The rows are in the servers, as the guest wrote them.
+	db, err := mySrv.DB("spin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var u64 uint64
+	var s string
+	if err := db.QueryRow("SELECT u64, s FROM jsguest2").Scan(&u64, &s); err != nil || u64 != 1<<64-1 || s != "héllo" {
+		t.Errorf("MariaDB row: %d %q %v", u64, s, err)
+	}
+	pgc, err := pgx.Connect(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pgc.Close(context.Background())
+	var d time.Time
+	if err := pgc.QueryRow(context.Background(), "SELECT s, d FROM jsguest3").Scan(&s, &d); err != nil || s != "héllo" ||
+		d.Format(time.DateOnly) != "2024-02-29" {
+		t.Errorf("PostgreSQL row: %q %v %v", s, d, err)
+	}
+}
+
+// TestJSPlatformMQTT: the JS guest publishes through
+// fermyon:spin/mqtt@2.0.0 to a real mosquitto at each QoS and a subscriber
+// receives every message; a denied address, a bad address, a payload over
+// the cap and a dead broker give their error cases.
+func TestJSPlatformMQTT(t *testing.T) {
+	s := broker.Get(t)
+	msgs := s.Subscribe(t, "js/#")
+	r := newHostRunner(t, platformServices(t), "js-platform/js-platform.wasm")
+	for q := range 3 {
+		qs := string(rune('0' + q))
+		topic := "js/" + qs
+		runSteps(t, r, []guestStep{{"mqtt:" + s.URL("js") + "|u|secret|30|" + topic + "|" + qs + "|one|two", true, "published 2\n", ""}})
+		for _, want := range []string{"one", "two"} {
+			m := mqttserver.Receive(t, msgs)
+			if m.Topic() != topic || string(m.Payload()) != want || m.Qos() != byte(q) {
+				t.Errorf("got %q on %s at QoS %d, want %q on %s at QoS %d", m.Payload(), m.Topic(), m.Qos(), want, topic, q)
+			}
+		}
+	}
+	runSteps(t, r, []guestStep{
+		{"mqtt:mqtt://broker.example:1883?client_id=x|||30|js/x|0|hi", false, "", "open: connection-failed: address mqtt://broker.example:1883?client_id=x is not permitted"},
+		{"mqtt:mqtt://127.0.0.1:1883|||30|js/x|0|hi", false, "", "open: invalid-address"},
+		{"mqtt:" + s.URL("big") + "|||30|js/x|1|" + strings.Repeat("x", 17), false, "", "publish: other: payload size 17 exceeds the maximum allowed size of 16 bytes"},
+		{"mqtt:mqtt://127.0.0.1:1?client_id=x|||30|js/x|1|hi", false, "", "publish: connection-failed: "},
+	})
+	select {
+	case m := <-msgs:
+		t.Errorf("unexpected message %q on %s", m.Payload(), m.Topic())
+	case <-time.After(100 * time.Millisecond):
+	}
+}
