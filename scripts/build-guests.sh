@@ -300,15 +300,19 @@ build_stream() {
 
 # c-sqlite and c-mqtt: the C guest plus commands over Spin's SQLite interfaces (`sql:`) or
 # its MQTT interface (`mqtt:`). No Node stand-in: the Go tests run them against the real host.
-# c_extra NAME EXTRA_FN
+# c_extra NAME EXTRA_FN [SOURCE [CFLAGS...]]: SOURCE defaults to NAME/NAME.c.
 c_extra() {
-  local d=$G/$1
-  timed "clang-14 $1" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
-    -Wl,--strip-debug -DGUEST_NAME="\"$1\"" -DGUEST_EXTRA="$2" \
-    -o "$BUILD/$1.raw.wasm" "$d/$1.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
-  componentize "$1" "$d" "$BUILD/$1.raw.wasm" "$d"
+  local d=$G/$1 name=$1 fn=$2 src=${3:-$G/$1/$1.c}
+  shift $(($# < 3 ? $# : 3))
+  timed "clang-14 $name" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME="\"$name\"" -DGUEST_EXTRA="$fn" "$@" \
+    -o "$BUILD/$name.raw.wasm" "$src" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize "$name" "$d" "$BUILD/$name.raw.wasm" "$d"
 }
 build_c_sqlite() { c_extra c-sqlite sqlite_extra; }
+# c-sqlite30: c-sqlite with its version 3 on spin:sqlite/sqlite@3.0.0 (wit-component merges
+# semver-compatible imports, so c-sqlite's 3.1.0 import cannot sit beside it).
+build_c_sqlite30() { c_extra c-sqlite30 sqlite_extra "$G/c-sqlite/c-sqlite.c" -DS3='"spin:sqlite/sqlite@3.0.0"'; }
 build_c_mqtt() { c_extra c-mqtt mqtt_extra; }
 
 # async: two tiny components importing spin:sqlite/sqlite@3.1.0 (hand-written WAT, and a
@@ -356,7 +360,7 @@ build_example_sqlite_log() {
 
 build_example_fetch() { js_componentize_own example-fetch "$EX/fetch" fetch.js fetcher; }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-mqtt stream async js js-j2w js-platform js-http example-hello example-variables example-sqlite-log example-fetch)
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-sqlite30 c-mqtt stream async js js-j2w js-platform js-http example-hello example-variables example-sqlite-log example-fetch)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"github.com/redspin/redspin/internal/spinhost/sqlite"
+	"github.com/redspin/redspin/internal/wasmtime"
 )
 
 // The c-sqlite guest through real Wasmtime linkers, as a component and as
-// a canonical-ABI core module, on every synchronous SQLite version: rows in
+// a canonical-ABI core module, on every synchronous SQLite version (3.1.0's
+// sync functions in c-sqlite, 3.0.0 in c-sqlite30): rows in
 // and out, every value type, last-insert-rowid and changes, the error
 // variants a host can produce, and a file database shared by versions.
 func TestGuestSQLite(t *testing.T) {
@@ -17,10 +19,18 @@ func TestGuestSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &Services{Component: "guest", SQLite: m.Component([]string{"default", "mem"}, 0)}
+	svc := &Services{Component: "guest", SQLite: m.Component([]string{"default", "mem", "ghost"}, 0)}
 	hosts := map[string]guestRunner{
 		"component": newComponentRunnerFor(t, svc, "c-sqlite/c-sqlite.wasm", 3),
 		"core":      newCoreRunner(t, svc, "c-sqlite/c-sqlite.core", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message"),
+		// c-sqlite30: the same guest with its version 3 on spin:sqlite/sqlite@3.0.0.
+		"component-3.0.0": newComponentRunnerFor(t, svc, "c-sqlite30/c-sqlite30.wasm", 3),
+		"core-3.0.0":      newCoreRunner(t, svc, "c-sqlite30/c-sqlite30.core", "cabi_realloc", "fermyon:spin/inbound-redis#handle-message"),
+	}
+	if imps := hosts["component-3.0.0"].(*componentRunner).comp.Imports(); !slices.ContainsFunc(imps, func(i wasmtime.ImportInfo) bool {
+		return i.Name == modSQLite3
+	}) {
+		t.Fatalf("c-sqlite30 imports %+v, not %s", imps, modSQLite3)
 	}
 	// Every value type round-trips (text with UTF-8, a blob with 0x00 and
 	// 0xff, extreme integers, a real that needs 17 digits).
@@ -44,6 +54,9 @@ func TestGuestSQLite(t *testing.T) {
 				{"sql:2:nowhere|SELECT 1", false, "", "open: access-denied"},
 				{"sql:3:secret|SELECT 1", false, "", "open: access-denied"},
 				{"sqlclosed:1", false, "", "execute: invalid-connection"},
+				// A label the component may use that no database has.
+				{"sql:3:ghost|SELECT 1", false, "", "open: no-such-database"},
+				{"sql:2:ghost|SELECT 1", false, "", "open: no-such-database"},
 				{"sql:3:mem|SELECT * FROM (SELECT 1 AS a) WHERE a = ?|$i:2", true, "cols:a\nrowid:0 changes:0\n", ""},
 				// Extra parameters are ignored (rusqlite refuses them: a
 				// difference listed in the README).

@@ -7,7 +7,8 @@
  *   sql:<version>:<database>|<statement>|$<param>|...|<statement>|...
  *
  * version: 1 (fermyon:spin/sqlite), 2 (fermyon:spin/sqlite@2.0.0), 3 (spin:sqlite/sqlite@3.1.0,
- * its synchronous functions). Every statement runs on one connection, with the `$` fields
+ * its synchronous functions; built with -DS3='"spin:sqlite/sqlite@3.0.0"' for c-sqlite30, as
+ * wit-component merges semver-compatible imports: one component cannot import both). Every statement runs on one connection, with the `$` fields
  * after it as parameters: $i:<s64> $r:<f64> $t:<text> $b:<hex> $n. For each statement the
  * guest prints "cols:<name>,<name>..." and one line per row ("i:1 r:1.5 t:x b:00ff n"), and
  * with version 3 "rowid:<n> changes:<n>". An error prints "<step>: <case>[: <message>]" on
@@ -23,7 +24,9 @@
 #define IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
 #define S1 "fermyon:spin/sqlite"
 #define S2 "fermyon:spin/sqlite@2.0.0"
+#ifndef S3
 #define S3 "spin:sqlite/sqlite@3.1.0"
+#endif
 
 typedef struct { const char *ptr; size_t len; } str_t;
 /* A value: case at 0, payload at 8 (s64, f64 or a (ptr, len) pair). */
