@@ -106,9 +106,15 @@ func Scan(wasm []byte) []string {
 	return out
 }
 
-// asyncTypeError is Wasmtime 39's compile error for an async function type
-// (0x43 is its type constructor).
-const asyncTypeError = "invalid leading byte (0x43) for component defined type"
+// asyncErrors are Wasmtime 39's compile errors for component-model async:
+// an async function type (0x43 is its type constructor), and the
+// validator's for a `stream`, `future` or `error-context` type or an async
+// canonical option, whichever the component defines first (a guest of
+// spin:mysql@3.0.0 has its row stream before the async function).
+var asyncErrors = []string{
+	"invalid leading byte (0x43) for component defined type",
+	"requires the component model async feature",
+}
 
 // ErrAsync is wrapped by CompileError's errors.
 var ErrAsync = errors.New("component-model async is not supported")
@@ -118,11 +124,11 @@ var ErrAsync = errors.New("component-model async is not supported")
 // imports found in wasm and says what to do. Other errors are returned
 // unchanged.
 func CompileError(wasm []byte, err error) error {
-	if err == nil || !strings.Contains(err.Error(), asyncTypeError) {
+	if err == nil || !slices.ContainsFunc(asyncErrors, func(m string) bool { return strings.Contains(err.Error(), m) }) {
 		return err
 	}
 	found := Scan(wasm)
-	what := "an async function type"
+	what := "an async function or type"
 	if len(found) > 0 {
 		what = "async imports " + strings.Join(found, ", ")
 	}

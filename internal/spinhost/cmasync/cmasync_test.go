@@ -81,3 +81,27 @@ func TestWasmtimeOnAsyncImports(t *testing.T) {
 		t.Fatal("other errors must pass unchanged")
 	}
 }
+
+// A component that defines a stream type before any async function (as a
+// guest of spin:mysql@3.0.0 does, its rows being a stream) fails with
+// Wasmtime's validator error, which CompileError explains too.
+func TestCompileErrorOnStreamType(t *testing.T) {
+	wasm, err := wasmtime.Wat2Wasm(`(component (type $s (stream u8))
+	  (import "spin:mysql/mysql@3.0.0" (instance (export "query" (func (result $s))))))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := wasmtime.NewEngine(wasmtime.EngineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	_, err = wasmtime.NewComponent(e, wasm)
+	if err == nil {
+		t.Fatal("Wasmtime 39 compiled a stream type; redspin could serve it now")
+	}
+	err = CompileError(wasm, err)
+	if !errors.Is(err, ErrAsync) || !strings.Contains(err.Error(), "the component uses async imports spin:mysql/mysql@3.0.0, and it needs component-model async") {
+		t.Fatalf("CompileError = %v", err)
+	}
+}
