@@ -9,10 +9,17 @@
 //     checked against allowed_outbound_hosts as postgres://host:port before
 //     any connection attempt; Unix sockets are refused. A refused address
 //     is connection-failed("address postgres://host:port is not permitted").
-//   - The host's own credentials are never used: a password missing from
-//     the address stays missing (pgx would take PGPASSWORD, a service file
-//     or ~/.pgpass of the redspin process); client certificates are not
-//     sent.
+//   - The host's own settings and credentials are never used, as Spin's
+//     driver (tokio-postgres) reads no environment: pgx would fill what an
+//     address leaves out from the redspin process's PG* variables, a
+//     service file, ~/.pgpass or ~/.postgresql, so an address gets Spin's
+//     defaults for what it does not give (port 5432, sslmode prefer, no
+//     client certificate or CA file, any target session) and a missing
+//     host (connection-failed), user, password, database or
+//     application_name/options/timezone stays missing (address.go);
+//     client certificates are not sent. PGSERVICE and the protocol and
+//     authentication variables (PGSSLNEGOTIATION, PGCHANNELBINDING,
+//     PGREQUIREAUTH, PG{MIN,MAX}PROTOCOLVERSION) are not neutralised.
 //   - TLS: sslmode=disable connects in plain text; any other sslmode
 //     (including the default, prefer) uses TLS verified against the system
 //     roots plus, in 4.1+, the connection builder's set-ca-root

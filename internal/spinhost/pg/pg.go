@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -158,18 +156,41 @@ func (i *Instance) open(ctx context.Context, address string, caRoot *x509.Certif
 
 // config parses address, checks every host in it and sets up TLS.
 func (c *Client) config(address string, caRoot *x509.Certificate) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(address)
+	// pgx, like libpq, fills what an address leaves out from the redspin
+	// process's environment (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE…), a
+	// service file, ~/.pgpass or ~/.postgresql; Spin's driver reads none
+	// of them, and a guest must not borrow the host's settings or
+	// credentials: the address gets Spin's defaults for what it does not
+	// give, and a host, user, password or database it does not give stays
+	// missing (no host fails here; no user fails at the server, as in
+	// Spin).
+	keys := given(address)
+	cfg, err := pgx.ParseConfig(withSpinDefaults(address, keys))
 	if err != nil {
+		if _, e := pgx.ParseConfig(address); e != nil {
+			err = e // the message shows the address as given
+		}
 		return nil, &rdbms.Error{Kind: rdbms.ConnectionFailed, Message: err.Error(), Err: err}
+	}
+	if !keys["host"] {
+		return nil, rdbms.Errorf(rdbms.ConnectionFailed, "invalid configuration: host missing")
 	}
 	if err := c.checkHosts(cfg); err != nil {
 		return nil, err
 	}
-	// pgx, like libpq, fills a missing password from PGPASSWORD, a service
-	// file or ~/.pgpass of the redspin process: a guest must not borrow the
-	// host's credentials (Spin's driver reads none of them).
-	if !hasPassword(address) {
+	if !keys["user"] {
+		cfg.User = ""
+	}
+	if !keys["password"] {
 		cfg.Password = ""
+	}
+	if !keys["database"] {
+		cfg.Database = ""
+	}
+	for _, p := range []string{"application_name", "options", "timezone"} {
+		if !keys[p] {
+			delete(cfg.RuntimeParams, p)
+		}
 	}
 	var roots *x509.CertPool
 	if caRoot != nil {
@@ -297,20 +318,3 @@ func nameOtherTypes(ctx context.Context, cn *pgx.Conn, rs *rdbms.RowSet) error {
 	}
 	return nil
 }
-
-// hasPassword reports whether a connection string (URL or key=value)
-// carries a password itself.
-func hasPassword(address string) bool {
-	if strings.HasPrefix(address, "postgres://") || strings.HasPrefix(address, "postgresql://") {
-		u, err := url.Parse(address)
-		if err != nil {
-			return false
-		}
-		_, set := u.User.Password()
-		return set || u.Query().Has("password")
-	}
-	return passwordKey.MatchString(address)
-}
-
-// passwordKey finds a password key in a key=value connection string.
-var passwordKey = regexp.MustCompile(`(^|\s)password\s*=`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -380,6 +381,67 @@ func TestHostCredentialsNotBorrowed(t *testing.T) {
 		}
 		if cfg.Password != want {
 			t.Errorf("%s: password %q, want %q", addr, cfg.Password, want)
+		}
+	}
+}
+
+// TestNoEnvironmentDefaults: as Spin's driver, an address's missing
+// settings take Spin's defaults, never the redspin process's PG*
+// environment: a missing host fails the open, a missing user is sent as
+// none (the server refuses it), as in Spin.
+func TestNoEnvironmentDefaults(t *testing.T) {
+	for k, v := range map[string]string{"PGHOST": "10.9.9.9", "PGPORT": "6543", "PGUSER": "hostuser", "PGDATABASE": "hostdb",
+		"PGSSLMODE": "disable", "PGAPPNAME": "hostapp", "PGOPTIONS": "-c work_mem=1GB", "PGTZ": "Asia/Tokyo",
+		"PGTARGETSESSIONATTRS": "read-only", "PGSSLROOTCERT": "/nonexistent/root.crt"} {
+		t.Setenv(k, v)
+	}
+	c := New(Config{Config: rdbms.Config{Component: "c", Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
+	for addr, user := range map[string]string{"postgres://u@127.0.0.1/": "u", "host=127.0.0.1 user=u": "u",
+		"postgresql://u@127.0.0.1?connect_timeout=3": "u", "postgres://127.0.0.1": ""} {
+		cfg, err := c.config(addr, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		if cfg.Host != "127.0.0.1" || cfg.Port != 5432 || cfg.User != user || cfg.Database != "" || len(cfg.RuntimeParams) != 0 ||
+			cfg.ValidateConnect != nil || cfg.TLSConfig == nil || len(cfg.Fallbacks) != 1 || cfg.Fallbacks[0].TLSConfig != nil {
+			t.Errorf("%s: %+v (fallbacks %d)", addr, cfg, len(cfg.Fallbacks))
+		}
+	}
+	// What the address gives wins.
+	cfg, err := c.config("postgres://u@127.0.0.1:7/db?sslmode=disable&application_name=a&target_session_attrs=read-write", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 7 || cfg.Database != "db" || cfg.TLSConfig != nil || cfg.RuntimeParams["application_name"] != "a" || cfg.ValidateConnect == nil {
+		t.Errorf("given settings: %+v", cfg)
+	}
+	for addr, want := range map[string]string{
+		"postgres:///db?user=u":  "invalid configuration: host missing",
+		"user=u dbname=x":        "invalid configuration: host missing",
+		"postgres://10.0.0.1/db": "address postgres://10.0.0.1:5432 is not permitted",
+	} {
+		_, err := c.config(addr, nil)
+		wantErr(t, err, rdbms.ConnectionFailed, want)
+	}
+}
+
+// given finds the settings an address gives, whatever their spelling.
+func TestGiven(t *testing.T) {
+	for addr, want := range map[string]string{
+		"postgres://u:p@h1:1,h2/d?sslmode=disable&x=1": "database host password port sslmode user x",
+		"postgresql://h":             "host",
+		"postgres://@:5/":            "port",
+		"postgres://[::1]/?dbname=d": "database host",
+		"host=h  user = 'a b'  password='it\\'s' dbname=d": "database host password user",
+		"port=1 sslmode": "port sslmode",
+	} {
+		var got []string
+		for k := range given(addr) {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: %q, want %q", addr, got, want)
 		}
 	}
 }
