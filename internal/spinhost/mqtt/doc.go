@@ -9,7 +9,7 @@
 //     the app's [outbound_mqtt] max_connections (waiting for one, within
 //     the message's deadline), and parses the address as rumqttc does:
 //     mqtt:// or tcp:// (port 1883 by default), mqtts:// or ssl:// (TLS with
-//     the system roots, port 8883), and a required client_id query
+//     the system roots, or Settings.RootCAs, port 8883), and a required client_id query
 //     parameter; anything else is invalid-address. Like Spin, open does not
 //     connect: the first publish does, and its failure is
 //     connection-failed.

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,6 +41,9 @@ type Settings struct {
 	// over the cap waits for a connection to close, until the message's
 	// deadline (then too-many-connections).
 	MaxConnections int
+	// RootCAs verify mqtts:// brokers; nil = the system roots (Spin's
+	// only roots).
+	RootCAs *x509.CertPool
 }
 
 // Pool holds what an app's components share: the settings and the
@@ -105,7 +109,7 @@ func (i *Instance) Open(ctx context.Context, address, username, password string,
 			"fix", (&allowedhosts.DeniedError{Component: i.c.component, Target: t}).Suggestion())
 		return 0, &Error{Kind: KindConnectionFailed, Message: fmt.Sprintf("address %s is not permitted", redact(address))}
 	}
-	opts, err := clientOptions(address, username, password, keepAliveSecs)
+	opts, err := clientOptions(address, username, password, keepAliveSecs, i.c.pool.set.RootCAs)
 	if err != nil {
 		i.c.log.Warn("outbound mqtt: invalid address", "component", i.c.component, "err", err)
 		return 0, &Error{Kind: KindInvalidAddress}
@@ -141,8 +145,9 @@ func redact(address string) string {
 }
 
 // clientOptions parses an address as rumqttc's MqttOptions::parse_url
-// does (the parts redspin reads: scheme, host, port, client_id).
-func clientOptions(address, username, password string, keepAliveSecs uint64) (*paho.ClientOptions, error) {
+// does (the parts redspin reads: scheme, host, port, client_id); TLS
+// brokers are verified against roots (nil = the system roots).
+func clientOptions(address, username, password string, keepAliveSecs uint64, roots *x509.CertPool) (*paho.ClientOptions, error) {
 	u, err := url.Parse(address)
 	if err != nil {
 		return nil, fmt.Errorf("not a URL")
@@ -155,7 +160,7 @@ func clientOptions(address, username, password string, keepAliveSecs uint64) (*p
 		scheme = "tcp"
 	case "mqtts", "ssl":
 		scheme, port = "ssl", 8883
-		tlsConf = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+		tlsConf = &tls.Config{ServerName: u.Hostname(), RootCAs: roots, MinVersion: tls.VersionTLS12}
 	default:
 		return nil, fmt.Errorf("unsupported scheme %q (mqtt, mqtts, tcp or ssl)", u.Scheme)
 	}

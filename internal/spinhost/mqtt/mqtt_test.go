@@ -10,6 +10,7 @@ import (
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/testutil/mqttserver"
+	"github.com/redspin/redspin/internal/testutil/testca"
 )
 
 var broker mqttserver.Shared
@@ -112,4 +113,38 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+}
+
+// mqtts:// (and ssl://) brokers: TLS verified against the roots (the
+// system ones by default, as Spin; a test CA here), on a real mosquitto's
+// TLS listener; a broker whose certificate does not verify is
+// connection-failed at the first publish.
+func TestTLS(t *testing.T) {
+	ca := testca.New(t)
+	pair := ca.Server("127.0.0.1")
+	s := mqttserver.StartTLS(t, pair.CertPEM, pair.KeyPEM)
+	ch := s.Subscribe(t, "redspin/tls")
+	ctx := context.Background()
+	i := client(t, Settings{RootCAs: ca.Pool()}, "mqtts://127.0.0.1:*", "ssl://127.0.0.1:*").NewInstance()
+	defer i.Close()
+	for q, addr := range []string{s.TLSURL("tls0"), strings.Replace(s.TLSURL("tls1"), "mqtts://", "ssl://", 1)} {
+		h, err := i.Open(ctx, addr, "", "", 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := i.Publish(ctx, h, "redspin/tls", []byte(addr), QoS(q+1)); err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		if m := mqttserver.Receive(t, ch); string(m.Payload()) != addr {
+			t.Fatalf("got %q, want %q", m.Payload(), addr)
+		}
+	}
+	// The system roots do not know the test CA.
+	sys := client(t, Settings{}, "mqtts://127.0.0.1:*").NewInstance()
+	defer sys.Close()
+	h, err := sys.Open(ctx, s.TLSURL("sys"), "", "", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, sys.Publish(ctx, h, "redspin/tls", []byte("x"), AtLeastOnce), KindConnectionFailed, "certificate")
 }

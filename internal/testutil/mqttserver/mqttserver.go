@@ -28,11 +28,20 @@ import (
 
 // Server is a running mosquitto.
 type Server struct {
-	Port int    // on 127.0.0.1
-	Dir  string // configuration and log
+	Port    int    // on 127.0.0.1
+	TLSPort int    // the TLS listener's port on 127.0.0.1 (StartTLS); 0 = none
+	Dir     string // configuration and log
+
+	certPEM, keyPEM []byte // the TLS listener's certificate (StartTLS)
 
 	cmd  *exec.Cmd
 	exit chan struct{}
+}
+
+// TLSURL is the broker's mqtts:// address (StartTLS) with clientID as
+// client_id.
+func (s *Server) TLSURL(clientID string) string {
+	return "mqtts://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TLSPort)) + "?client_id=" + clientID
 }
 
 // Addr is host:port.
@@ -67,7 +76,19 @@ func skipOrFail(t testing.TB, err error) {
 // Start starts a broker for one test; it is stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := start()
+	return startFor(t, nil, nil)
+}
+
+// StartTLS starts a broker for one test with, besides its plain listener,
+// a TLS listener (TLSPort) serving the certificate and key (PEM).
+func StartTLS(t testing.TB, certPEM, keyPEM []byte) *Server {
+	t.Helper()
+	return startFor(t, certPEM, keyPEM)
+}
+
+func startFor(t testing.TB, certPEM, keyPEM []byte) *Server {
+	t.Helper()
+	s, err := start(certPEM, keyPEM)
 	if err != nil {
 		if errors.Is(err, errMissing) {
 			skipOrFail(t, err)
@@ -80,7 +101,7 @@ func Start(t testing.TB) *Server {
 
 var errMissing = errors.New("mosquitto is not installed")
 
-func start() (*Server, error) {
+func start(certPEM, keyPEM []byte) (*Server, error) {
 	bin, err := find()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errMissing, err)
@@ -91,9 +112,14 @@ func start() (*Server, error) {
 	}
 	var last error
 	for range 5 { // a free port can be taken between picking and binding
-		s := &Server{Dir: dir}
+		s := &Server{Dir: dir, certPEM: certPEM, keyPEM: keyPEM}
 		if s.Port, err = redisserver.FreePort(); err != nil {
 			return nil, err
+		}
+		if certPEM != nil {
+			if s.TLSPort, err = redisserver.FreePort(); err != nil {
+				return nil, err
+			}
 		}
 		if last = s.run(bin); last == nil {
 			return s, nil
@@ -106,7 +132,22 @@ func start() (*Server, error) {
 func (s *Server) run(bin string) error {
 	conf := filepath.Join(s.Dir, "mosquitto.conf")
 	log := filepath.Join(s.Dir, "mosquitto.log")
-	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\nlog_type error\nlog_type warning\n", s.Port, log)
+	text := fmt.Sprintf("per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest file %s\nlog_type error\nlog_type warning\nlistener %d 127.0.0.1\n", log, s.Port)
+	if s.TLSPort != 0 {
+		// mosquitto started as root reads them as the mosquitto user: a
+		// test key, readable by all.
+		cert, key := filepath.Join(s.Dir, "server.crt"), filepath.Join(s.Dir, "server.key")
+		if err := os.Chmod(s.Dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(cert, s.certPEM, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(key, s.keyPEM, 0o644); err != nil {
+			return err
+		}
+		text += fmt.Sprintf("listener %d 127.0.0.1\ncertfile %s\nkeyfile %s\n", s.TLSPort, cert, key)
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
@@ -168,7 +209,7 @@ type Shared struct {
 // or fails the test (see the package doc) when mosquitto is missing.
 func (sh *Shared) Get(t testing.TB) *Server {
 	t.Helper()
-	sh.once.Do(func() { sh.s, sh.err = start() })
+	sh.once.Do(func() { sh.s, sh.err = start(nil, nil) })
 	if sh.err != nil {
 		if errors.Is(sh.err, errMissing) {
 			skipOrFail(t, sh.err)
