@@ -82,7 +82,7 @@ func TestGuestSQLite(t *testing.T) {
 // import), and the guest's sql: command works through the JS bindings.
 func TestJSPlatformSQLite(t *testing.T) {
 	m, _ := sqlite.New(sqlite.Config{})
-	r := newHostRunner(t, &Services{Component: "jsp", SQLite: m.Component([]string{"default"}, 0)}, "js-platform/js-platform.wasm")
+	r := newHostRunner(t, &Services{Component: "jsp", SQLite: m.Component([]string{"default", "ghost"}, 0)}, "js-platform/js-platform.wasm")
 	info, _ := r.h.Info("jsp")
 	if slices.Contains(info.UnsupportedImports, modSQLite) || !slices.Contains(info.UnsupportedImports, "fermyon:spin/mysql") {
 		t.Errorf("UnsupportedImports = %q", info.UnsupportedImports)
@@ -94,6 +94,8 @@ func TestJSPlatformSQLite(t *testing.T) {
 		{"sql:default|CREATE TABLE t (i, r, s, b, n)|INSERT INTO t VALUES (?, ?, ?, ?, ?)|$i:-9007199254740993|$r:1.5|" +
 			"$t:héllo|$b:00ff|$n|SELECT * FROM t", true, "cols:\ncols:\ncols:i,r,s,b,n\ni:-9007199254740993 r:1.5 t:héllo b:00ff n\n", ""},
 		{"sql:secret|SELECT 1", false, "", "open: access-denied"},
+		{"sql:ghost|SELECT 1", false, "", "open: no-such-database"},
+		{"sqlclosed:", false, "", "execute: invalid-connection"},
 		{"sql:default|SELECT * FROM no", false, "", "execute: io: SQL logic error: no such table: no (1)"},
 	})
 }

@@ -1,8 +1,9 @@
 // js-platform's own commands, appended to the shared guest (../js/guest.js, whose handler the
 // build renames to baseInboundRedis), followed by rdbms.js and mqtt.js.
-// `sql:<db>|<statement>|$<param>|...|<statement>|...` runs statements on one fermyon:spin/sqlite connection, printing as the c-sqlite guest does
-// ("cols:a,b", then "i:1 r:1.5 t:x b:00ff n" per row); an error prints
-// "<step>: <case>[: <message>]" on stderr and fails the message.
+// `sql:<db>|<statement>|$<param>|...|<statement>|...` runs statements on one
+// fermyon:spin/sqlite connection, printing as the c-sqlite guest does ("cols:a,b", then "i:1 r:1.5 t:x b:00ff n" per row); an error prints
+// "<step>: <case>[: <message>]" on stderr and fails the message. `sqlclosed:` executes on a
+// closed connection.
 import { open, execute, close } from "fermyon:spin/sqlite";
 
 function param(p) {
@@ -60,10 +61,26 @@ function sql(arg) {
   }
 }
 
+// sqlclosed: execute on a closed connection (invalid-connection).
+function sqlClosed() {
+  let conn;
+  try {
+    conn = open("default");
+  } catch (e) {
+    fail("open", e);
+  }
+  close(conn);
+  try {
+    execute(conn, "SELECT 1", []);
+  } catch (e) {
+    fail("execute", e);
+  }
+}
+
 // platformCommands maps a command to its function (of the text after "<command>:"); the
 // files appended after this one (rdbms.js, mqtt.js) add theirs. Other payloads go to the
 // shared guest.
-const platformCommands = { sql };
+const platformCommands = { sql, sqlclosed: sqlClosed };
 
 export const inboundRedis = {
   handleMessage(payload) {
