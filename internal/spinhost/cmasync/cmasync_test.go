@@ -68,14 +68,7 @@ func TestWasmtimeOnAsyncImports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = wasmtime.NewComponent(e, async)
-	if err == nil {
-		t.Fatal("Wasmtime 39 compiled an async import; redspin could serve it now")
-	}
-	err = CompileError(async, err)
-	if !errors.Is(err, ErrAsync) || !strings.Contains(err.Error(), "async imports spin:sqlite/sqlite@3.1.0#[static]connection.open-async, and it needs component-model async") {
-		t.Fatalf("CompileError = %v", err)
-	}
+	wantCompileError(t, e, async, "async imports spin:sqlite/sqlite@3.1.0#[static]connection.open-async, and it needs component-model async")
 	other := errors.New("bad magic")
 	if CompileError(async, other) != other {
 		t.Fatal("other errors must pass unchanged")
@@ -96,12 +89,18 @@ func TestCompileErrorOnStreamType(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	_, err = wasmtime.NewComponent(e, wasm)
+	wantCompileError(t, e, wasm, "the component uses async imports spin:mysql/mysql@3.0.0, and it needs component-model async")
+}
+
+// wantCompileError: Wasmtime does not compile wasm, and CompileError
+// explains why with want.
+func wantCompileError(t *testing.T, e *wasmtime.Engine, wasm []byte, want string) {
+	t.Helper()
+	_, err := wasmtime.NewComponent(e, wasm)
 	if err == nil {
-		t.Fatal("Wasmtime 39 compiled a stream type; redspin could serve it now")
+		t.Fatal("Wasmtime 39 compiled component-model async; redspin could serve it now")
 	}
-	err = CompileError(wasm, err)
-	if !errors.Is(err, ErrAsync) || !strings.Contains(err.Error(), "the component uses async imports spin:mysql/mysql@3.0.0, and it needs component-model async") {
+	if err = CompileError(wasm, err); !errors.Is(err, ErrAsync) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("CompileError = %v", err)
 	}
 }
