@@ -279,6 +279,18 @@ build_rdbms() {
   rm "$d/rdbms.core.wasm"
 }
 
+# rdbms40: the rdbms component with its 4.x commands on spin:postgres/postgres@4.0.0 (no
+# connection-builder, so no pgtls); its wit-extra is a link to rdbms's.
+build_rdbms40() {
+  local d=$G/rdbms40
+  timed "clang-14 rdbms40" clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -Wall -Wextra -Werror \
+    -Wl,--strip-debug -DGUEST_NAME='"rdbms40"' -DGUEST_EXTRA=rdbms_extra -DRDBMS_COMPONENT \
+    -DPG4='"spin:postgres/postgres@4.0.0"' -DPG4_NO_BUILDER \
+    -o "$BUILD/rdbms40.raw.wasm" "$G/rdbms/rdbms.c" "$G/c/c.c" "$G/c/cabi.c" "$G/c/protocol.c"
+  componentize rdbms40 "$d" "$BUILD/rdbms40.raw.wasm" "$d"
+  rm "$d/rdbms40.core.wasm"
+}
+
 # stream: redspin's rich stream handler (the entry's `action` field says what to do) next
 # to the C guest's plain handler, with outbound Redis and variables to record entries.
 build_stream() {
@@ -360,7 +372,7 @@ build_example_sqlite_log() {
 
 build_example_fetch() { js_componentize_own example-fetch "$EX/fetch" fetch.js fetcher; }
 
-GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms c-sqlite c-sqlite30 c-mqtt stream async js js-j2w js-platform js-http example-hello example-variables example-sqlite-log example-fetch)
+GUESTS=(c rust go spin1 negative c-host c-http spin1-http rdbms rdbms40 c-sqlite c-sqlite30 c-mqtt stream async js js-j2w js-platform js-http example-hello example-variables example-sqlite-log example-fetch)
 
 # ------------------------------------------------------------------ main
 # Compares every committed Wasm file with its expected shape (tools/shapes.mjs: `jco wit`

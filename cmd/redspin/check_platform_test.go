@@ -24,7 +24,7 @@ func platformCacheDir(t *testing.T) string {
 // TestCheckPlatformImports: `check` of an app whose guests import every
 // synchronous version of Spin's SQLite, PostgreSQL, MySQL and MQTT
 // interfaces (unversioned, 2.0.0, spin:sqlite 3.0.0 and 3.1.0's sync
-// functions, spin:postgres 3.0.0, 4.1.0 and 4.2.0's sync functions, as
+// functions, spin:postgres 3.0.0, 4.0.0, 4.1.0 and 4.2.0's sync functions, as
 // components and as canonical-ABI core modules) lists none of them as
 // unsupported: the only warning is the JS platform guest's LLM import,
 // which redspin does not provide. A Redis handler importing the wholly
@@ -43,6 +43,7 @@ allowed_outbound_hosts = ["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306",
 		"jsp": "js-platform/js-platform.wasm", "csqlite": "c-sqlite/c-sqlite.wasm", "csqlitecore": "c-sqlite/c-sqlite.core.wasm",
 		"csqlite30": "c-sqlite30/c-sqlite30.wasm", "csqlite30core": "c-sqlite30/c-sqlite30.core.wasm", "cmqtt": "c-mqtt/c-mqtt.wasm",
 		"cmqttcore": "c-mqtt/c-mqtt.core.wasm", "rdbms": "rdbms/rdbms.wasm", "rdbmsmod": "rdbms/rdbms-module.wasm",
+		"rdbms40": "rdbms40/rdbms40.wasm",
 	}
 	for id, file := range comps {
 		p := filepath.Join(guests, file)

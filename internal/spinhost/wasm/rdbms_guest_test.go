@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,22 @@ func TestRDBMSGuestComponent(t *testing.T) {
 	}
 	for _, c := range rdbmsCases(t, pgSrv, mySrv.MySQLURL("spin")) {
 		if !c.legacy {
+			checkRDBMS(t, r, c)
+		}
+	}
+}
+
+// TestRDBMSGuestComponent40 runs the component built on
+// spin:postgres/postgres@4.0.0 (rdbms40) with the same cases but the
+// connection builder's, which 4.0.0 lacks.
+func TestRDBMSGuestComponent40(t *testing.T) {
+	pgSrv, mySrv := dbserver.Postgres(t), dbserver.MariaDB(t)
+	r, done := loadComponent(t, dbServices(t), readGuest(t, "rdbms40/rdbms40.wasm"), true)
+	if !slices.Contains(done, modPG40) || slices.Contains(done, modPG42) {
+		t.Fatalf("linked %q, want %s", done, modPG40)
+	}
+	for _, c := range rdbmsCases(t, pgSrv, mySrv.MySQLURL("spin")) {
+		if !c.legacy && !strings.HasPrefix(c.cmd, "pgtls:") {
 			checkRDBMS(t, r, c)
 		}
 	}

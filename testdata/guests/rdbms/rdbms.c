@@ -23,7 +23,10 @@
 #include "../c/protocol.h"
 
 #define IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
+/* -DPG4=... -DPG4_NO_BUILDER: the rdbms40 component, on 4.0.0 (no connection-builder). */
+#ifndef PG4
 #define PG4 "spin:postgres/postgres@4.2.0"
+#endif
 #define PG3 "spin:postgres/postgres@3.0.0"
 #define PG2 "fermyon:spin/postgres@2.0.0"
 #define MY2 "fermyon:spin/mysql@2.0.0"
@@ -37,10 +40,12 @@ typedef struct { const char *ptr; size_t len; } str_t;
     IMPORT(M, "[method]connection.execute") void P##_execute(int32_t, const char *, size_t, const void *, size_t, ret_t); \
     IMPORT(M, "[resource-drop]connection") void P##_drop(int32_t);
 CONN_FUNCS(pg4, PG4)
+#ifndef PG4_NO_BUILDER
 IMPORT(PG4, "[constructor]connection-builder") int32_t pg4_builder(const char *, size_t);
 IMPORT(PG4, "[method]connection-builder.set-ca-root") void pg4_set_ca_root(int32_t, const char *, size_t, ret_t);
 IMPORT(PG4, "[method]connection-builder.build") void pg4_build(int32_t, ret_t);
 IMPORT(PG4, "[resource-drop]connection-builder") void pg4_builder_drop(int32_t);
+#endif
 CONN_FUNCS(pg3, PG3)
 CONN_FUNCS(pg2, PG2)
 CONN_FUNCS(my2, MY2)
@@ -395,6 +400,7 @@ static int errors(const char *addr) {
     return GUEST_OK;
 }
 
+#ifndef PG4_NO_BUILDER
 static int tls(char *arg) {
     char *rest = arg;
     const char *addr = guest_field(&rest), *pem = rest ? rest : "";
@@ -426,6 +432,7 @@ out:
     pg4_builder_drop(b);
     return r;
 }
+#endif
 
 int rdbms_extra(const char *cmd, const char *arg);
 int rdbms_extra(const char *cmd, const char *arg) {
@@ -441,6 +448,8 @@ int rdbms_extra(const char *cmd, const char *arg) {
     if (!strcmp(cmd, "spin1my")) return legacy_query(spin1my_query, arg, "SELECT * FROM guest2");
 #endif
     if (!strcmp(cmd, "pgerr")) return errors(arg);
+#ifndef PG4_NO_BUILDER
     if (!strcmp(cmd, "pgtls")) return tls((char *)arg);
+#endif
     return -1;
 }
