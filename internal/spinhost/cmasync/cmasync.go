@@ -132,5 +132,15 @@ func CompileError(wasm []byte, err error) error {
 	if len(found) > 0 {
 		what = "async imports " + strings.Join(found, ", ")
 	}
-	return fmt.Errorf("%w: the component uses %s, and %s; use only the synchronous functions (e.g. spin:sqlite/sqlite@3.0.0 or 3.1.0's functions without -async) or the interfaces' synchronous versions (Wasmtime: %v)", ErrAsync, what, Reason, err)
+	fix := "use only the synchronous functions (e.g. spin:sqlite/sqlite@3.0.0 or 3.1.0's functions without -async) or the interfaces' synchronous versions"
+	var alts []string
+	for _, f := range found {
+		if alt := whollyAsync[f]; alt != "" {
+			alts = append(alts, alt+" instead of "+f)
+		}
+	}
+	if len(alts) > 0 {
+		fix = "build against " + strings.Join(alts, ", ")
+	}
+	return fmt.Errorf("%w: the component uses %s, and %s; %s (Wasmtime: %v)", ErrAsync, what, Reason, fix, err)
 }

@@ -89,7 +89,7 @@ func TestCompileErrorOnStreamType(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	wantCompileError(t, e, wasm, "the component uses async imports spin:mysql/mysql@3.0.0, and it needs component-model async")
+	wantCompileError(t, e, wasm, "the component uses async imports spin:mysql/mysql@3.0.0, and it needs component-model async, which Wasmtime 39's C API (redspin's engine) cannot serve; build against fermyon:spin/mysql@2.0.0 instead of spin:mysql/mysql@3.0.0")
 }
 
 // wantCompileError: Wasmtime does not compile wasm, and CompileError
