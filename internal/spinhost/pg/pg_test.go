@@ -197,6 +197,12 @@ func TestErrors(t *testing.T) {
 	// Wrong database: connection-failed with the server's reason.
 	_, err = i.Open(ctx, srv.URL("no_such_db"))
 	wantErr(t, err, rdbms.ConnectionFailed, `database "no_such_db" does not exist`)
+
+	// No user in the address: none is sent, whatever PGUSER says (the
+	// server's own user would log in), and the server refuses.
+	t.Setenv("PGUSER", srv.User)
+	_, err = i.Open(ctx, strings.Replace(srv.URL("postgres"), srv.User+"@", "", 1))
+	wantErr(t, err, rdbms.ConnectionFailed, "no PostgreSQL user name specified in startup packet")
 }
 
 func extra(db *rdbms.DBError, k string) string {
