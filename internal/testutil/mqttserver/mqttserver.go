@@ -133,13 +133,20 @@ func (s *Server) run(bin string) error {
 	conf := filepath.Join(s.Dir, "mosquitto.conf")
 	log := filepath.Join(s.Dir, "mosquitto.log")
 	text := fmt.Sprintf("per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest file %s\nlog_type error\nlog_type warning\nlistener %d 127.0.0.1\n", log, s.Port)
+	// mosquitto started as root drops to the mosquitto user before it
+	// opens its log and certificates: the folder is open to all, the log
+	// writable by all, the (test) key readable by all.
+	if err := os.Chmod(s.Dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(log, nil, 0o666); err != nil {
+		return err
+	}
+	if err := os.Chmod(log, 0o666); err != nil {
+		return err
+	}
 	if s.TLSPort != 0 {
-		// mosquitto started as root reads them as the mosquitto user: a
-		// test key, readable by all.
 		cert, key := filepath.Join(s.Dir, "server.crt"), filepath.Join(s.Dir, "server.key")
-		if err := os.Chmod(s.Dir, 0o755); err != nil {
-			return err
-		}
 		if err := os.WriteFile(cert, s.certPEM, 0o644); err != nil {
 			return err
 		}
