@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -441,12 +442,7 @@ func TestGiven(t *testing.T) {
 		"host=h  user = 'a b'  password='it\\'s' dbname=d": "database host password user",
 		"port=1 sslmode": "port sslmode",
 	} {
-		var got []string
-		for k := range given(addr) {
-			got = append(got, k)
-		}
-		slices.Sort(got)
-		if strings.Join(got, " ") != want {
+		if got := slices.Sorted(maps.Keys(given(addr))); strings.Join(got, " ") != want {
 			t.Errorf("%s: %q, want %q", addr, got, want)
 		}
 	}
