@@ -87,6 +87,11 @@ type Reader struct {
 	r, w    int // unread bytes are buf[r:w]
 	maxBulk int
 	channel []byte // the last channel name of ReadPush, copied out of buf
+	// window is how many bytes fill asks for: the whole buffer, or
+	// MinBufferSize after a bulk string large enough to be read straight
+	// into its destination, so that the next header's read takes little
+	// of the next payload into the buffer (to be copied out again).
+	window int
 }
 
 // NewReader returns a Reader of rd.
@@ -100,7 +105,7 @@ func NewReader(rd io.Reader, o Options) *Reader {
 	if maxBulk <= 0 {
 		maxBulk = DefaultMaxBulk
 	}
-	return &Reader{rd: rd, buf: make([]byte, size), maxBulk: maxBulk}
+	return &Reader{rd: rd, buf: make([]byte, size), maxBulk: maxBulk, window: size}
 }
 
 // Buffered is the number of bytes read from the connection and not yet
@@ -115,8 +120,9 @@ func (r *Reader) fill() error {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}
+	end := min(len(r.buf), r.w+r.window)
 	for range 100 {
-		n, err := r.rd.Read(r.buf[r.w:])
+		n, err := r.rd.Read(r.buf[r.w:end])
 		r.w += n
 		if n > 0 {
 			return nil
@@ -261,6 +267,10 @@ func unexpected(err error) error {
 // dst, which must be exactly its length. What the buffer holds is copied;
 // the rest, when it is more than half a buffer, is read straight into dst.
 func (r *Reader) ReadBulk(dst []byte) error {
+	r.window = len(r.buf)
+	if len(dst) > len(r.buf)/2 {
+		r.window = MinBufferSize
+	}
 	k := copy(dst, r.buf[r.r:r.w])
 	r.r += k
 	for k < len(dst) {
