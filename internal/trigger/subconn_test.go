@@ -121,13 +121,7 @@ func TestE2EHandshakeErrors(t *testing.T) {
 			tc.opts.Addrs, tc.opts.Protocol = []string{rs.Addr()}, 2
 			hs := newHarness(t, Config{ConnectRetry: -1, Servers: []Server{{Display: rs.Addr(), Options: tc.opts,
 				Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
-			var err error
-			select {
-			case err = <-hs.done:
-				hs.done <- err
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not fail")
-			}
+			err := hs.returned(10 * time.Second)
 			if err == nil || !strings.HasPrefix(err.Error(), "Redis trigger failed to connect to "+rs.Addr()+tc.want) {
 				t.Fatalf("err = %v\nwant it to start with %q", err, "Redis trigger failed to connect to "+rs.Addr()+tc.want)
 			}
