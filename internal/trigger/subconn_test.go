@@ -152,3 +152,27 @@ func TestE2EAuthAndSelect(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the message", func() bool { return rec.count() == 1 })
 }
+
+// A scheme that does not match the port fails the startup with the hint
+// to use the other one: plain text to a TLS port reads the end of the
+// connection, TLS to a plain-text port waits for a handshake in vain.
+func TestE2ESchemeMismatchHint(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{TLS: true})
+	for _, tc := range []struct {
+		name, addr, want string
+		opts             *redis.UniversalOptions
+	}{
+		{"plain to TLS", rs.TLSAddr(), "(the server closed the connection: if this port serves TLS, use rediss://)",
+			&redis.UniversalOptions{Addrs: []string{rs.TLSAddr()}, Protocol: 2}},
+		{"TLS to plain", rs.Addr(), "use redis:// instead of rediss://",
+			&redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2, TLSConfig: rs.TLSConfig(), DialTimeout: 300 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newHarness(t, Config{ConnectRetry: -1, Servers: []Server{{Display: tc.addr, Options: tc.opts,
+				Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, &recorder{})
+			if err := hs.returned(10 * time.Second); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want the hint %q", err, tc.want)
+			}
+		})
+	}
+}
