@@ -15,6 +15,8 @@ import (
 )
 
 // work is one worker of a lane: it handles messages until the lane closes.
+// Once every component returned, the payload's buffer goes back to the
+// lane's pool for a later message (see payloadPool).
 func (t *Trigger) work(ctx context.Context, l *lane) {
 	for {
 		p, ok := l.pop()
@@ -22,6 +24,7 @@ func (t *Trigger) work(ctx context.Context, l *lane) {
 			return
 		}
 		t.dispatch(ctx, l, p)
+		l.pool.put(p)
 	}
 }
 

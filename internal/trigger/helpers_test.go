@@ -135,6 +135,20 @@ func (r *runner) waitReady(ready func() bool) {
 	})
 }
 
+// returned waits up to within for Run to return by itself and returns its
+// error (Cleanup still sees it); the test fails when Run keeps running.
+func (r *runner) returned(within time.Duration) error {
+	r.t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return err
+	case <-time.After(within):
+		r.t.Fatalf("%s: Run still running after %s\nlogs:\n%s", r.what, within, r.logs.String())
+		return nil
+	}
+}
+
 // stop cancels Run and returns its result.
 func (r *runner) stop() error {
 	r.t.Helper()

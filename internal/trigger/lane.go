@@ -26,6 +26,10 @@ type lane struct {
 	maxBytes   int64
 	dropOldest bool
 
+	// pool recycles the buffers of the lane's payloads (see payloadPool for
+	// who owns a buffer when).
+	pool payloadPool
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	buf     [][]byte // ring buffer of capacity maxLen
@@ -62,12 +66,14 @@ func newLane(srv *server, ch Channel, components []string, cfg *Config) *lane {
 
 // push enqueues a payload without blocking. It reports how many messages
 // were dropped to make room (or 1 when the incoming message itself was
-// dropped).
+// dropped). The lane owns p from now on: a dropped payload goes back to the
+// pool at once, a queued one with the worker that takes it (pop).
 func (l *lane) push(p []byte) (dropped int) {
 	size := int64(len(p))
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		l.pool.put(p)
 		l.dropped(observe.DropShutdown, 1)
 		return 1
 	}
@@ -80,6 +86,7 @@ func (l *lane) push(p []byte) (dropped int) {
 		if !l.dropOldest {
 			l.dropsPending++
 			l.mu.Unlock()
+			l.pool.put(p)
 			l.dropped(observe.DropQueueFull, 1)
 			l.maybeLogDrops()
 			return 1
@@ -90,6 +97,7 @@ func (l *lane) push(p []byte) (dropped int) {
 			l.head = (l.head + 1) % l.maxLen
 			l.n--
 			l.bytes -= int64(len(old))
+			l.pool.put(old)
 			dropped++
 		}
 		l.dropsPending += dropped
@@ -114,6 +122,8 @@ func (l *lane) push(p []byte) (dropped int) {
 }
 
 // pop blocks until a message is available or the lane is closed (ok false).
+// The caller owns p and gives it back with l.pool.put once every handler
+// returned.
 func (l *lane) pop() (p []byte, ok bool) {
 	l.mu.Lock()
 	for l.n == 0 && !l.closed {
@@ -144,6 +154,7 @@ func (l *lane) close() int {
 	l.closed = true
 	discarded := l.n
 	for i := 0; i < l.n; i++ {
+		l.pool.put(l.buf[(l.head+i)%l.maxLen])
 		l.buf[(l.head+i)%l.maxLen] = nil
 	}
 	l.n, l.head, l.bytes = 0, 0, 0

@@ -12,12 +12,12 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redspin/redspin/internal/observe"
 	"github.com/redspin/redspin/internal/redisurl"
+	"github.com/redspin/redspin/internal/resp"
 )
 
 // Connection states of a server, as reported by Status.
@@ -53,66 +53,18 @@ type server struct {
 	metrics observe.ServerObserver
 
 	connState
-	// dialed is set once the current session has connected (see
-	// sessionDialer).
-	dialed atomic.Bool
-	// node is the data node the current session dialed last (Sentinel:
-	// the primary it subscribed on; see followPrimary).
+	// node is the data node the current session subscribed on (Sentinel:
+	// the primary the sentinels named; see followPrimary).
 	node atomic.Pointer[string]
 }
 
-// topology reports whether the server is a Sentinel or Cluster one: its
-// sessions dial sentinels and cluster nodes before their pub/sub
-// connection, so sessionDialer locks only once the session subscribed.
-func (s *server) topology() bool { return s.opts.MasterName != "" || s.opts.IsClusterMode }
-
 func newServer(t *Trigger, cfg Server) *server {
-	s := &server{
+	return &server{
 		t:       t,
 		cfg:     cfg,
 		opts:    *cfg.Options,
 		byName:  map[string]*lane{},
 		metrics: t.cfg.Observer.Server(cfg.Display),
-	}
-	s.opts.Dialer = s.sessionDialer(cfg.Options.Dialer)
-	return s
-}
-
-// errOwnReconnect is what go-redis's own reconnection of a session's
-// pub/sub connection gets (see sessionDialer).
-var errOwnReconnect = errors.New("one connection per session: redspin reconnects and resubscribes itself")
-
-// sessionDialer wraps dial (go-redis's default when nil) so that a session
-// connects at most once (Sentinel and Cluster: dials no data node once it
-// has subscribed). When a pub/sub connection fails, go-redis
-// reconnects and resubscribes by itself, inside the Receive that failed,
-// before redspin sees the error and closes that PubSub: a message published
-// in between would go to a subscription about to be discarded, and be lost
-// although PUBLISH counted a subscriber (TestFaultClientKillPubsub caught
-// it). Refusing that dial leaves the resubscription to the next session.
-// Failed dials do not count, so go-redis's dial retries still work.
-//
-// A Sentinel or Cluster session dials sentinels and nodes (to find the
-// primary, to load the slot map) before its pub/sub connection, so it locks
-// once subscribed instead, and keeps allowing dials to the sentinels the
-// URL names (go-redis watches them for +switch-master).
-func (s *server) sessionDialer(dial redisurl.DialFunc) redisurl.DialFunc {
-	if dial == nil {
-		dial = redisurl.Dialer(&s.opts)
-	}
-	topology := s.topology()
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if s.dialed.Load() && !(s.opts.MasterName != "" && slices.Contains(s.opts.Addrs, addr)) {
-			return nil, errOwnReconnect
-		}
-		c, err := dial(ctx, network, addr)
-		if err == nil && !topology {
-			s.dialed.Store(true)
-		}
-		if err == nil && !slices.Contains(s.opts.Addrs, addr) {
-			s.node.Store(&addr)
-		}
-		return c, err
 	}
 }
 
@@ -258,12 +210,6 @@ func (s *server) run(ctx context.Context, startup chan<- error) {
 	}
 }
 
-// authFailure reports whether Redis refused the credentials (WRONGPASS,
-// NOAUTH) or the user's permissions (NOPERM): a retry meets the same answer.
-func authFailure(err error) bool {
-	return redis.IsAuthError(err) || redis.IsPermissionError(err)
-}
-
 // tlsHint suggests the other scheme when a connection failed the way a
 // TLS/plain-text mismatch fails: a TLS client waits for a handshake a
 // plain-text Redis never sends (a timeout), and a TLS server drops a
@@ -286,72 +232,155 @@ func (s *server) tlsHint(err error) string {
 // goroutine) once every channel is confirmed, and reports whether that
 // happened.
 //
-// Each session has its own client, so that a Sentinel session asks the
-// sentinels for the primary afresh and a Cluster session loads the slot map
-// afresh: after a failover the next session reaches the new primary.
+// Each session finds its node afresh: a Sentinel session asks the sentinels
+// for the primary and a Cluster session loads the slot map, so that after a
+// failover the next session reaches the new primary. It dials exactly one
+// pub/sub connection and never reconnects it: the next session does, and
+// resubscribes (a connection reopened inside a failing read would hold a
+// subscription about to be discarded, and a message published to it would
+// be lost although PUBLISH counted a subscriber).
 func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed bool, err error) {
-	s.dialed.Store(false)
-	client := redisurl.NewClient(&s.opts)
-	defer func() { _ = client.Close() }()
-	ps := client.Subscribe(ctx) // no channels yet: no I/O
-	defer func() { _ = ps.Close() }()
-
 	var (
 		lastRecv  atomic.Int64
 		confirmed atomic.Bool
 		reason    atomic.Pointer[error]
 	)
-	lastRecv.Store(time.Now().UnixNano())
-	stop := make(chan struct{})
-	defer close(stop)
-	go s.watch(ctx, ps, stop, &lastRecv, &confirmed, &reason)
-	if s.opts.MasterName != "" {
-		s.node.Store(nil)
-		go s.followPrimary(ctx, ps, stop, &confirmed, &reason)
-	}
-
 	fail := func(err error) (bool, error) {
 		if r := reason.Load(); r != nil {
 			err = *r
 		}
 		return subscribed, err
 	}
-	if err := ps.Subscribe(ctx, s.names...); err != nil {
+	var sentinels []*redis.SentinelClient
+	if s.opts.MasterName != "" {
+		s.node.Store(nil)
+		sentinels = s.sentinelClients()
+		defer func() {
+			for _, c := range sentinels {
+				_ = c.Close()
+			}
+		}()
+	}
+	addr, err := s.dataNode(ctx, sentinels)
+	if err != nil {
+		return false, err
+	}
+	c, err := dialSub(ctx, &s.opts, addr, s.names)
+	if err != nil {
+		return false, err
+	}
+	defer c.close()
+
+	lastRecv.Store(time.Now().UnixNano())
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.watch(ctx, c, stop, &lastRecv, &confirmed, &reason)
+	if sentinels != nil {
+		s.node.Store(&addr)
+		go s.followPrimary(ctx, c, sentinels, stop, &confirmed, &reason)
+	}
+	if err := c.handshake(&s.opts); err != nil {
 		return fail(err)
 	}
 	pending := make(map[string]bool, len(s.names))
 	for _, n := range s.names {
 		pending[n] = true
 	}
+	// The payload goes into a buffer of its lane's pool (see payloadPool).
+	var target *lane
+	alloc := func(channel []byte, n int) []byte {
+		if target = s.byName[string(channel)]; target == nil {
+			return make([]byte, n)
+		}
+		return target.pool.get(n)
+	}
 	for {
-		msg, err := ps.Receive(ctx)
+		p, err := c.rd.ReadPush(alloc)
 		if err != nil {
+			if !subscribed {
+				err = fmt.Errorf("SUBSCRIBE: %w", err)
+			}
 			return fail(err)
 		}
 		lastRecv.Store(time.Now().UnixNano())
-		switch m := msg.(type) {
-		case *redis.Message:
-			s.deliver(m)
-		case *redis.Subscription:
-			if m.Kind == "subscribe" && pending[m.Channel] {
-				delete(pending, m.Channel)
+		switch p.Kind {
+		case resp.Message:
+			s.deliver(target, p.Channel, p.Payload)
+		case resp.Subscribed:
+			if pending[string(p.Channel)] {
+				delete(pending, string(p.Channel))
 				if len(pending) == 0 {
 					subscribed = true
 					confirmed.Store(true)
-					s.dialed.Store(true) // Sentinel, Cluster: lock now (see sessionDialer)
 					onSubscribed()
 				}
 			}
-		case *redis.Pong:
-			// health-check reply; receiving it was the point
 		}
+		// resp.Pong: the health check's reply; receiving it was the point.
 	}
 }
 
-// watch closes ps (ending the session's Receive) when ctx ends, when the
+// dataNode returns the address to subscribe on: the URL's node, the primary
+// the sentinels name (Sentinel), or the primary serving the first
+// channel's slot (Cluster: classic pub/sub reaches every node, and this is
+// the node go-redis's cluster client picks, so that a failover of that
+// slot is what moves the subscription).
+func (s *server) dataNode(ctx context.Context, sentinels []*redis.SentinelClient) (string, error) {
+	switch {
+	case s.opts.MasterName != "":
+		return s.askPrimary(ctx, sentinels)
+	case s.opts.IsClusterMode:
+		cc, ok := redisurl.NewClient(&s.opts).(*redis.ClusterClient)
+		if !ok {
+			return "", errors.New("cluster: no cluster client for the options")
+		}
+		defer func() { _ = cc.Close() }()
+		node, err := cc.MasterForKey(ctx, s.names[0])
+		if err != nil {
+			return "", fmt.Errorf("cluster: find the node serving channel %s: %w", s.lanes[0].display, err)
+		}
+		return node.Options().Addr, nil
+	}
+	return s.opts.Addrs[0], nil
+}
+
+// sentinelClients returns a client of each sentinel the URL names, in URL
+// order, for one session.
+func (s *server) sentinelClients() []*redis.SentinelClient {
+	dial := s.opts.Dialer
+	if dial == nil {
+		dial = redisurl.Dialer(&s.opts)
+	}
+	clients := make([]*redis.SentinelClient, len(s.opts.Addrs))
+	for i, a := range s.opts.Addrs {
+		clients[i] = redis.NewSentinelClient(&redis.Options{Addr: a, Username: s.opts.SentinelUsername,
+			Password: s.opts.SentinelPassword, Dialer: dial, Protocol: 2, MaxRetries: -1,
+			DialTimeout: followEvery * 4, ReadTimeout: followEvery * 4, WriteTimeout: followEvery * 4})
+	}
+	return clients
+}
+
+// askPrimary asks the sentinels, in URL order, for the primary's address;
+// the first answer counts, a sentinel that does not answer is skipped.
+func (s *server) askPrimary(ctx context.Context, sentinels []*redis.SentinelClient) (string, error) {
+	var errs []error
+	for i, c := range sentinels {
+		a, err := c.GetMasterAddrByName(ctx, s.opts.MasterName).Result()
+		switch {
+		case err == nil && len(a) == 2:
+			return net.JoinHostPort(a[0], a[1]), nil
+		case err == nil || errors.Is(err, redis.Nil):
+			err = fmt.Errorf("does not know primary %q", s.opts.MasterName)
+		}
+		errs = append(errs, fmt.Errorf("sentinel %s: %w", s.opts.Addrs[i], err))
+	}
+	return "", fmt.Errorf("no sentinel named the primary: %w", errors.Join(errs...))
+}
+
+// watch closes c (ending the session's read) when ctx ends, when the
 // subscription is not confirmed in time, or when the connection stops
 // answering PINGs.
-func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct{},
+func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 	lastRecv *atomic.Int64, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
 	interval := s.t.cfg.HealthCheckInterval
 	confirmTimeout := 10 * time.Second
@@ -366,14 +395,14 @@ func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct
 	var pingAt time.Time // when the outstanding PING was sent
 	abort := func(err error) {
 		reason.Store(&err)
-		_ = ps.Close()
+		c.close()
 	}
 	for {
 		select {
 		case <-stop:
 			return
 		case <-ctx.Done():
-			_ = ps.Close()
+			c.close()
 			return
 		case now := <-tick.C:
 			if !confirmed.Load() {
@@ -396,7 +425,7 @@ func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct
 				return
 			case pingAt.IsZero() && idle >= interval:
 				pingAt = now
-				if err := ps.Ping(ctx); err != nil {
+				if err := c.ping(); err != nil {
 					abort(fmt.Errorf("health-check PING: %w", err))
 					return
 				}
@@ -409,26 +438,14 @@ func (s *server) watch(ctx context.Context, ps *redis.PubSub, stop <-chan struct
 // node is the primary.
 const followEvery = 250 * time.Millisecond
 
-// followPrimary ends a Sentinel session (closing ps, with the reason) when
+// followPrimary ends a Sentinel session (closing c, with the reason) when
 // the sentinels name another primary than the node the session subscribed
 // on. Without it the subscription would stay on a primary that a SENTINEL
-// FAILOVER demoted: go-redis closes only its command connections at
-// +switch-master, and the sentinels reconfigure (and disconnect the clients
+// FAILOVER demoted: the sentinels reconfigure (and disconnect the clients
 // of) the old primary up to 10 s later, while PUBLISH goes to the new one.
 // The sentinels are asked in URL order; one that does not answer is
 // skipped.
-func (s *server) followPrimary(ctx context.Context, ps *redis.PubSub, stop <-chan struct{}, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
-	clients := make([]*redis.SentinelClient, len(s.opts.Addrs))
-	for i, a := range s.opts.Addrs {
-		clients[i] = redis.NewSentinelClient(&redis.Options{Addr: a, Username: s.opts.SentinelUsername,
-			Password: s.opts.SentinelPassword, Dialer: redisurl.Dialer(&s.opts), Protocol: 2, MaxRetries: -1,
-			DialTimeout: followEvery * 4, ReadTimeout: followEvery * 4, WriteTimeout: followEvery * 4})
-	}
-	defer func() {
-		for _, c := range clients {
-			_ = c.Close()
-		}
-	}()
+func (s *server) followPrimary(ctx context.Context, c *subConn, sentinels []*redis.SentinelClient, stop <-chan struct{}, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
 	tick := time.NewTicker(followEvery)
 	defer tick.Stop()
 	for {
@@ -443,34 +460,27 @@ func (s *server) followPrimary(ctx context.Context, ps *redis.PubSub, stop <-cha
 		if !confirmed.Load() || node == nil {
 			continue
 		}
-		for _, c := range clients {
-			a, err := c.GetMasterAddrByName(ctx, s.opts.MasterName).Result()
-			if err != nil || len(a) != 2 {
-				continue
-			}
-			if primary := net.JoinHostPort(a[0], a[1]); primary != *node {
-				err := fmt.Errorf("Sentinel failover: the primary is now %s, not %s", primary, *node)
-				reason.Store(&err)
-				_ = ps.Close()
-				return
-			}
-			break
+		primary, err := s.askPrimary(ctx, sentinels)
+		if err == nil && primary != *node {
+			err := fmt.Errorf("Sentinel failover: the primary is now %s, not %s", primary, *node)
+			reason.Store(&err)
+			c.close()
+			return
 		}
 	}
 }
 
-// deliver moves one message into its lane's queue; it never blocks.
-func (s *server) deliver(m *redis.Message) {
-	l := s.byName[m.Channel]
+// deliver moves one message into its lane's queue (l nil: a channel not
+// subscribed); it never blocks. The payload is a buffer of the lane's pool,
+// which the lane now owns (see payloadPool).
+func (s *server) deliver(l *lane, channel, payload []byte) {
 	if l == nil {
-		s.t.log.Error("message from unexpected channel", "server", s.cfg.Display, "channel", m.Channel)
+		s.t.log.Error("message from unexpected channel", "server", s.cfg.Display, "channel", string(channel))
 		return
 	}
 	s.t.stats.received.Add(1)
 	l.metrics.Received()
-	// The string is ours alone (go-redis allocated it for this message), so
-	// it is handed on without a second copy; handlers must not modify it.
-	l.push(unsafe.Slice(unsafe.StringData(m.Payload), len(m.Payload)))
+	l.push(payload)
 }
 
 // backoff yields jittered exponential delays in [d/2, d], d doubling from

@@ -23,7 +23,9 @@ import (
 // Handler runs one component for one message. It returns an error wrapping
 // context.DeadlineExceeded when the invocation timed out. Handle is called
 // concurrently (for the components of one channel, and across channels) and
-// must not modify payload, which is shared by those calls.
+// must not modify payload, which is shared by those calls, nor keep it (or
+// anything pointing into it) after returning: the pub/sub trigger reads a
+// later message into the same buffer.
 type Handler interface {
 	Handle(ctx context.Context, componentID string, payload []byte) error
 }
