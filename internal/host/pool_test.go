@@ -396,3 +396,37 @@ func TestReuseHostClose(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHandleReuse is BenchmarkHandle's quiet and print messages with
+// instance reuse (1000 messages per instance) for the c and js guests: the
+// call phase is then most of a message.
+func BenchmarkHandleReuse(b *testing.B) {
+	f := newFixtureOf(b, Options{HandlerTimeout: time.Minute, Reuse: Reuse{Min: 1000, Max: 1000}}, nil, nil,
+		func(g testGuest) bool { return g.name == "c" || g.name == "js" })
+	for _, g := range f.guests {
+		for _, mode := range []string{"quiet", "print"} {
+			payload := []byte("errsuccess")
+			if mode == "print" {
+				payload = []byte("bench:" + strings.Repeat("p", 58))
+			}
+			b.Run(g.id()+"/"+mode, func(b *testing.B) {
+				ph := &phaseTimes{}
+				f.h.phases = ph
+				defer func() { f.h.phases = nil }()
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := f.h.Handle(ctx, g.id(), payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if ph.n > 0 {
+					n := float64(ph.n)
+					b.ReportMetric(float64(ph.instantiate.Microseconds())/n, "inst_us")
+					b.ReportMetric(float64(ph.call.Microseconds())/n, "call_us")
+					b.ReportMetric(float64(ph.teardown.Microseconds())/n, "teardown_us")
+				}
+			})
+		}
+	}
+}
