@@ -153,7 +153,9 @@ func (h *Host) linkComponent(g *componentGuest) error {
 			return fmt.Errorf("link WASI: %w", err)
 		}
 		for _, imp := range wasiImps {
-			if _, implemented := extra[wasi.Unversioned(imp.Name)]; strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs && !implemented {
+			_, implemented := extra[wasi.Unversioned(imp.Name)]
+			g.hostData = g.hostData || implemented
+			if strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs && !implemented {
 				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name) // defined, but fails when called
 			}
 		}
@@ -165,6 +167,7 @@ func (h *Host) linkComponent(g *componentGuest) error {
 			return fmt.Errorf("link host interfaces: %w", err)
 		}
 		rest = slices.DeleteFunc(rest, func(i wasmtime.ImportInfo) bool { return slices.Contains(done, i.Name) })
+		g.hostData = g.hostData || len(done) > 0
 	}
 	for _, i := range rest {
 		g.info.UnsupportedImports = append(g.info.UnsupportedImports, i.Name)

@@ -42,7 +42,11 @@ type guestBase struct {
 	env   [2][]string // names, values
 	mount []Mount
 	// imports are the component's host interfaces (nil = none).
-	imports        Imports
+	imports Imports
+	// hostData: the guest links a function of imports (or a WASI
+	// interface they implement), so its messages need their store data;
+	// false = NewStoreData is not called (nothing could read it).
+	hostData       bool
 	stdout, stderr *sink
 	// pool keeps the guest's instances between messages (Options.Reuse).
 	pool *instancePool
@@ -59,7 +63,7 @@ func (b *guestBase) closeBase() {
 // newStoreData gives s the data of the guest's host interfaces; the
 // returned function ends it once the store is gone (nil = nothing to end).
 func (b *guestBase) newStoreData(ctx context.Context, s *wasmtime.Store) (done func()) {
-	if b.imports == nil {
+	if !b.hostData {
 		return nil
 	}
 	data, done := b.imports.NewStoreData(ctx)

@@ -132,7 +132,7 @@ func (h *Host) beginMessage(ctx context.Context, dl msgDeadline, g guest, in *in
 	// deadline too: the epoch deadline stops only guest code. A guest
 	// without host interfaces makes none, so it gets no timer.
 	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if !dl.at.IsZero() && g.base().imports != nil {
+	if !dl.at.IsZero() && g.base().hostData {
 		sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
 	}
 	done := g.base().newStoreData(sctx, in.s)

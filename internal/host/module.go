@@ -114,6 +114,7 @@ func (h *Host) linkModule(g *moduleGuest, bin *binInfo) error {
 			return fmt.Errorf("link host interfaces: %w", err)
 		}
 		other = slices.DeleteFunc(other, func(i string) bool { return slices.Contains(done, i) })
+		g.hostData = len(done) > 0
 	}
 	for _, imp := range other {
 		if mod, _, _ := strings.Cut(imp, "#"); !slices.Contains(g.info.UnsupportedImports, mod) {
