@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redspin/redspin/internal/streamentry"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -428,5 +430,42 @@ func BenchmarkHandleReuse(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestReuseStreamEntries: a stream trigger's rich handler (handle-entry)
+// runs in the same pool: called again in one instance, which a trap drops;
+// plain guests on a stream share it too.
+func TestReuseStreamEntries(t *testing.T) {
+	h, logDir := entryFixture(t, Options{Reuse: Reuse{Min: 100, Max: 100}, HandlerTimeout: 5 * time.Second})
+	ctx := context.Background()
+	pool := h.guests["stream"].base().pool
+	for i, action := range []string{"ack", "retry-after:250", "dead:bad input", "ack"} {
+		d, err := h.HandleEntry(ctx, "stream", entry(action, 1))
+		if err != nil || (d.Action == streamentry.Ack) != (action == "ack") {
+			t.Fatalf("%s: %+v, %v", action, d, err)
+		}
+		if live, idle, peak := pool.stats(); live != 1 || idle != 1 || peak != 1 {
+			t.Fatalf("after entry %d: live %d idle %d peak %d, want one instance serving them all", i+1, live, idle, peak)
+		}
+	}
+	if _, err := h.HandleEntry(ctx, "stream", entry("trap", 1)); !errors.Is(err, wasmtime.ErrTrap) {
+		t.Fatalf("trap: %v", err)
+	}
+	if live, idle, _ := pool.stats(); live != 0 || idle != 0 {
+		t.Fatalf("after a trap: live %d idle %d, want the instance dropped", live, idle)
+	}
+	if d, err := h.HandleEntry(ctx, "stream", entry("ack", 1)); err != nil || d.Action != streamentry.Ack {
+		t.Fatalf("after a trap: %+v, %v", d, err)
+	}
+	for range 3 {
+		e := entry("ack", 1)
+		e.Payload = []byte("count")
+		if _, err := h.HandleEntry(ctx, "c-module", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readFile(t, filepath.Join(logDir, "c-module_stdout.txt")); got != "count=1\ncount=2\ncount=3\n" {
+		t.Errorf("plain guest on a stream: stdout %q, want one instance counting 1..3", got)
 	}
 }
