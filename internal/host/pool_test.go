@@ -469,3 +469,25 @@ func TestReuseStreamEntries(t *testing.T) {
 		t.Errorf("plain guest on a stream: stdout %q, want one instance counting 1..3", got)
 	}
 }
+
+// TestReuseEveryGuest calls every protocol guest, in every shape, several
+// times in one instance: each runtime (C, Rust, Go, JS, Spin 1.x) takes
+// repeated calls, and each message's output is its own.
+func TestReuseEveryGuest(t *testing.T) {
+	f := newFixture(t, Options{Reuse: Reuse{Min: 100, Max: 100}}, nil, nil)
+	for _, g := range f.guests {
+		t.Log(g.id())
+		for i := range 4 {
+			err := f.h.Handle(context.Background(), g.id(), []byte(fmt.Sprintf("print:message %d", i)))
+			if err != nil {
+				t.Fatalf("%s message %d: %v", g.id(), i, err)
+			}
+		}
+		if got, want := f.stdout(t, g.id()), "message 0\nmessage 1\nmessage 2\nmessage 3\n"; got != want {
+			t.Errorf("%s: stdout %q, want %q", g.id(), got, want)
+		}
+		if live, idle, peak := g.pool(f).stats(); live != 1 || idle != 1 || peak != 1 {
+			t.Errorf("%s: live %d idle %d peak %d, want one instance for all four", g.id(), live, idle, peak)
+		}
+	}
+}
