@@ -491,3 +491,39 @@ func TestReuseEveryGuest(t *testing.T) {
 		}
 	}
 }
+
+// TestReuseIdleChurn runs messages while the reaper drops instances that
+// idle 1 ms: every message succeeds with its line, and the pool never holds
+// more than MaxLive.
+func TestReuseIdleChurn(t *testing.T) {
+	const maxLive, workers, each = 2, 4, 40
+	f := newFixtureOf(t, Options{Reuse: Reuse{Min: 5, Max: 20, IdleTimeout: time.Millisecond, MaxLive: maxLive}}, nil, nil,
+		func(g testGuest) bool { return g.name == "c" && g.shape == ShapeModule })
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if (w+i)%3 == 0 {
+					time.Sleep(2 * time.Millisecond) // long enough for the reaper
+				}
+				if err := f.h.Handle(context.Background(), "c-module", []byte("count")); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := len(countsOf(f.stdout(t, "c-module"))); n != workers*each {
+		t.Errorf("%d count lines, want %d", n, workers*each)
+	}
+	if _, _, peak := f.guests[0].pool(f).stats(); peak > maxLive {
+		t.Errorf("peak %d live instances, MaxLive %d", peak, maxLive)
+	}
+}
