@@ -204,7 +204,7 @@ func (p *instancePool) get() *instance {
 
 // keeps reports whether in, which has just served a message that ended
 // with err, may serve another: it is ready, pooled, below its count, and
-// neither err nor the message (Instance.poisoned) poisoned it.
+// neither err nor the message (in.poisoned) poisoned it.
 func (p *instancePool) keeps(in *instance, err error) bool {
 	return in.ready && in.pooled && in.uses < in.limit && !in.poisoned && !poisons(err)
 }
