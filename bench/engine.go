@@ -65,13 +65,18 @@ var engineVariants = map[string]engineVariant{
 
 // engineHost loads one guest in-process, configured as `redspin up` does by
 // default (60 s handler timeout, guest output discarded); imports are its
-// Spin host interfaces (nil = none).
-func engineHost(ctx context.Context, wasm, cacheDir string, v engineVariant, imports host.Imports) (*host.Host, error) {
+// Spin host interfaces (nil = none). reuse > 1 lets each instance serve
+// that many messages, with at most maxLive instances (as
+// --max-instance-reuse-count with --max-concurrency maxLive).
+func engineHost(ctx context.Context, wasm, cacheDir string, v engineVariant, imports host.Imports, reuse, maxLive int) (*host.Host, error) {
 	opts := host.Options{
 		Stderr:         io.Discard,
 		Follow:         func(string) bool { return false },
 		HandlerTimeout: 60 * time.Second,
 		CacheDir:       cacheDir,
+	}
+	if reuse > 1 {
+		opts.Reuse = host.Reuse{Min: reuse, Max: reuse, MaxLive: maxLive}
 	}
 	v.Apply(&opts)
 	return host.New(ctx, []host.ComponentConfig{{ID: "guest", WasmPath: wasm, Imports: imports}}, opts)

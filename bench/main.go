@@ -45,6 +45,7 @@ import (
 type config struct {
 	guests, shapes, modes []string
 	payloads              []int
+	reuse                 []int
 	runs                  int
 	engineTarget          time.Duration
 	e2eTarget             time.Duration
@@ -64,6 +65,7 @@ func parseFlags() (*config, error) {
 		shapes    = flag.String("shapes", "component,module", "guest shapes: component (<name>.wasm), module (<name>.core.wasm)")
 		modes     = flag.String("modes", "ordered,concurrent,stream,stream-concurrent", "ordered (1 worker / default --max-concurrency), concurrent (one per CPU), and the same through a redis-stream trigger: stream (concurrency 1), stream-concurrent (one per CPU)")
 		payloads  = flag.String("payloads", "64,65536", "payload sizes in bytes")
+		reuse     = flag.String("reuse", "1", "instance reuse counts to run every guest with (--max-instance-reuse-count; 1 = a fresh instance per message)")
 		runs      = flag.Int("runs", 3, "runs per figure (median, min and max are reported)")
 		quick     = flag.Bool("quick", false, "1 run per figure and short runs, for development")
 		engineT   = flag.Duration("engine-run", 300*time.Millisecond, "target duration of one engine-limit run")
@@ -89,6 +91,13 @@ func parseFlags() (*config, error) {
 			return nil, fmt.Errorf("-payloads: %q is not a size of at least 4 bytes", s)
 		}
 		c.payloads = append(c.payloads, n)
+	}
+	for _, s := range split(*reuse) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-reuse: %q is not a count of at least 1", s)
+		}
+		c.reuse = append(c.reuse, n)
 	}
 	for _, s := range split(*skip) {
 		c.skip[s] = true
@@ -159,6 +168,9 @@ func moduleRoot() (string, error) {
 // guestFile is one guest binary in one shape.
 type guestFile struct {
 	Guest, Shape, Path string
+	// Reuse is the instance reuse count it runs with (-reuse; 1 = a fresh
+	// instance per message).
+	Reuse int
 }
 
 func findGuests(root string, cfg *config) (found []guestFile, missing []string) {
@@ -173,9 +185,18 @@ func findGuests(root string, cfg *config) (found []guestFile, missing []string) 
 				missing = append(missing, fmt.Sprintf("%s/%s (%s)", g, s, filepath.Join("testdata", "guests", g, name)))
 				continue
 			}
-			found = append(found, guestFile{g, s, p})
+			found = append(found, guestFile{g, s, p, 1})
 		}
 	}
+	// Every guest at each reuse count, the counts in -reuse order.
+	var runs []guestFile
+	for _, r := range cfg.reuse {
+		for _, g := range found {
+			g.Reuse = r
+			runs = append(runs, g)
+		}
+	}
+	found = runs
 	return found, missing
 }
 
@@ -246,7 +267,7 @@ func run(ctx context.Context, cfg *config) error {
 		} else {
 			b.bin = bin
 			for _, g := range guests {
-				if !cfg.skip["startup"] {
+				if !cfg.skip["startup"] && g.Reuse == 1 { // reuse does not change startup
 					b.startup(ctx, g)
 				}
 				if !cfg.skip["e2e"] || !cfg.skip["latency"] {
@@ -443,7 +464,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 		}
 		imports = im
 	}
-	ablate := slices.Contains(b.cfg.ablations, g.Guest) && len(b.cfg.variants) > 0
+	ablate := slices.Contains(b.cfg.ablations, g.Guest) && len(b.cfg.variants) > 0 && g.Reuse == 1
 	variants := []string{"default"}
 	if ablate {
 		variants = append(variants, b.cfg.variants...)
@@ -451,12 +472,12 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 	cacheDir := filepath.Join(b.tmp, "engine-cache")
 	for _, vn := range variants {
 		v := engineVariants[vn]
-		if b.overBudget(fmt.Sprintf("engine %s/%s %s", g.Guest, g.Shape, vn)) {
+		if b.overBudget(fmt.Sprintf("engine %s/%s reuse %d %s", g.Guest, g.Shape, g.Reuse, vn)) {
 			return
 		}
-		h, err := engineHost(ctx, g.Path, cacheDir, v, imports)
+		h, err := engineHost(ctx, g.Path, cacheDir, v, imports, g.Reuse, b.workers("concurrent"))
 		if err != nil {
-			b.res.note("engine %s/%s %s: %v", g.Guest, g.Shape, vn, err)
+			b.res.note("engine %s/%s reuse %d %s: %v", g.Guest, g.Shape, g.Reuse, vn, err)
 			return
 		}
 		var loads []load
@@ -470,7 +491,7 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 			workers := b.workers(mode)
 			for _, l := range loads {
 				size := len(l.payload)
-				what := fmt.Sprintf("engine %s/%s %s %s %d B %s", g.Guest, g.Shape, vn, mode, size, l.kind)
+				what := fmt.Sprintf("engine %s/%s reuse %d %s %s %d B %s", g.Guest, g.Shape, g.Reuse, vn, mode, size, l.kind)
 				rate, err := engineCalibrate(ctx, h, l.payload, workers, 100*time.Millisecond)
 				if err != nil {
 					b.res.note("%s: %v", what, err)
@@ -493,11 +514,11 @@ func (b *bencher) engine(ctx context.Context, g guestFile) {
 				}
 				b.res.Engine = append(b.res.Engine, EngineResult{
 					Guest: g.Guest, Shape: g.Shape, Mode: mode, Workers: workers, Payload: size, PayloadKind: l.kind,
-					Variant: vn, N: n, MsgsPerS: s, UsPerMsgPerWorker: 1e6 * float64(workers) / s.Median,
+					Variant: vn, Reuse: g.Reuse, N: n, MsgsPerS: s, UsPerMsgPerWorker: 1e6 * float64(workers) / s.Median,
 					CPUUsPerMsg: summarize(cpus),
 				})
-				logf("engine %-4s %-9s %-10s %-17s %6d B %-10s: %8.0f msg/s (%.1f µs/msg/worker, %.1f CPU-µs/msg)",
-					g.Guest, g.Shape, mode, vn, size, l.kind, s.Median, 1e6*float64(workers)/s.Median, summarize(cpus).Median)
+				logf("engine %-4s %-9s reuse %-4d %-10s %-17s %6d B %-10s: %8.0f msg/s (%.1f µs/msg/worker, %.1f CPU-µs/msg)",
+					g.Guest, g.Shape, g.Reuse, mode, vn, size, l.kind, s.Median, 1e6*float64(workers)/s.Median, summarize(cpus).Median)
 			}
 		}
 		h.Close()
@@ -550,11 +571,11 @@ func (b *bencher) startup(ctx context.Context, g guestFile) {
 // e2e runs one redspin process for (guest, shape, mode): throughput runs
 // per payload, then latency per payload, then reads its peak RSS.
 func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
-	label := fmt.Sprintf("%s/%s %s", g.Guest, g.Shape, mode)
+	label := fmt.Sprintf("%s/%s %s reuse %d", g.Guest, g.Shape, mode, g.Reuse)
 	if b.overBudget("redspin " + label) {
 		return
 	}
-	dir := filepath.Join(b.tmp, "e2e", g.Guest+"-"+g.Shape+"-"+mode)
+	dir := filepath.Join(b.tmp, "e2e", fmt.Sprintf("%s-%s-%s-%d", g.Guest, g.Shape, mode, g.Reuse))
 	component := ""
 	loads := b.loads(g)
 	if g.Guest == httpGuest {
@@ -571,6 +592,9 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	if mode == "concurrent" {
 		args = append(args, "--max-concurrency", strconv.Itoa(runtime.NumCPU()))
 	}
+	if g.Reuse > 1 {
+		args = append(args, "--max-instance-reuse-count", strconv.Itoa(g.Reuse))
+	}
 	rt := routeFor(mode)
 	p, err := startRedspin(ctx, b.bin, manifest, filepath.Join(dir, "cache"), args...)
 	if err != nil {
@@ -584,7 +608,7 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 	}
 	pub := b.redis.Client()
 	defer pub.Close()
-	rss := RSSResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, IdleKiB: p.PeakRSS()}
+	rss := RSSResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, Reuse: g.Reuse, IdleKiB: p.PeakRSS()}
 	failedAll := false
 	for _, payload := range loads {
 		size := len(payload)
@@ -592,8 +616,8 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 			break
 		}
 		// Size runs from the engine limit (or, without one, conservatively).
-		limit := b.res.limitFor(g.Guest, g.Shape, mode, size)
-		if b.res.engineRate(g.Guest, g.Shape, mode, size) == 0 {
+		limit := b.res.limitFor(g, mode, size)
+		if b.res.engineRate(g, mode, size) == 0 {
 			limit = min(limit, 1000)
 		}
 		n := countFor(limit, b.cfg.e2eTarget, 20, 200000)
@@ -629,10 +653,10 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 			continue
 		}
 		if len(s.Runs) > 0 {
-			b.res.E2E = append(b.res.E2E, E2EResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, Payload: size,
+			b.res.E2E = append(b.res.E2E, E2EResult{Guest: g.Guest, Shape: g.Shape, Mode: mode, Reuse: g.Reuse, Payload: size,
 				N: n, MsgsPerS: s, CPUUsPerMsg: summarize(cpus), Failed: int(lost.failed), Dropped: int(lost.dropped)})
-			logf("redspin %-4s %-9s %-10s %6d B: %8.0f msg/s (%.1f CPU-µs/msg; n=%d, failed %d, dropped %d)",
-				g.Guest, g.Shape, mode, size, s.Median, summarize(cpus).Median, n, int(lost.failed), int(lost.dropped))
+			logf("redspin %-4s %-9s reuse %-4d %-10s %6d B: %8.0f msg/s (%.1f CPU-µs/msg; n=%d, failed %d, dropped %d)",
+				g.Guest, g.Shape, g.Reuse, mode, size, s.Median, summarize(cpus).Median, n, int(lost.failed), int(lost.dropped))
 		}
 		if size <= 1024 {
 			rss.SmallKiB = p.PeakRSS()
@@ -667,7 +691,7 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 				b.res.note("latency %s %d B: %v", label, size, err)
 				continue
 			}
-			b.res.Latency = append(b.res.Latency, LatencyEntry{Guest: g.Guest, Shape: g.Shape, Mode: mode, Payload: size, LatencyResult: lr})
+			b.res.Latency = append(b.res.Latency, LatencyEntry{Guest: g.Guest, Shape: g.Shape, Mode: mode, Reuse: g.Reuse, Payload: size, LatencyResult: lr})
 			logf("latency %-4s %-9s %-10s %6d B: p50 %.0f µs, p99 %.0f µs, max %.0f µs (%s, %.0f/s, %d samples)",
 				g.Guest, g.Shape, mode, size, lr.P50us, lr.P99us, lr.MaxUs, lr.Method, lr.RatePS, lr.Samples)
 		}
@@ -678,9 +702,9 @@ func (b *bencher) e2e(ctx context.Context, g guestFile, mode string) {
 // measured end-to-end throughput, at most 500/s) and a sample count that
 // takes at most about 1 s.
 func (b *bencher) latencyPlan(g guestFile, mode string, size int) (float64, int) {
-	sat := b.res.e2eRate(g.Guest, g.Shape, mode, size)
+	sat := b.res.e2eRate(g, mode, size)
 	if sat == 0 {
-		sat = b.res.limitFor(g.Guest, g.Shape, mode, size)
+		sat = b.res.limitFor(g, mode, size)
 	}
 	rate := 500.0
 	if sat > 0 {

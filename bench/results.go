@@ -50,13 +50,15 @@ type TransportResult struct {
 // EngineResult is the engine limit for one guest, shape, mode, payload and
 // host variant.
 type EngineResult struct {
-	Guest             string  `json:"guest"`
-	Shape             string  `json:"shape"`
-	Mode              string  `json:"mode"`
-	Workers           int     `json:"workers"`
-	Payload           int     `json:"payload"`
-	PayloadKind       string  `json:"payload_kind"` // plain, or errsuccess (prints nothing)
-	Variant           string  `json:"variant"`
+	Guest       string `json:"guest"`
+	Shape       string `json:"shape"`
+	Mode        string `json:"mode"`
+	Workers     int    `json:"workers"`
+	Payload     int    `json:"payload"`
+	PayloadKind string `json:"payload_kind"` // plain, or errsuccess (prints nothing)
+	Variant     string `json:"variant"`
+	// Reuse is the instance reuse count (1 = a fresh instance per message).
+	Reuse             int     `json:"reuse"`
 	N                 int     `json:"n"`
 	MsgsPerS          Summary `json:"msgs_per_s"`
 	UsPerMsgPerWorker float64 `json:"us_per_msg_per_worker"`
@@ -70,6 +72,7 @@ type E2EResult struct {
 	Guest    string  `json:"guest"`
 	Shape    string  `json:"shape"`
 	Mode     string  `json:"mode"`
+	Reuse    int     `json:"reuse"`
 	Payload  int     `json:"payload"`
 	N        int     `json:"n"`
 	MsgsPerS Summary `json:"msgs_per_s"`
@@ -87,6 +90,7 @@ type LatencyEntry struct {
 	Guest   string `json:"guest"`
 	Shape   string `json:"shape"`
 	Mode    string `json:"mode"`
+	Reuse   int    `json:"reuse"`
 	Payload int    `json:"payload"`
 	LatencyResult
 }
@@ -106,6 +110,7 @@ type RSSResult struct {
 	Guest    string `json:"guest"`
 	Shape    string `json:"shape"`
 	Mode     string `json:"mode"`
+	Reuse    int    `json:"reuse"`
 	IdleKiB  int64  `json:"idle_kib"`
 	SmallKiB int64  `json:"small_payload_kib"`
 	PeakKiB  int64  `json:"peak_kib"`
@@ -116,6 +121,7 @@ type ResultLine struct {
 	Guest     string  `json:"guest"`
 	Shape     string  `json:"shape"`
 	Mode      string  `json:"mode"`
+	Reuse     int     `json:"reuse"`
 	Payload   int     `json:"payload"`
 	MsgsPerS  float64 `json:"msgs_per_s"`
 	Transport float64 `json:"transport_msgs_per_s"`
@@ -141,19 +147,19 @@ func (r *Results) transportRate(size int) float64 {
 
 // engineRate is the engine limit for mode (a stream mode's is its pub/sub
 // twin's, see engineMode).
-func (r *Results) engineRate(guest, shape, mode string, size int) float64 {
+func (r *Results) engineRate(g guestFile, mode string, size int) float64 {
 	mode = engineMode(mode)
 	for _, e := range r.Engine {
-		if e.Guest == guest && e.Shape == shape && e.Mode == mode && e.Payload == size && e.Variant == "default" && e.PayloadKind == "plain" {
+		if e.Guest == g.Guest && e.Shape == g.Shape && e.Reuse == g.Reuse && e.Mode == mode && e.Payload == size && e.Variant == "default" && e.PayloadKind == "plain" {
 			return e.MsgsPerS.Median
 		}
 	}
 	return 0
 }
 
-func (r *Results) e2eRate(guest, shape, mode string, size int) float64 {
+func (r *Results) e2eRate(g guestFile, mode string, size int) float64 {
 	for _, e := range r.E2E {
-		if e.Guest == guest && e.Shape == shape && e.Mode == mode && e.Payload == size {
+		if e.Guest == g.Guest && e.Shape == g.Shape && e.Reuse == g.Reuse && e.Mode == mode && e.Payload == size {
 			return e.MsgsPerS.Median
 		}
 	}
@@ -161,8 +167,8 @@ func (r *Results) e2eRate(guest, shape, mode string, size int) float64 {
 }
 
 // limitFor is the lower of the transport and engine limits (0 = unknown).
-func (r *Results) limitFor(guest, shape, mode string, size int) float64 {
-	t, e := r.transportRate(size), r.engineRate(guest, shape, mode, size)
+func (r *Results) limitFor(g guestFile, mode string, size int) float64 {
+	t, e := r.transportRate(size), r.engineRate(g, mode, size)
 	switch {
 	case t == 0:
 		return e
@@ -172,9 +178,9 @@ func (r *Results) limitFor(guest, shape, mode string, size int) float64 {
 	return min(t, e)
 }
 
-func (r *Results) latency(guest, shape, mode string, size int) (LatencyResult, bool) {
+func (r *Results) latency(g guestFile, mode string, size int) (LatencyResult, bool) {
 	for _, l := range r.Latency {
-		if l.Guest == guest && l.Shape == shape && l.Mode == mode && l.Payload == size {
+		if l.Guest == g.Guest && l.Shape == g.Shape && l.Reuse == g.Reuse && l.Mode == mode && l.Payload == size {
 			return l.LatencyResult, true
 		}
 	}
@@ -186,11 +192,11 @@ func (r *Results) finish(guests []guestFile, cfg *config) {
 	for _, g := range guests {
 		for _, m := range cfg.modes {
 			for _, size := range r.sizesFor(g.Guest, cfg) {
-				l := ResultLine{Guest: g.Guest, Shape: g.Shape, Mode: m, Payload: size,
-					MsgsPerS:  r.e2eRate(g.Guest, g.Shape, m, size),
+				l := ResultLine{Guest: g.Guest, Shape: g.Shape, Mode: m, Reuse: g.Reuse, Payload: size,
+					MsgsPerS:  r.e2eRate(g, m, size),
 					Transport: r.transportRate(size),
-					Engine:    r.engineRate(g.Guest, g.Shape, m, size)}
-				if lat, ok := r.latency(g.Guest, g.Shape, m, size); ok {
+					Engine:    r.engineRate(g, m, size)}
+				if lat, ok := r.latency(g, m, size); ok {
 					l.P50us, l.P99us = lat.P50us, lat.P99us
 				}
 				r.Results = append(r.Results, l)
@@ -228,8 +234,13 @@ func num(x float64) string {
 
 // Line formats the RESULT line.
 func (l ResultLine) Line() string {
-	return fmt.Sprintf("RESULT guest=%s shape=%s mode=%s payload=%d msgs_per_s=%s transport_msgs_per_s=%s engine_msgs_per_s=%s p50_us=%s p99_us=%s",
-		l.Guest, l.Shape, l.Mode, l.Payload, num(l.MsgsPerS), num(l.Transport), num(l.Engine), num(l.P50us), num(l.P99us))
+	return fmt.Sprintf("RESULT guest=%s shape=%s mode=%s reuse=%d payload=%d msgs_per_s=%s transport_msgs_per_s=%s engine_msgs_per_s=%s p50_us=%s p99_us=%s",
+		l.Guest, l.Shape, l.Mode, l.Reuse, l.Payload, num(l.MsgsPerS), num(l.Transport), num(l.Engine), num(l.P50us), num(l.P99us))
+}
+
+// file is the guest run the line is about.
+func (l ResultLine) file() guestFile {
+	return guestFile{Guest: l.Guest, Shape: l.Shape, Reuse: l.Reuse}
 }
 
 // write stores the JSON as <dir>/<YYYY-MM-DD>.json (a later run the same
@@ -293,7 +304,7 @@ func printTable(w io.Writer, r *Results) {
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nThroughput, msgs/s: median (min–max)")
-	fmt.Fprintln(tw, "guest\tshape\tmode\tpayload\tredspin\ttransport limit\tengine limit\tof limit\tCPU µs/msg redspin / engine\tp50 µs\tp99 µs\tmax µs\t")
+	fmt.Fprintln(tw, "guest\tshape\tmode\treuse\tpayload\tredspin\ttransport limit\tengine limit\tof limit\tCPU µs/msg redspin / engine\tp50 µs\tp99 µs\tmax µs\t")
 	for _, l := range r.Results {
 		lim := l.Transport
 		if l.Engine > 0 && (lim == 0 || l.Engine < lim) {
@@ -305,12 +316,12 @@ func printTable(w io.Writer, r *Results) {
 		}
 		var e2e, eng, tr, e2eCPU, engCPU Summary
 		for _, x := range r.E2E {
-			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == l.Mode && x.Payload == l.Payload {
+			if x.Guest == l.Guest && x.Shape == l.Shape && x.Reuse == l.Reuse && x.Mode == l.Mode && x.Payload == l.Payload {
 				e2e, e2eCPU = x.MsgsPerS, x.CPUUsPerMsg
 			}
 		}
 		for _, x := range r.Engine {
-			if x.Guest == l.Guest && x.Shape == l.Shape && x.Mode == engineMode(l.Mode) && x.Payload == l.Payload && x.Variant == "default" && x.PayloadKind == "plain" {
+			if x.Guest == l.Guest && x.Shape == l.Shape && x.Reuse == l.Reuse && x.Mode == engineMode(l.Mode) && x.Payload == l.Payload && x.Variant == "default" && x.PayloadKind == "plain" {
 				eng, engCPU = x.MsgsPerS, x.CPUUsPerMsg
 			}
 		}
@@ -319,8 +330,8 @@ func printTable(w io.Writer, r *Results) {
 				tr = x.MsgsPerS
 			}
 		}
-		lat, _ := r.latency(l.Guest, l.Shape, l.Mode, l.Payload)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t\n", l.Guest, l.Shape, l.Mode, sizeName(l.Payload),
+		lat, _ := r.latency(l.file(), l.Mode, l.Payload)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s / %s\t%s\t%s\t%s\t\n", l.Guest, l.Shape, l.Mode, l.Reuse, sizeName(l.Payload),
 			rng(e2e, 1), rng(tr, 1), rng(eng, 1), of, median(e2eCPU), median(engCPU), num(lat.P50us), num(lat.P99us), num(lat.MaxUs))
 	}
 	tw.Flush()
@@ -337,7 +348,7 @@ func printTable(w io.Writer, r *Results) {
 		for _, e := range abl {
 			var def EngineResult
 			for _, x := range r.Engine {
-				if x.Guest == e.Guest && x.Shape == e.Shape && x.Mode == e.Mode && x.PayloadKind == e.PayloadKind && x.Variant == "default" {
+				if x.Guest == e.Guest && x.Shape == e.Shape && x.Reuse == e.Reuse && x.Mode == e.Mode && x.PayloadKind == e.PayloadKind && x.Variant == "default" {
 					def = x
 				}
 			}
@@ -353,7 +364,7 @@ func printTable(w io.Writer, r *Results) {
 		for _, s := range r.Startup {
 			var idle, small, peak []string
 			for _, x := range r.RSS {
-				if x.Guest == s.Guest && x.Shape == s.Shape {
+				if x.Guest == s.Guest && x.Shape == s.Shape && x.Reuse == 1 {
 					idle = append(idle, mib(x.IdleKiB))
 					small = append(small, mib(x.SmallKiB))
 					peak = append(peak, mib(x.PeakKiB))

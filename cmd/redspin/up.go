@@ -49,6 +49,7 @@ type upFlags struct {
 	listenAdmin       string
 	publish           []string
 	consumer          string
+	reuse             reuseFlags
 }
 
 func (c *cli) upCommand() *cobra.Command {
@@ -87,6 +88,8 @@ order), logs handler failures at WARN, and shuts down gracefully.`,
 	fs.Int64Var(&f.maxCompPayload, "max-component-payload", host.DefaultMaxComponentPayload, "largest payload passed to a component, in bytes (core modules: 512 MiB); 0 = no cap")
 	fs.Int64Var(&f.compPayloadBudget, "component-payload-budget", host.DefaultComponentPayloadBudget, "payload bytes being passed into components at once, all messages together (~74 bytes of memory each); 0 = no budget")
 	fs.IntVar(&f.maxConcurrency, "max-concurrency", 1, "messages handled at once per channel; 1 keeps each channel in order")
+	fs.StringVar(&f.reuse.count, "max-instance-reuse-count", "1", "messages one instance handles, one at a time, before it is dropped: a count or a range a..b (a random count per instance); 1 = a fresh instance per message (Spin's semantics)")
+	fs.DurationVar(&f.reuse.idle, "idle-instance-timeout", host.DefaultIdleInstanceTimeout, "drop a reusable instance idle this long")
 	fs.IntVar(&f.queueSize, "queue-size", 10000, "messages queued per channel before --drop applies")
 	fs.Int64Var(&f.queueBytes, "queue-bytes", 64<<20, "payload bytes queued per channel before --drop applies")
 	fs.StringVar(&f.drop, "drop", "newest", "what to drop from a full channel queue: newest or oldest")
@@ -138,6 +141,10 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	}
 	if f.queueBytes < 1 {
 		return usageError{fmt.Errorf("--queue-bytes %d: must be at least 1", f.queueBytes)}
+	}
+	reuse, err := f.reuse.reuse(f.maxConcurrency)
+	if err != nil {
+		return usageError{err}
 	}
 	if f.handlerTimeout < 0 {
 		return usageError{fmt.Errorf("--handler-timeout %s: must not be negative (0 = no limit)", f.handlerTimeout)}
@@ -269,6 +276,7 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 		Stderr:            c.stderr,
 		Echo:              c.componentEcho(),
 		MaxInstanceMemory: maxMem,
+		Reuse:             reuse,
 		HandlerTimeout:    offIfZero(f.handlerTimeout),
 		DisablePooling:    f.disablePooling,
 		DisableCache:      f.disableCache,

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,21 +27,17 @@ func (g *componentGuest) checkPayload(h *Host, n int) error { return h.checkComp
 
 func (g *componentGuest) lowers(n int) int { return n }
 
-func (g *componentGuest) instantiate(h *Host, s *wasmtime.Store) error {
-	flush, err := g.setupStore(h, s, context.Background(), msgDeadline{})
-	if err != nil {
-		return err
-	}
-	defer flush()
-	_, err = g.linker.Instantiate(s, g.art.comp)
+func (g *componentGuest) instantiate(_ *Host, in *instance) error {
+	inst, err := g.linker.Instantiate(in.s, g.art.comp)
+	in.comp = inst
 	return err
 }
 
-func (g *componentGuest) setupStore(h *Host, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (func(), error) {
+func (g *componentGuest) setupStore(h *Host, s *wasmtime.Store) (storeIO, error) {
 	if g.wasi == WASINone {
-		return func() {}, nil
+		return noIO{}, nil
 	}
-	return h.redspinWASI(&g.guestBase, s, ctx, dl)
+	return h.redspinWASI(&g.guestBase, s)
 }
 
 func (g *componentGuest) close() {
@@ -79,10 +74,11 @@ func (g *componentGuest) findExports() error {
 	return nil
 }
 
-// handle instantiates g and calls its handler; lowered is called as soon
-// as the call has returned (the payload's lowered copies are freed).
-func (g *componentGuest) handle(h *Host, s *wasmtime.Store, payload []byte, lowered func(), ph *phaseClock) error {
-	f, err := g.instantiateFunc(h, s, g.fn, exportInboundRedis, funcHandleMessage, ph)
+// handle calls the handler of g's instance in (post-return included, so
+// that it can be called again); lowered is called as soon as the call has
+// returned (the payload's lowered copies are freed).
+func (g *componentGuest) handle(h *Host, in *instance, payload []byte, lowered func(), ph *phaseClock) error {
+	f, err := g.exportFunc(in, g.fn, exportInboundRedis, funcHandleMessage)
 	if err != nil {
 		return err
 	}
@@ -97,18 +93,12 @@ func (g *componentGuest) handle(h *Host, s *wasmtime.Store, payload []byte, lowe
 	return handlerResult(ok, errCase)
 }
 
-// instantiateFunc instantiates g in s and returns its export idx (iface#fn,
-// for errors), marking the phase.
-func (g *componentGuest) instantiateFunc(h *Host, s *wasmtime.Store, idx *wasmtime.ExportIndex, iface, fn string, ph *phaseClock) (*wasmtime.ComponentFunc, error) {
-	inst, err := g.linker.Instantiate(s, g.art.comp)
-	if err != nil {
-		return nil, h.describe("instantiate", err, nil)
-	}
-	f, ok := inst.Func(idx)
+// exportFunc returns export idx (iface#fn, for errors) of in.
+func (g *componentGuest) exportFunc(in *instance, idx *wasmtime.ExportIndex, iface, fn string) (*wasmtime.ComponentFunc, error) {
+	f, ok := in.comp.Func(idx)
 	if !ok {
 		return nil, fmt.Errorf("%s#%s is not a function", iface, fn)
 	}
-	ph.instantiated(h.phases)
 	return f, nil
 }
 
@@ -163,7 +153,9 @@ func (h *Host) linkComponent(g *componentGuest) error {
 			return fmt.Errorf("link WASI: %w", err)
 		}
 		for _, imp := range wasiImps {
-			if _, implemented := extra[wasi.Unversioned(imp.Name)]; strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs && !implemented {
+			_, implemented := extra[wasi.Unversioned(imp.Name)]
+			g.hostData = g.hostData || implemented
+			if strings.HasPrefix(imp.Name, "wasi:http/") && imp.HasFuncs && !implemented {
 				g.info.UnsupportedImports = append(g.info.UnsupportedImports, imp.Name) // defined, but fails when called
 			}
 		}
@@ -175,6 +167,7 @@ func (h *Host) linkComponent(g *componentGuest) error {
 			return fmt.Errorf("link host interfaces: %w", err)
 		}
 		rest = slices.DeleteFunc(rest, func(i wasmtime.ImportInfo) bool { return slices.Contains(done, i.Name) })
+		g.hostData = g.hostData || len(done) > 0
 	}
 	for _, i := range rest {
 		g.info.UnsupportedImports = append(g.info.UnsupportedImports, i.Name)

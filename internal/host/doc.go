@@ -1,5 +1,6 @@
 // Package host runs Spin Redis handlers: it compiles each guest once and
-// runs every message in a fresh, isolated Wasmtime store and instance.
+// runs every message in a fresh, isolated Wasmtime store and instance, or,
+// with Options.Reuse, in an instance that earlier messages used.
 //
 // Three guest shapes are accepted, detected from the binary before it is
 // compiled (see spec sections 4.1 and 4.6):
@@ -23,6 +24,18 @@
 // HandlerTimeout. Handle may then be called from any number of goroutines.
 // Close waits for messages in flight, stops the ticker and frees everything.
 //
+// # Instance reuse
+//
+// Every message takes an instance from its component's pool (pool.go): a
+// new store with the guest's WASI state, instantiated on first use, or
+// with Options.Reuse an idle one. What is per message is bound to the
+// store for the call and ended after it: the host interfaces' store data
+// (their connections are closed), the epoch deadline, the WASI context's
+// context and deadline, and the output, ended at a line boundary. A message
+// that fails other than by the guest's err(...) result, or leaves a core
+// module's memory above half of MaxInstanceMemory (128 MiB without a cap),
+// drops its instance. Without Reuse the pool keeps nothing.
+//
 // # Imports
 //
 // Components get redspin's own WASI 0.2 (internal/wasi), by the exact
@@ -39,7 +52,7 @@
 // host.go (Host, New, Close), options.go (Options and the public types),
 // guest.go (the guest interface and loading), component.go and module.go
 // (the two guest kinds: linking and calling), handle.go and entry.go (the
-// message paths), epoch.go (the epoch ticker and deadlines), shape.go
+// message paths), pool.go (instances and their reuse), epoch.go (the epoch ticker and deadlines), shape.go
 // (export detection), compile.go and cache.go (compiling and the on-disk
 // cache), traps.go (stubs for unsupported imports), wasictx.go (each
 // store's WASI), stdio.go and outpipe.go (guest output), payload.go

@@ -13,7 +13,7 @@ import (
 var _ streamentry.Handler = (*Host)(nil)
 
 // HandleEntry runs one stream entry through component componentID in a
-// fresh instance.
+// fresh instance, or with Options.Reuse in one of its earlier instances.
 //
 // A component exporting redspin:streams/inbound-stream@0.1.0 receives the
 // whole entry (stream, ID, group, every field, delivery count) and its
@@ -58,8 +58,8 @@ func (h *Host) handleEntry(ctx context.Context, g *componentGuest, e streamentry
 		return d, fmt.Errorf("entry %s: %w", e.ID, err)
 	}
 	defer h.started()()
-	err := h.inStore(ctx, dl, g, n, func(s *wasmtime.Store, lowered func(), ph *phaseClock) error {
-		f, err := g.instantiateFunc(h, s, g.entryFn, exportInboundStream, funcHandleEntry, ph)
+	err := h.inInstance(ctx, dl, g, n, func(in *instance, lowered func(), ph *phaseClock) error {
+		f, err := g.exportFunc(in, g.entryFn, exportInboundStream, funcHandleEntry)
 		if err != nil {
 			return err
 		}

@@ -22,16 +22,15 @@ type guest interface {
 	// lowers reports how many of n payload bytes a call lowers through the
 	// component model (they count against the payload budget).
 	lowers(n int) int
-	// setupStore gives a fresh store the guest's WASI context; flush
-	// writes buffered guest output (call it when the guest has returned).
-	// ctx and dl bound its blocking WASI calls.
-	setupStore(h *Host, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error)
-	// instantiate creates the guest's instance in s (the trial at load).
-	instantiate(h *Host, s *wasmtime.Store) error
-	// handle instantiates the guest in s and runs its handler with
-	// payload; lowered is called as soon as the payload's lowered copies
-	// are freed.
-	handle(h *Host, s *wasmtime.Store, payload []byte, lowered func(), ph *phaseClock) error
+	// setupStore gives a new store the guest's WASI state, which lives as
+	// long as the store (storeIO).
+	setupStore(h *Host, s *wasmtime.Store) (storeIO, error)
+	// instantiate creates the guest's instance in in's store (with a
+	// message bound to it: instantiation may call host functions).
+	instantiate(h *Host, in *instance) error
+	// handle runs the handler of the instantiated guest in with payload;
+	// lowered is called as soon as the payload's lowered copies are freed.
+	handle(h *Host, in *instance, payload []byte, lowered func(), ph *phaseClock) error
 	close()
 }
 
@@ -43,13 +42,20 @@ type guestBase struct {
 	env   [2][]string // names, values
 	mount []Mount
 	// imports are the component's host interfaces (nil = none).
-	imports        Imports
+	imports Imports
+	// hostData: the guest links a function of imports (or a WASI
+	// interface they implement), so its messages need their store data;
+	// false = NewStoreData is not called (nothing could read it).
+	hostData       bool
 	stdout, stderr *sink
+	// pool keeps the guest's instances between messages (Options.Reuse).
+	pool *instancePool
 }
 
 func (b *guestBase) base() *guestBase { return b }
 
 func (b *guestBase) closeBase() {
+	b.pool.close()
 	b.stdout.close()
 	b.stderr.close()
 }
@@ -57,7 +63,7 @@ func (b *guestBase) closeBase() {
 // newStoreData gives s the data of the guest's host interfaces; the
 // returned function ends it once the store is gone (nil = nothing to end).
 func (b *guestBase) newStoreData(ctx context.Context, s *wasmtime.Store) (done func()) {
-	if b.imports == nil {
+	if !b.hostData {
 		return nil
 	}
 	data, done := b.imports.NewStoreData(ctx)
@@ -75,7 +81,7 @@ func (h *Host) newGuestBase(c ComponentConfig, info ComponentInfo) (*guestBase, 
 			return nil, fmt.Errorf("files: %s is not a directory", m.HostDir)
 		}
 	}
-	g := &guestBase{id: c.ID, info: info, mount: c.Mounts, imports: c.Imports}
+	g := &guestBase{id: c.ID, info: info, mount: c.Mounts, imports: c.Imports, pool: newInstancePool(h.opts.Reuse, h)}
 	names := make([]string, 0, len(c.Env))
 	for k := range c.Env {
 		names = append(names, k)
@@ -137,18 +143,19 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (guest, error) {
 	return g, nil
 }
 
-// trial instantiates g once in a store of its own.
+// trial instantiates g once in a store of its own, as a message would
+// (without a deadline), and drops it.
 func (h *Host) trial(g guest) error {
-	s := wasmtime.NewStore(h.engine)
-	defer s.Close()
-	if done := g.base().newStoreData(context.Background(), s); done != nil {
-		defer done()
+	in := &instance{limit: 1}
+	if err := h.newStore(g, in); err != nil {
+		return fmt.Errorf("instantiate: %w", err)
 	}
-	s.SetEpochDeadline(1 << 62)
-	if h.opts.MaxInstanceMemory > 0 {
-		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
-	}
-	if err := g.instantiate(h, s); err != nil {
+	end := h.beginMessage(context.Background(), msgDeadline{}, g, in)
+	err := g.instantiate(h, in)
+	in.io.end()
+	in.drop()
+	end()
+	if err != nil {
 		return fmt.Errorf("instantiate: %w", err)
 	}
 	return nil

@@ -11,7 +11,8 @@ import (
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
-// Handle runs payload through component componentID in a fresh instance.
+// Handle runs payload through component componentID in a fresh instance,
+// or with Options.Reuse in one of its earlier instances (pool.go).
 // It returns nil on ok or err(success); otherwise an error that names the
 // component and the cause: ErrHandlerFailed for err(error), a trap
 // (errors.Is(err, wasmtime.ErrTrap)), a timeout or cancellation
@@ -38,8 +39,8 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 		return fmt.Errorf("component %q: %w", componentID, err)
 	}
 	defer h.started()()
-	err := h.inStore(ctx, dl, g, g.lowers(len(payload)), func(s *wasmtime.Store, lowered func(), ph *phaseClock) error {
-		return g.handle(h, s, payload, lowered, ph)
+	err := h.inInstance(ctx, dl, g, g.lowers(len(payload)), func(in *instance, lowered func(), ph *phaseClock) error {
+		return g.handle(h, in, payload, lowered, ph)
 	})
 	if err != nil {
 		return fmt.Errorf("component %q: %w", componentID, err)
@@ -47,13 +48,17 @@ func (h *Host) Handle(ctx context.Context, componentID string, payload []byte) e
 	return nil
 }
 
-// inStore runs call in a fresh store for g, the one way every export is
-// called. A component call that lowers lower bytes of payload first takes
+// inInstance runs call in an instance of g, the one way every export is
+// called: a new one, or with reuse an idle one from g's pool. The message's
+// state (host-interface data, deadline, WASI context and output) is bound
+// to the instance's store for the call and ended after it; the instance
+// then goes back to the pool, which drops it unless it may serve another
+// message. A component call that lowers lower bytes of payload first takes
 // them from the payload budget; call gives them back (lowered) as soon as
 // the guest has returned, and they are given back at the latest when
-// inStore returns.
-func (h *Host) inStore(ctx context.Context, dl msgDeadline, g guest, lower int,
-	call func(s *wasmtime.Store, lowered func(), ph *phaseClock) error) error {
+// inInstance returns.
+func (h *Host) inInstance(ctx context.Context, dl msgDeadline, g guest, lower int,
+	call func(in *instance, lowered func(), ph *phaseClock) error) error {
 	ph := phaseClock{span: trace.SpanFromContext(ctx)}
 	ph.start(h.phases)
 	lowered := func() {}
@@ -64,49 +69,84 @@ func (h *Host) inStore(ctx context.Context, dl msgDeadline, g guest, lower int,
 		}
 		defer lowered()
 	}
-	s, flush, end, err := h.newStore(ctx, dl, g)
-	if err != nil {
-		return err
+	pool := g.base().pool
+	in := pool.get()
+	if in.s == nil {
+		if err := h.newStore(g, in); err != nil {
+			pool.put(in, false)
+			return err
+		}
 	}
 	defer ph.done(h.phases)
-	defer end()
-	// Output is flushed once the store is gone, when the guest can no longer
-	// write.
-	defer flush()
-	defer s.Close()
-	return call(s, lowered, &ph)
+	end := h.beginMessage(ctx, dl, g, in)
+	err := h.ready(g, in)
+	if err == nil {
+		ph.instantiated(h.phases)
+		err = call(in, lowered, &ph)
+	}
+	// Output is ended once the guest has returned and can no longer write;
+	// the host-interface data once the store is gone or idle.
+	in.io.end()
+	in.uses++
+	keep := pool.keeps(in, err)
+	if !keep {
+		in.drop()
+	}
+	end()
+	pool.put(in, keep)
+	return err
 }
 
-// newStore makes the per-message store: host-interface data, limits,
-// deadline and WASI. flush writes buffered guest output (call it when the
-// guest has returned); end ends the host-interface data (call it after the
-// store is closed).
-func (h *Host) newStore(ctx context.Context, dl msgDeadline, g guest) (_ *wasmtime.Store, flush, end func(), err error) {
-	s := wasmtime.NewStore(h.engine)
+// newStore gives in a store for g: limits and WASI, no guest yet.
+func (h *Host) newStore(g guest, in *instance) error {
+	in.s = wasmtime.NewStore(h.engine)
+	if h.opts.MaxInstanceMemory > 0 {
+		in.s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
+	}
+	var err error
+	if in.io, err = g.setupStore(h, in.s); err != nil {
+		in.s.Close()
+		in.s = nil
+		return err
+	}
+	return nil
+}
+
+// ready instantiates g in in's store unless it already is.
+func (h *Host) ready(g guest, in *instance) error {
+	if in.ready {
+		return nil
+	}
+	if err := g.instantiate(h, in); err != nil {
+		return h.describe("instantiate", err, nil)
+	}
+	in.ready = true
+	return nil
+}
+
+// beginMessage binds one message to in's store: the host-interface data,
+// the deadline, and the WASI context. end ends the host-interface data
+// (call it when the guest has returned and its output is ended).
+func (h *Host) beginMessage(ctx context.Context, dl msgDeadline, g guest, in *instance) (end func()) {
 	// Host calls (outbound HTTP, Redis, key-value) end at the message's
 	// deadline too: the epoch deadline stops only guest code. A guest
 	// without host interfaces makes none, so it gets no timer.
 	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if !dl.at.IsZero() && g.base().imports != nil {
+	if !dl.at.IsZero() && g.base().hostData {
 		sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
 	}
-	done := g.base().newStoreData(sctx, s)
-	end = func() {
+	done := g.base().newStoreData(sctx, in.s)
+	h.armDeadline(ctx, dl, in.s)
+	in.io.begin(ctx, dl)
+	return func() {
 		if done != nil {
+			if in.s != nil {
+				in.s.SetData(nil)
+			}
 			done()
 		}
 		cancel()
 	}
-	if h.opts.MaxInstanceMemory > 0 {
-		s.SetLimits(int64(h.opts.MaxInstanceMemory), -1, -1, -1, -1)
-	}
-	h.armDeadline(ctx, dl, s)
-	if flush, err = g.setupStore(h, s, ctx, dl); err != nil {
-		s.Close()
-		end()
-		return nil, nil, nil, err
-	}
-	return s, flush, end, nil
 }
 
 // describe turns a guest failure into the error Handle reports. mem is the
@@ -174,9 +214,10 @@ type phaseTimes struct {
 	n                           int
 }
 
-// phaseClock times one message: store+WASI+instantiate, call (for modules
-// also _initialize, realloc, post-return), and teardown (flush + store
-// drop). It adds the events "instantiated" and "called" to span, the
+// phaseClock times one message: store+WASI+instantiate (for modules also
+// _initialize; none of it for a reused instance), call (for modules also
+// realloc, post-return), and teardown (output end, store drop unless the
+// instance is kept). It adds the events "instantiated" and "called" to span, the
 // component's span when the message is traced.
 type phaseClock struct {
 	t0, t1, t2 time.Time

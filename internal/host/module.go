@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,14 +31,44 @@ func (g *moduleGuest) checkPayload(_ *Host, n int) error {
 // lowers is 0: a module takes the payload straight into its memory.
 func (g *moduleGuest) lowers(int) int { return 0 }
 
-func (g *moduleGuest) instantiate(_ *Host, s *wasmtime.Store) error {
-	_, err := g.pre.Instantiate(s)
-	return err
+// instantiate instantiates g in in's store and looks up its exports; its
+// _initialize runs with the first message (handle).
+func (g *moduleGuest) instantiate(_ *Host, in *instance) error {
+	inst, err := g.pre.Instantiate(in.s)
+	if err != nil {
+		return err
+	}
+	mi := &moduleInstance{inst: inst}
+	var ok bool
+	if mi.mem, ok = inst.Memory(exportMemory); !ok {
+		return fmt.Errorf("%s is not a memory", exportMemory)
+	}
+	if mi.realloc, ok = inst.Func(g.realloc); !ok {
+		return fmt.Errorf("%s is not a function", g.realloc)
+	}
+	if mi.handler, ok = inst.Func(g.handler); !ok {
+		return fmt.Errorf("%s is not a function", g.handler)
+	}
+	if g.post != "" {
+		mi.post, _ = inst.Func(g.post)
+	}
+	mi.initialized = !g.hasInit
+	in.mod = mi
+	return nil
 }
 
-func (g *moduleGuest) setupStore(h *Host, s *wasmtime.Store, _ context.Context, _ msgDeadline) (func(), error) {
+// moduleInstance is a core module's instance and its exports.
+type moduleInstance struct {
+	inst                   *wasmtime.Instance
+	mem                    wasmtime.Memory
+	realloc, handler, post *wasmtime.Func // post: nil = none
+	// initialized: _initialize has run (or the module has none).
+	initialized bool
+}
+
+func (g *moduleGuest) setupStore(h *Host, s *wasmtime.Store) (storeIO, error) {
 	if !g.wasi {
-		return func() {}, nil
+		return noIO{}, nil
 	}
 	return h.wasmtimeWASI(&g.guestBase, s)
 }
@@ -85,6 +114,7 @@ func (h *Host) linkModule(g *moduleGuest, bin *binInfo) error {
 			return fmt.Errorf("link host interfaces: %w", err)
 		}
 		other = slices.DeleteFunc(other, func(i string) bool { return slices.Contains(done, i) })
+		g.hostData = len(done) > 0
 	}
 	for _, imp := range other {
 		if mod, _, _ := strings.Cut(imp, "#"); !slices.Contains(g.info.UnsupportedImports, mod) {
@@ -101,39 +131,34 @@ func (h *Host) linkModule(g *moduleGuest, bin *binInfo) error {
 	return nil
 }
 
-// handle instantiates g, runs _initialize if it has one, copies payload
-// into its memory and calls the handler.
-func (g *moduleGuest) handle(h *Host, s *wasmtime.Store, payload []byte, _ func(), ph *phaseClock) error {
-	inst, err := g.pre.Instantiate(s)
-	if err != nil {
-		return h.describe("instantiate", err, nil)
-	}
-	ph.instantiated(h.phases)
+// handle runs _initialize once per instance if g has one, copies payload
+// into the instance's memory and calls the handler, then post-return if g
+// has it. The same instance may be called again (instance reuse): a
+// memory left above reuseMemoryLimit poisons it.
+func (g *moduleGuest) handle(h *Host, in *instance, payload []byte, _ func(), ph *phaseClock) error {
 	defer ph.called(h.phases)
-	mem, ok := inst.Memory(exportMemory)
-	if !ok {
-		return fmt.Errorf("%s is not a memory", exportMemory)
-	}
-	if g.hasInit {
-		f, ok := inst.Func(exportInitialize)
+	mi := in.mod
+	mem := &mi.mem
+	if !mi.initialized {
+		f, ok := mi.inst.Func(exportInitialize)
 		if !ok {
 			return fmt.Errorf("%s is not a function", exportInitialize)
 		}
 		if _, err := f.CallI32(0); err != nil {
-			return h.describe(exportInitialize, err, &mem)
+			return h.describe(exportInitialize, err, mem)
 		}
+		mi.initialized = true
 	}
-	realloc, ok := inst.Func(g.realloc)
-	if !ok {
-		return fmt.Errorf("%s is not a function", g.realloc)
+	if h.opts.Reuse.enabled() {
+		defer func() {
+			if mem.Size() > h.reuseMemoryLimit() {
+				in.poisoned = true
+			}
+		}()
 	}
-	handler, ok := inst.Func(g.handler)
-	if !ok {
-		return fmt.Errorf("%s is not a function", g.handler)
-	}
-	r, err := realloc.CallI32(1, 0, 0, 1, int32(len(payload)))
+	r, err := mi.realloc.CallI32(1, 0, 0, 1, int32(len(payload)))
 	if err != nil {
-		return h.describe(g.realloc, err, &mem)
+		return h.describe(g.realloc, err, mem)
 	}
 	ptr := uint32(r[0])
 	data := mem.Data()
@@ -141,9 +166,9 @@ func (g *moduleGuest) handle(h *Host, s *wasmtime.Store, payload []byte, _ func(
 		return fmt.Errorf("%s returned %d, outside memory (%d bytes) for a %d-byte payload", g.realloc, ptr, len(data), len(payload))
 	}
 	copy(data[ptr:], payload)
-	r, err = handler.CallI32(1, int32(ptr), int32(len(payload)))
+	r, err = mi.handler.CallI32(1, int32(ptr), int32(len(payload)))
 	if err != nil {
-		return h.describe(g.handler, err, &mem)
+		return h.describe(g.handler, err, mem)
 	}
 	ret := uint32(r[0])
 	data = mem.Data() // memory may have grown
@@ -151,11 +176,9 @@ func (g *moduleGuest) handle(h *Host, s *wasmtime.Store, payload []byte, _ func(
 		return fmt.Errorf("%s returned %d, outside memory", g.handler, ret)
 	}
 	tag, errCase := data[ret], data[ret+1]
-	if g.post != "" {
-		if post, ok := inst.Func(g.post); ok {
-			if _, err := post.CallI32(0, int32(ret)); err != nil {
-				return h.describe(g.post, err, &mem)
-			}
+	if mi.post != nil {
+		if _, err := mi.post.CallI32(0, int32(ret)); err != nil {
+			return h.describe(g.post, err, mem)
 		}
 	}
 	switch {

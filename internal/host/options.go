@@ -54,6 +54,9 @@ type Options struct {
 	// MaxInstanceMemory caps each linear memory of an instance, in bytes.
 	// default: 0 = no cap.
 	MaxInstanceMemory uint64
+	// Reuse lets an instance serve several messages (pool.go). The zero
+	// value = a fresh instance per message.
+	Reuse Reuse
 	// HandlerTimeout bounds each message, from the start of Handle (see
 	// doc.go, "Limits"). 0 = DefaultHandlerTimeout; negative = no timeout
 	// (the context's deadline and cancellation still apply).

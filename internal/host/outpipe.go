@@ -266,9 +266,9 @@ type stdioOut struct {
 }
 
 // set configures one WASI output stream for sink: nothing when the sink
-// goes nowhere, else a pipe from pipes, else (no pipes, or no pipe to be
-// had: out of file descriptors) a callback with setWriter. Output plumbing
-// never fails a message.
+// goes nowhere, else a pipe from pipes (held until release), else (no
+// pipes, or no pipe to be had: out of file descriptors) a callback with
+// setWriter. Output plumbing never fails a message.
 func (o *stdioOut) set(pipes *pipePool, w *wasmtime.WASIConfig, sink *sink,
 	setWriter func(*wasmtime.WASIConfig, io.Writer), setFile func(*wasmtime.WASIConfig, string) error) {
 	if !sink.enabled() {
@@ -277,28 +277,39 @@ func (o *stdioOut) set(pipes *pipePool, w *wasmtime.WASIConfig, sink *sink,
 	o.lw = &lineWriter{sink: sink}
 	if pipes != nil {
 		if p, err := pipes.get(); err == nil {
-			pipes.begin(p, o.lw)
 			if setFile(w, p.path) == nil {
 				o.pipes, o.pipe = pipes, p
 				return
 			}
-			pipes.end(p)
 			pipes.put(p)
 		}
 	}
 	setWriter(w, o.lw)
 }
 
-// finish writes what remains of the message's output to the sink and
-// returns the pipe to the pool. Call it when the guest can no longer write.
-func (o *stdioOut) finish() {
+// begin starts a message's output: its pipe's bytes go to the line writer.
+func (o *stdioOut) begin() {
+	if o.pipe != nil {
+		o.pipes.begin(o.pipe, o.lw)
+	}
+}
+
+// end writes what remains of the message's output to the sink, ending it
+// at a line boundary. Call it when the guest can no longer write.
+func (o *stdioOut) end() {
 	switch {
 	case o.pipe != nil:
 		o.pipes.end(o.pipe)
-		o.pipes.put(o.pipe)
-		o.pipe = nil
 	case o.lw != nil:
 		o.lw.EndMessage()
+	}
+}
+
+// release returns the pipe to the pool once the store is gone.
+func (o *stdioOut) release() {
+	if o.pipe != nil {
+		o.pipes.put(o.pipe)
+		o.pipe = nil
 	}
 	o.lw = nil
 }

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/redspin/redspin/internal/wasi"
@@ -10,9 +9,8 @@ import (
 
 // wasmtimeWASI gives s Wasmtime's WASI preview 1 context for core module
 // g: g's environment, its read-only mounts, empty stdin, and stdout/stderr
-// to g's sinks through pooled pipes (outpipe.go). flush writes buffered
-// output; call it once the guest has returned.
-func (h *Host) wasmtimeWASI(g *guestBase, s *wasmtime.Store) (flush func(), err error) {
+// to g's sinks through pooled pipes (outpipe.go), held as long as the store.
+func (h *Host) wasmtimeWASI(g *guestBase, s *wasmtime.Store) (*moduleIO, error) {
 	w := wasmtime.NewWASIConfig()
 	if err := w.SetEnv(g.env[0], g.env[1]); err != nil {
 		w.Close()
@@ -26,54 +24,42 @@ func (h *Host) wasmtimeWASI(g *guestBase, s *wasmtime.Store) (flush func(), err 
 	}
 	// A stream that goes nowhere stays unset, so Wasmtime discards it;
 	// a kept one goes through a pipe (or a callback, see Options).
-	var out, errOut stdioOut
-	out.set(h.pipes, w, g.stdout, (*wasmtime.WASIConfig).SetStdout, (*wasmtime.WASIConfig).SetStdoutFile)
-	errOut.set(h.pipes, w, g.stderr, (*wasmtime.WASIConfig).SetStderr, (*wasmtime.WASIConfig).SetStderrFile)
-	flush = func() {
-		out.finish()
-		errOut.finish()
-	}
+	io := &moduleIO{}
+	io.out.set(h.pipes, w, g.stdout, (*wasmtime.WASIConfig).SetStdout, (*wasmtime.WASIConfig).SetStdoutFile)
+	io.errOut.set(h.pipes, w, g.stderr, (*wasmtime.WASIConfig).SetStderr, (*wasmtime.WASIConfig).SetStderrFile)
 	if err := s.SetWASI(w); err != nil {
-		flush()
+		io.close()
 		return nil, fmt.Errorf("WASI: %w", err)
 	}
-	return flush, nil
+	return io, nil
 }
 
 // redspinWASI gives s redspin's WASI (internal/wasi) for g: g's
 // environment and read-only mounts, empty stdin, and stdout/stderr written
-// to g's sinks in whole lines as the guest writes them. ctx and dl bound
-// the guest's blocking WASI calls. flush ends the message's output at a
-// line boundary and closes the WASI state; call it once the store is gone.
-func (h *Host) redspinWASI(g *guestBase, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error) {
-	cfg := wasi.Config{Context: ctx, Deadline: dl.at, DeadlineErr: dl.cause}
+// to g's sinks in whole lines as the guest writes them. Each message binds
+// it to its context and deadline and ends its output (componentIO).
+func (h *Host) redspinWASI(g *guestBase, s *wasmtime.Store) (*componentIO, error) {
+	var cfg wasi.Config
 	for i, k := range g.env[0] {
 		cfg.Env = append(cfg.Env, [2]string{k, g.env[1][i]})
 	}
 	for _, m := range g.mount {
 		cfg.Mounts = append(cfg.Mounts, wasi.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
 	}
-	var out, errOut *lineWriter
+	io := &componentIO{}
 	if g.stdout.enabled() {
-		out = &lineWriter{sink: g.stdout}
-		cfg.Stdout = out
+		io.out = &lineWriter{sink: g.stdout}
+		cfg.Stdout = io.out
 	}
 	if g.stderr.enabled() {
-		errOut = &lineWriter{sink: g.stderr}
-		cfg.Stderr = errOut
+		io.errOut = &lineWriter{sink: g.stderr}
+		cfg.Stderr = io.errOut
 	}
 	w, err := wasi.NewCtx(cfg)
 	if err != nil {
 		return nil, err
 	}
 	w.Attach(s)
-	return func() {
-		w.Close()
-		if out != nil {
-			out.EndMessage()
-		}
-		if errOut != nil {
-			errOut.EndMessage()
-		}
-	}, nil
+	io.w = w
+	return io, nil
 }

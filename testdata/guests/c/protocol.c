@@ -113,6 +113,12 @@ int guest_handle(const char *name, const uint8_t *msg, size_t len, guest_extra_f
         r = GUEST_OK;
     } else if (!strcmp(cmd, "file")) {
         r = cmd_file(arg);
+    } else if (!strcmp(cmd, "count")) {
+        /* A global that survives between messages only when the host reuses the instance. */
+        static unsigned long count;
+        printf(strcmp(arg, "partial") ? "count=%lu\n" : "count=%lu", ++count);
+        fflush(stdout);
+        r = GUEST_OK;
     } else if (!strcmp(cmd, "len")) {
         printf("len=%zu\n", len);
         fflush(stdout);
