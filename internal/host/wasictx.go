@@ -40,19 +40,28 @@ func (h *Host) wasmtimeWASI(g *guestBase, s *wasmtime.Store) (flush func(), err 
 	return flush, nil
 }
 
-// redspinWASI gives s redspin's WASI (internal/wasi) for g: g's
-// environment and read-only mounts, empty stdin, and stdout/stderr written
-// to g's sinks in whole lines as the guest writes them. ctx and dl bound
-// the guest's blocking WASI calls. flush ends the message's output at a
-// line boundary and closes the WASI state; call it once the store is gone.
-func (h *Host) redspinWASI(g *guestBase, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error) {
-	cfg := wasi.Config{Context: ctx, Deadline: dl.at, DeadlineErr: dl.cause}
+// wasiConfig is the part of a component's redspin WASI configuration that
+// is the same for every message (environment, mounts), built once at load.
+func wasiConfig(g *guestBase) wasi.Config {
+	var cfg wasi.Config
 	for i, k := range g.env[0] {
 		cfg.Env = append(cfg.Env, [2]string{k, g.env[1][i]})
 	}
 	for _, m := range g.mount {
 		cfg.Mounts = append(cfg.Mounts, wasi.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
 	}
+	return cfg
+}
+
+// redspinWASI gives s redspin's WASI (internal/wasi) for g: g's
+// environment and read-only mounts (base, from wasiConfig), empty stdin,
+// and stdout/stderr written to g's sinks in whole lines as the guest
+// writes them. ctx and dl bound the guest's blocking WASI calls. flush
+// ends the message's output at a line boundary and closes the WASI state;
+// call it once the store is gone.
+func (h *Host) redspinWASI(g *guestBase, base wasi.Config, s *wasmtime.Store, ctx context.Context, dl msgDeadline) (flush func(), err error) {
+	cfg := base
+	cfg.Context, cfg.Deadline, cfg.DeadlineErr = ctx, dl.at, dl.cause
 	var out, errOut *lineWriter
 	if g.stdout.enabled() {
 		out = &lineWriter{sink: g.stdout}
