@@ -69,21 +69,9 @@ func memoryImage(b []byte) (start, size uint64) {
 	if len(b) < 8 || !bytes.Equal(b[:4], wasmMagic) {
 		return 0, 0
 	}
+	component := bytes.Equal(b[4:8], componentVersion)
 	r := &reader{b: b, i: 8}
-	component := b[4] != 1 || b[5] != 0 || b[6] != 0 || b[7] != 0
-	for r.i < len(r.b) {
-		id, err := r.byte()
-		if err != nil {
-			return start, size
-		}
-		n, err := r.uleb()
-		if err != nil {
-			return start, size
-		}
-		body, err := r.bytes(n)
-		if err != nil {
-			return start, size
-		}
+	r.sections(func(id byte, body []byte) error {
 		var s, z uint64
 		switch {
 		case component && (id == 1 || id == 4): // core module, nested component
@@ -94,7 +82,8 @@ func memoryImage(b []byte) (start, size uint64) {
 		if z > size {
 			start, size = s, z
 		}
-	}
+		return nil
+	})
 	return start, size
 }
 
@@ -173,19 +162,9 @@ var errUnknownExpr = errors.New("offset expression not followed")
 
 // sleb reads a signed LEB128 value (as its two's complement bits).
 func (r *reader) sleb() (uint64, error) {
-	var v uint64
-	for shift := 0; shift < 64; shift += 7 {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			if shift+7 < 64 && c&0x40 != 0 {
-				v |= ^uint64(0) << (shift + 7)
-			}
-			return v, nil
-		}
+	v, bits, last, err := r.leb()
+	if err == nil && bits < 64 && last&0x40 != 0 {
+		v |= ^uint64(0) << bits
 	}
-	return 0, errTruncated
+	return v, err
 }

@@ -59,6 +59,14 @@ func TestMemoryImage(t *testing.T) {
 	if start, size := memoryImage(mod[:len(mod)-3]); start != 0 || size != 0 {
 		t.Errorf("truncated: memoryImage = (%#x, %d), want (0, 0)", start, size)
 	}
+	for _, tc := range []struct {
+		in   []byte
+		want uint64
+	}{{[]byte{0x7f}, ^uint64(0)}, {[]byte{0x80, 0x7f}, ^uint64(127)}, {[]byte{0x3f}, 63}, {[]byte{0xc0, 0x00}, 64}} {
+		if got, err := (&reader{b: tc.in}).sleb(); err != nil || got != tc.want {
+			t.Errorf("sleb(% x) = %#x, %v; want %#x", tc.in, got, err, tc.want)
+		}
+	}
 	if b, err := os.ReadFile(filepath.Join(guestsDir, "js", "js.wasm")); err == nil {
 		if start, size := memoryImage(b); start < 900<<10 || size < largeImage {
 			t.Errorf("js.wasm: memoryImage = (%d, %d), want a large image from ~1 MiB", start, size)
