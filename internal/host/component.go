@@ -21,6 +21,8 @@ type componentGuest struct {
 	entryIface, entryFn *wasmtime.ExportIndex
 	// wasi is WASIRedspin when the component imports WASI, else WASINone.
 	wasi WASIPath
+	// wasiCfg is the per-message WASI configuration's constant part.
+	wasiCfg wasi.Config
 }
 
 func (g *componentGuest) checkPayload(h *Host, n int) error { return h.checkComponentPayload(n) }
@@ -37,7 +39,7 @@ func (g *componentGuest) setupStore(h *Host, s *wasmtime.Store) (storeIO, error)
 	if g.wasi == WASINone {
 		return noIO{}, nil
 	}
-	return h.redspinWASI(&g.guestBase, s)
+	return h.redspinWASI(&g.guestBase, g.wasiCfg, s)
 }
 
 func (g *componentGuest) close() {
@@ -145,6 +147,7 @@ func (h *Host) linkComponent(g *componentGuest) error {
 	if len(wasiImps) > 0 {
 		g.wasi = WASIRedspin
 		g.info.WASI = WASIRedspin
+		g.wasiCfg = wasiConfig(&g.guestBase)
 		var extra map[string]wasi.Interface
 		if x, ok := g.imports.(WASIInterfaces); ok {
 			extra = x.WASIInterfaces()

@@ -109,6 +109,8 @@ func New(ctx context.Context, comps []ComponentConfig, opts Options) (_ *Host, e
 		p := DefaultPooling()
 		if opts.Pooling != nil {
 			p = *opts.Pooling
+		} else {
+			p.LinearMemoryKeepResident = h.keepResidentFor(p.LinearMemoryKeepResident, comps)
 		}
 		cfg.Pooling = &p
 	}

@@ -88,7 +88,8 @@ type Options struct {
 	// redspin's WASI, which needs neither.
 	OutputCallbacks bool
 
-	// Pooling overrides the pooling allocator settings (nil = DefaultPooling).
+	// Pooling overrides the pooling allocator settings (nil = DefaultPooling,
+	// with keep-resident fitted to the guests' memory images).
 	Pooling *wasmtime.PoolingConfig
 	// EpochTick is how often a running guest's deadline is checked: the
 	// timeout resolution. 0 = 10ms; negative = off: no epoch ticker, so a
@@ -110,7 +111,11 @@ type Options struct {
 //     in place for the next instance, instead of being returned to the
 //     kernel and faulted back in: it halves the cost of a guest that touches
 //     megabytes per message (the Go guest: ~1.1 ms → ~0.55 ms of CPU) and costs the
-//     small C and Rust guests nothing measurable.
+//     small C and Rust guests nothing measurable. When every loaded guest
+//     has a large memory image (a JavaScript engine's heap snapshot), New
+//     keeps resident only the memory below it (memimage.go): Wasmtime copies
+//     the image back over the kept-resident region on every reset, touched
+//     or not. An explicit Options.Pooling is used as given.
 //   - At most max(8, 4 × cores) freed slots stay warm, which bounds the
 //     memory kept resident for idle slots at 4 MiB each (32 MiB on 2 cores);
 //     more concurrent instances than that work, their slots just start cold.

@@ -34,11 +34,9 @@ func (h *Host) wasmtimeWASI(g *guestBase, s *wasmtime.Store) (*moduleIO, error) 
 	return io, nil
 }
 
-// redspinWASI gives s redspin's WASI (internal/wasi) for g: g's
-// environment and read-only mounts, empty stdin, and stdout/stderr written
-// to g's sinks in whole lines as the guest writes them. Each message binds
-// it to its context and deadline and ends its output (componentIO).
-func (h *Host) redspinWASI(g *guestBase, s *wasmtime.Store) (*componentIO, error) {
+// wasiConfig is the part of a component's redspin WASI configuration that
+// is the same for every instance (environment, mounts), built once at load.
+func wasiConfig(g *guestBase) wasi.Config {
 	var cfg wasi.Config
 	for i, k := range g.env[0] {
 		cfg.Env = append(cfg.Env, [2]string{k, g.env[1][i]})
@@ -46,6 +44,16 @@ func (h *Host) redspinWASI(g *guestBase, s *wasmtime.Store) (*componentIO, error
 	for _, m := range g.mount {
 		cfg.Mounts = append(cfg.Mounts, wasi.Mount{HostDir: m.HostDir, GuestDir: m.GuestDir})
 	}
+	return cfg
+}
+
+// redspinWASI gives s redspin's WASI (internal/wasi) for g: g's
+// environment and read-only mounts (base, from wasiConfig), empty stdin,
+// and stdout/stderr written to g's sinks in whole lines as the guest
+// writes them. Each message binds it to its context and deadline and ends
+// its output (componentIO).
+func (h *Host) redspinWASI(g *guestBase, base wasi.Config, s *wasmtime.Store) (*componentIO, error) {
+	cfg := base
 	io := &componentIO{}
 	if g.stdout.enabled() {
 		io.out = &lineWriter{sink: g.stdout}

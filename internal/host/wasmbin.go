@@ -48,18 +48,24 @@ func (r *reader) byte() (byte, error) {
 }
 
 func (r *reader) uleb() (uint64, error) {
-	var v uint64
+	v, _, _, err := r.leb()
+	return v, err
+}
+
+// leb reads a LEB128 value's bits, how many it holds, and its last byte
+// (whose bit 6 is a signed value's sign).
+func (r *reader) leb() (v uint64, bits int, last byte, err error) {
 	for shift := 0; shift < 64; shift += 7 {
 		c, err := r.byte()
 		if err != nil {
-			return 0, err
+			return 0, 0, 0, err
 		}
 		v |= uint64(c&0x7f) << shift
 		if c&0x80 == 0 {
-			return v, nil
+			return v, shift + 7, c, nil
 		}
 	}
-	return 0, errors.New("LEB128 value too long")
+	return 0, 0, 0, errors.New("LEB128 value too long")
 }
 
 func (r *reader) bytes(n uint64) ([]byte, error) {
@@ -96,6 +102,29 @@ func (r *reader) vec(entry func() error) error {
 	return nil
 }
 
+// sections calls fn with the id and payload of each section left, in
+// order, and stops at fn's first error.
+func (r *reader) sections(fn func(id byte, payload []byte) error) error {
+	for r.i < len(r.b) {
+		id, err := r.byte()
+		if err != nil {
+			return err
+		}
+		size, err := r.uleb()
+		if err != nil {
+			return err
+		}
+		payload, err := r.bytes(size)
+		if err != nil {
+			return fmt.Errorf("section %d: %w", id, err)
+		}
+		if err := fn(id, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func readBinary(b []byte) (*binInfo, error) {
 	if len(b) < 8 || !bytes.Equal(b[:4], wasmMagic) {
 		return nil, errors.New("not a WebAssembly binary (bad magic number)")
@@ -110,20 +139,9 @@ func readBinary(b []byte) (*binInfo, error) {
 		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", b[4:8])
 	}
 	r := &reader{b: b, i: 8}
-	for r.i < len(r.b) {
-		id, err := r.byte()
-		if err != nil {
-			return nil, err
-		}
-		size, err := r.uleb()
-		if err != nil {
-			return nil, err
-		}
-		payload, err := r.bytes(size)
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
+	err := r.sections(func(id byte, payload []byte) error {
 		s := &reader{b: payload}
+		var err error
 		switch {
 		case info.kind == binModule && id == 2:
 			err = readModuleImports(s, info)
@@ -140,8 +158,12 @@ func readBinary(b []byte) (*binInfo, error) {
 			err = readComponentExports(s, info)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
+			return fmt.Errorf("section %d: %w", id, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return info, nil
 }

@@ -46,6 +46,10 @@ type Ctx struct {
 	res   table
 	// start is the monotonic clock's zero.
 	start time.Time
+	// call is what host functions get (hostFunc), reused from one host
+	// call to the next: a store runs one at a time.
+	call   Call
+	inCall bool
 }
 
 // NewCtx returns the WASI state for one store. Close it once the store is
@@ -88,7 +92,8 @@ func (c *Ctx) Close() error {
 }
 
 // Call is what a WASI host function sees: the store's Ctx and the caller
-// (to turn resource handles into values and back).
+// (to turn resource handles into values and back). Valid during the host
+// call only (the store reuses it for its next call).
 type Call struct {
 	*Ctx
 	c caller
@@ -153,13 +158,8 @@ func (x *Call) Take(v wasmtime.Val, ty uint32) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, _ := x.res.get(rep, ty)
-	if e.children > 0 {
-		return nil, fmt.Errorf("%s %d passed on while %d resource(s) created from it are alive", typeName(ty), rep, e.children)
-	}
-	delete(x.res.m, rep)
-	if p, ok := x.res.m[e.parent]; ok && e.parent != 0 {
-		p.children--
+	if _, err := x.res.take(rep, ty, "passed on"); err != nil {
+		return nil, err
 	}
 	return val, nil
 }

@@ -18,7 +18,7 @@ func (x *Call) Drop(v wasmtime.Val) error {
 }
 
 // Live returns how many resources the store's table holds.
-func (x *Call) Live() int { return len(x.res.m) }
+func (x *Call) Live() int { return x.res.live() }
 
 var errNotResource = errorString("not a resource handle")
 

@@ -47,10 +47,14 @@ type writerStream struct {
 // caller closes it, e.g. when an HTTP body is finished).
 func NewWriterStream(w io.Writer) OutputStream {
 	if w == nil {
-		w = io.Discard
+		return discardStream
 	}
 	return &writerStream{w: w}
 }
+
+// discardStream is every store's stream that goes nowhere (it has no
+// state to share).
+var discardStream OutputStream = &writerStream{w: io.Discard}
 
 func (s *writerStream) CheckWrite() (int, error) { return maxWrite, nil }
 func (s *writerStream) Ready() <-chan struct{}   { return closedChan }

@@ -224,8 +224,8 @@ func TestPollSeveral(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(x.res.m) != 0 {
-		t.Errorf("%d resources left", len(x.res.m))
+	if x.res.live() != 0 {
+		t.Errorf("%d resources left", x.res.live())
 	}
 }
 
@@ -275,8 +275,8 @@ func TestTake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := v.(InputStream); !ok || len(x.res.m) != 0 || r.closed != 0 {
-		t.Errorf("after Take: %T, %d left, closed %d", v, len(x.res.m), r.closed)
+	if _, ok := v.(InputStream); !ok || x.res.live() != 0 || r.closed != 0 {
+		t.Errorf("after Take: %T, %d left, closed %d", v, x.res.live(), r.closed)
 	}
 	if _, err := x.Take(s, tyInputStream); err == nil {
 		t.Error("took it twice")

@@ -144,7 +144,17 @@ func hostFunc(name string, fn Func) wasmtime.ComponentHostFunc {
 		if err != nil {
 			return err
 		}
-		if err := fn(&Call{Ctx: ctx, c: c}, args, results); err != nil {
+		x := &ctx.call
+		if ctx.inCall {
+			x = &Call{} // not expected: the component model forbids reentry
+		} else {
+			ctx.inCall = true
+			defer func() { ctx.inCall = false }()
+		}
+		x.Ctx, x.c = ctx, c
+		err = fn(x, args, results)
+		x.c = nil
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil

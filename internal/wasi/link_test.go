@@ -149,7 +149,7 @@ func TestLinkAcrossVersions(t *testing.T) {
 			if out.String() != c.out {
 				t.Errorf("stdout = %q, want %q", out.String(), c.out)
 			}
-			if n := len(ctx.res.m); n != 0 {
+			if n := ctx.res.live(); n != 0 {
 				t.Errorf("%d resources left in the table", n)
 			}
 		})

@@ -64,7 +64,7 @@ func typeName(ty uint32) string {
 	return fmt.Sprintf("resource type %#x", ty)
 }
 
-// entry is one live resource of a store.
+// entry is one resource of a store (ty 0: a free slot).
 type entry struct {
 	ty       uint32
 	v        any
@@ -72,32 +72,56 @@ type entry struct {
 	children int    // live resources whose parent this is
 }
 
-// table holds a store's host resources by rep. A resource with live
-// children cannot be dropped: the guest traps, as WASI allows ("a child
-// resource ... must be dropped before its parent").
+// table holds a store's host resources by rep: rep r is slot r-1, and
+// freed slots are reused, so the table holds no more slots than resources
+// were alive at once. A resource with live children cannot be dropped: the
+// guest traps, as WASI allows ("a child resource ... must be dropped
+// before its parent"). Reusing a rep is safe: Wasmtime hands the guest its
+// own handles, and a guest handle to a dropped resource no longer exists.
 type table struct {
-	next uint32
-	m    map[uint32]*entry
+	slots []entry
+	free  []uint32 // reps of free slots
+	n     int      // live resources
 }
 
+// tableSlots is the capacity a table starts with: a C or Rust guest's
+// stdin, stdout, stderr and a few more.
+const tableSlots = 8
+
 func (t *table) push(ty uint32, v any, parent uint32) (uint32, error) {
-	if t.m == nil {
-		t.m = make(map[uint32]*entry)
-	}
 	if parent != 0 {
-		p, ok := t.m[parent]
+		p, ok := t.slot(parent)
 		if !ok {
 			return 0, fmt.Errorf("parent resource %d is gone", parent)
 		}
 		p.children++
 	}
-	t.next++
-	t.m[t.next] = &entry{ty: ty, v: v, parent: parent}
-	return t.next, nil
+	var rep uint32
+	if k := len(t.free); k > 0 {
+		rep = t.free[k-1]
+		t.free = t.free[:k-1]
+	} else {
+		if t.slots == nil {
+			t.slots = make([]entry, 0, tableSlots)
+		}
+		t.slots = append(t.slots, entry{})
+		rep = uint32(len(t.slots))
+	}
+	t.slots[rep-1] = entry{ty: ty, v: v, parent: parent}
+	t.n++
+	return rep, nil
+}
+
+// slot returns the live entry rep.
+func (t *table) slot(rep uint32) (*entry, bool) {
+	if rep == 0 || int(rep) > len(t.slots) || t.slots[rep-1].ty == 0 {
+		return nil, false
+	}
+	return &t.slots[rep-1], true
 }
 
 func (t *table) get(rep, ty uint32) (*entry, error) {
-	e, ok := t.m[rep]
+	e, ok := t.slot(rep)
 	if !ok {
 		return nil, fmt.Errorf("unknown %s handle %d", typeName(ty), rep)
 	}
@@ -107,34 +131,50 @@ func (t *table) get(rep, ty uint32) (*entry, error) {
 	return e, nil
 }
 
+// take removes rep from the table, failing while it has children, and
+// returns its value (not closed). what is the operation, for the error
+// ("dropped", "passed on").
+func (t *table) take(rep, ty uint32, what string) (any, error) {
+	e, err := t.get(rep, ty)
+	if err != nil {
+		return nil, err
+	}
+	if e.children > 0 {
+		return nil, fmt.Errorf("%s %d %s while %d resource(s) created from it are alive (drop them first)", typeName(ty), rep, what, e.children)
+	}
+	v, parent := e.v, e.parent
+	*e = entry{}
+	t.free = append(t.free, rep)
+	t.n--
+	if p, ok := t.slot(parent); ok {
+		p.children--
+	}
+	return v, nil
+}
+
 // remove deletes rep, failing while it has children, and closes its value
 // if it is an io.Closer.
 func (t *table) remove(rep, ty uint32) error {
-	e, err := t.get(rep, ty)
+	v, err := t.take(rep, ty, "dropped")
 	if err != nil {
 		return err
 	}
-	if e.children > 0 {
-		return fmt.Errorf("%s %d dropped while %d resource(s) created from it are alive (drop them first)", typeName(ty), rep, e.children)
-	}
-	delete(t.m, rep)
-	if e.parent != 0 {
-		if p, ok := t.m[e.parent]; ok {
-			p.children--
-		}
-	}
-	if c, ok := e.v.(io.Closer); ok {
+	if c, ok := v.(io.Closer); ok {
 		c.Close()
 	}
 	return nil
 }
 
-// closeAll closes every value left (the store is gone).
+// live is the number of resources in the table.
+func (t *table) live() int { return t.n }
+
+// closeAll closes every value left (the store is gone) and empties the
+// table.
 func (t *table) closeAll() {
-	for rep, e := range t.m {
-		if c, ok := e.v.(io.Closer); ok {
+	for i := range t.slots {
+		if c, ok := t.slots[i].v.(io.Closer); ok && t.slots[i].ty != 0 {
 			c.Close()
 		}
-		delete(t.m, rep)
 	}
+	t.slots, t.free, t.n = nil, nil, 0
 }

@@ -632,16 +632,41 @@ wasmtime_error_t *rs_component_add_resource_type(
     size_t name_len, const wasmtime_component_resource_type_t *ty,
     uintptr_t handle);
 
-// Calls a component function of type func(list<u8>) -> result<_, enum>.
-// Writes the result to *is_ok, and for err the enum case name to
-// (*case_buf, up to case_cap bytes, length in *case_len). Runs post-return on
-// success and frees the results.
-wasmtime_error_t *rs_call_bytes_result(const wasmtime_component_func_t *func,
+// Results of the helpers below, returned by value so that Go passes them
+// no pointer (a Go pointer passed to C escapes to the heap).
+typedef struct rs_host_ref {
+  wasmtime_error_t *err;
+  wasmtime_component_resource_any_t *any;
+  uint32_t rep, ty;
+  bool owned;
+} rs_host_ref_t;
+
+// A host resource as a resource value of ctx's store (.any), in one call
+// (wasmtime_component_resource_host_new, _to_any, _delete).
+rs_host_ref_t rs_resource_from_host(wasmtime_context_t *ctx, bool owned,
+                                     uint32_t rep, uint32_t ty);
+
+// A resource value's host rep, type and ownership, in one call
+// (wasmtime_component_resource_any_to_host and the host accessors).
+rs_host_ref_t
+rs_resource_to_host(wasmtime_context_t *ctx,
+                    const wasmtime_component_resource_any_t *any);
+
+// The outcome of rs_call_bytes_result, returned by value.
+typedef struct rs_bytes_result {
+  wasmtime_error_t *err;
+  int is_ok, shape_ok;
+  size_t case_len;
+  char case_name[64];
+} rs_bytes_result_t;
+
+// Calls a component function of type func(list<u8>) -> result<_, enum>
+// with payload and runs post-return: is_ok, and for err the enum case
+// name (truncated to 64 bytes); shape_ok is 0 when the result is not a
+// result.
+rs_bytes_result_t rs_call_bytes_result(const wasmtime_component_func_t *func,
                                        wasmtime_context_t *ctx,
-                                       const uint8_t *payload, size_t len,
-                                       int *is_ok, char *case_buf,
-                                       size_t case_cap, size_t *case_len,
-                                       int *shape_ok);
+                                       const uint8_t *payload, size_t len);
 
 // Sizes and offsets of the declared by-value types (see layout_test.go).
 size_t rs_layout(int i, const char **name);

@@ -439,8 +439,26 @@ func TestComponentHostFunc(t *testing.T) {
 			if err != nil || res[0].Str != "hello redis" {
 				t.Fatalf("run: %+v %v", res, err)
 			}
+			// Again in the same store: the store's host-call buffers are
+			// reused (3 values for add, then 2 for greet) and must not carry
+			// anything over.
+			if res, err = f.Call(nil, 1); err != nil || res[0].Str != "hello redis" {
+				t.Fatalf("run again: %+v %v", res, err)
+			}
 		} else if err == nil || !strings.Contains(err.Error(), "greet exploded") {
 			t.Fatalf("panic: want an error, got %v", err)
+		} else {
+			// A panicking host call leaves the store's host-call state
+			// usable: a new instance in the same store calls the host again.
+			panicNext = false
+			inst2, err := l.Instantiate(s, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f2, _ := inst2.Func(run)
+			if res, err := f2.Call(nil, 1); err != nil || res[0].Str != "hello redis" {
+				t.Fatalf("run after a panic: %+v %v", res, err)
+			}
 		}
 		s.Close()
 		panicNext = true

@@ -352,7 +352,9 @@ func (li *LinkerInstance) AddInstance(name string) (*LinkerInstance, error) {
 
 // ComponentHostFunc implements a component host function. args are the
 // lifted arguments; the function fills in results (len = the function's
-// result count). An error traps the guest.
+// result count). An error traps the guest. The slices (not the values in
+// them) are the store's and reused by its next host call: do not keep them
+// past the call, nor the caller.
 type ComponentHostFunc func(c *ComponentCaller, args []Val, results []Val) error
 
 type componentFunc struct {
@@ -380,7 +382,7 @@ func (c *ComponentCaller) Value(key any) any {
 	if c.store == nil {
 		return nil
 	}
-	return c.store.values[key]
+	return c.store.value(key)
 }
 
 // Interrupt stops the guest the way the epoch deadline callback does: the
@@ -469,9 +471,29 @@ func rsComponentCall(h C.uintptr_t, ctx *C.wasmtime_context_t, args *C.wasmtime_
 		return newCError(errors.New("host function not found"))
 	}
 	sd, _ := handles.get(uintptr(C.rs_store_handle(ctx))).(*storeData)
-	c := &ComponentCaller{ctx: ctx, store: sd}
+	// The store's caller and argument buffer serve the call unless one is
+	// already running (see storeData.inCall).
+	var c *ComponentCaller
+	var vals []Val
+	n := int(nargs) + int(nresults)
+	if sd != nil && !sd.inCall {
+		sd.inCall = true
+		c = &sd.caller
+		if cap(sd.scratch) < n {
+			sd.scratch = make([]Val, max(n, 8))
+		}
+		vals = sd.scratch[:n]
+	} else {
+		c = &ComponentCaller{}
+		vals = make([]Val, n)
+	}
+	c.ctx, c.store = ctx, sd
 	defer func() {
 		c.ctx = nil
+		clear(vals)
+		if sd != nil && c == &sd.caller {
+			sd.inCall = false
+		}
 		if r := recover(); r != nil {
 			err := fmt.Errorf("panic in host function %s: %v", f.name, r)
 			if sd != nil {
@@ -480,12 +502,11 @@ func rsComponentCall(h C.uintptr_t, ctx *C.wasmtime_context_t, args *C.wasmtime_
 			cerr = newCError(err)
 		}
 	}()
+	in, out := vals[:nargs:nargs], vals[nargs:]
 	av := unsafe.Slice(args, int(nargs))
-	in := make([]Val, len(av))
 	for i := range av {
 		in[i] = valFromC(&av[i])
 	}
-	out := make([]Val, int(nresults))
 	if err := f.fn(c, in, out); err != nil {
 		return newCError(err)
 	}
@@ -551,23 +572,19 @@ var ErrResultShape = errors.New("function result is not result<_, enum>")
 // The C API passes a list<u8> as one 32-byte value per byte, so callers
 // should cap the payload size.
 func (f *ComponentFunc) CallBytesResult(payload []byte) (ok bool, errCase string, err error) {
-	var isOk, shapeOK C.int
-	var caseBuf [64]C.char
-	var caseLen C.size_t
-	cerr := C.rs_call_bytes_result(&f.fn, f.store.context(), cBytes(payload), C.size_t(len(payload)),
-		&isOk, &caseBuf[0], C.size_t(len(caseBuf)), &caseLen, &shapeOK)
+	r := C.rs_call_bytes_result(&f.fn, f.store.context(), cBytes(payload), C.size_t(len(payload)))
 	runtime.KeepAlive(payload)
 	runtime.KeepAlive(f)
-	if cerr != nil {
-		return false, "", f.store.callErr(takeError(cerr))
+	if r.err != nil {
+		return false, "", f.store.callErr(takeError(r.err))
 	}
-	if shapeOK == 0 {
+	if r.shape_ok == 0 {
 		return false, "", ErrResultShape
 	}
-	if isOk != 0 {
+	if r.is_ok != 0 {
 		return true, "", nil
 	}
-	return false, C.GoStringN(&caseBuf[0], C.int(caseLen)), nil
+	return false, C.GoStringN(&r.case_name[0], C.int(r.case_len)), nil
 }
 
 // Call calls the function with args and returns its results (nresults of

@@ -6,6 +6,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	// Linked for its cgo LDFLAGS (libwasmtime.a); its Go API is not used.
@@ -13,42 +14,36 @@ import (
 )
 
 // handleTable maps integer handles (the void* data of C callbacks) to Go
-// values. Handle 0 is never issued. Delete is idempotent.
+// values. Handle 0 is never issued. Delete is idempotent. Lookups take no
+// lock (every host call looks up its function and its store), so stores
+// running on several threads do not contend on the table.
 type handleTable struct {
-	mu   sync.RWMutex
-	next uintptr
-	m    map[uintptr]any
+	next atomic.Uintptr
+	n    atomic.Int64
+	m    sync.Map // uintptr -> any
 }
 
-var handles = handleTable{m: make(map[uintptr]any)}
+var handles handleTable
 
 func (t *handleTable) add(v any) uintptr {
-	t.mu.Lock()
-	t.next++
-	h := t.next
-	t.m[h] = v
-	t.mu.Unlock()
+	h := t.next.Add(1)
+	t.m.Store(h, v)
+	t.n.Add(1)
 	return h
 }
 
 func (t *handleTable) get(h uintptr) any {
-	t.mu.RLock()
-	v := t.m[h]
-	t.mu.RUnlock()
+	v, _ := t.m.Load(h)
 	return v
 }
 
 func (t *handleTable) del(h uintptr) {
-	t.mu.Lock()
-	delete(t.m, h)
-	t.mu.Unlock()
+	if _, ok := t.m.LoadAndDelete(h); ok {
+		t.n.Add(-1)
+	}
 }
 
-func (t *handleTable) len() int {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return len(t.m)
-}
+func (t *handleTable) len() int { return int(t.n.Load()) }
 
 //export rsHandleDelete
 func rsHandleDelete(h C.uintptr_t) { handles.del(uintptr(h)) }

@@ -103,12 +103,39 @@ wasmtime_error_t *rs_component_add_resource_type(
       li, name, name_len, ty, rs_resource_dtor, (void *)handle, rs_finalize);
 }
 
-wasmtime_error_t *rs_call_bytes_result(const wasmtime_component_func_t *func,
+rs_host_ref_t rs_resource_from_host(wasmtime_context_t *ctx, bool owned,
+                                     uint32_t rep, uint32_t ty) {
+  rs_host_ref_t r;
+  memset(&r, 0, sizeof r);
+  wasmtime_component_resource_host_t *h =
+      wasmtime_component_resource_host_new(owned, rep, ty);
+  r.err = wasmtime_component_resource_host_to_any(ctx, h, &r.any);
+  wasmtime_component_resource_host_delete(h);
+  return r;
+}
+
+rs_host_ref_t
+rs_resource_to_host(wasmtime_context_t *ctx,
+                    const wasmtime_component_resource_any_t *any) {
+  rs_host_ref_t r;
+  memset(&r, 0, sizeof r);
+  wasmtime_component_resource_host_t *h = NULL;
+  r.err = wasmtime_component_resource_any_to_host(ctx, any, &h);
+  if (r.err != NULL) {
+    return r;
+  }
+  r.rep = wasmtime_component_resource_host_rep(h);
+  r.ty = wasmtime_component_resource_host_type(h);
+  r.owned = wasmtime_component_resource_host_owned(h);
+  wasmtime_component_resource_host_delete(h);
+  return r;
+}
+
+rs_bytes_result_t rs_call_bytes_result(const wasmtime_component_func_t *func,
                                        wasmtime_context_t *ctx,
-                                       const uint8_t *payload, size_t len,
-                                       int *is_ok, char *case_buf,
-                                       size_t case_cap, size_t *case_len,
-                                       int *shape_ok) {
+                                       const uint8_t *payload, size_t len) {
+  rs_bytes_result_t out;
+  memset(&out, 0, sizeof out);
   wasmtime_component_val_t arg;
   arg.kind = RS_KIND_LIST;
   wasmtime_component_vallist_new_uninit(&arg.of.list, len);
@@ -123,30 +150,27 @@ wasmtime_error_t *rs_call_bytes_result(const wasmtime_component_func_t *func,
   // byte, which wasmtime_component_func_call converts into Rust values and
   // lowers, all within the call. It is freed the moment the call returns,
   // before post-return: the earliest the API allows.
-  wasmtime_error_t *err =
-      wasmtime_component_func_call(func, ctx, &arg, 1, &res, 1);
+  out.err = wasmtime_component_func_call(func, ctx, &arg, 1, &res, 1);
   wasmtime_component_val_delete(&arg);
-  if (err != NULL) {
-    return err;
+  if (out.err != NULL) {
+    return out;
   }
-  *shape_ok = 0;
-  *case_len = 0;
   if (res.kind == RS_KIND_RESULT) {
-    *shape_ok = 1;
-    *is_ok = res.of.result.is_ok;
+    out.shape_ok = 1;
+    out.is_ok = res.of.result.is_ok;
     wasmtime_component_val_t *v = res.of.result.val;
     if (!res.of.result.is_ok && v != NULL && v->kind == RS_KIND_ENUM) {
       size_t n = v->of.enumeration.size;
-      if (n > case_cap) {
-        n = case_cap;
+      if (n > sizeof out.case_name) {
+        n = sizeof out.case_name;
       }
-      memcpy(case_buf, v->of.enumeration.data, n);
-      *case_len = n;
+      memcpy(out.case_name, v->of.enumeration.data, n);
+      out.case_len = n;
     }
   }
-  err = wasmtime_component_func_post_return(func, ctx);
+  out.err = wasmtime_component_func_post_return(func, ctx);
   wasmtime_component_val_delete(&res);
-  return err;
+  return out;
 }
 
 #define RS_SIZE(t) {"sizeof(" #t ")", sizeof(t)}

@@ -42,8 +42,16 @@ type storeData struct {
 	interrupt atomic.Pointer[error]
 	// Data is user data (see Store.SetData).
 	data any
-	// values are attached by key (see Store.SetValue).
-	values map[any]any
+	// values are attached by key (see Store.SetValue): a few at most, so
+	// a slice searched in order (no map per store).
+	values []keyValue
+	// caller and scratch serve component host calls without allocating:
+	// a store runs one host call at a time (the component model forbids
+	// reentering an instance from a host function), and inCall catches the
+	// exception (a nested call allocates its own).
+	caller  ComponentCaller
+	scratch []Val
+	inCall  bool
 	// panicked records a recovered host-function panic.
 	panicked atomic.Pointer[error]
 }
@@ -85,10 +93,25 @@ func (s *Store) Data() any { return s.data.data }
 // (ComponentCaller.Value). key should be a comparable type private to the
 // package that sets it.
 func (s *Store) SetValue(key, v any) {
-	if s.data.values == nil {
-		s.data.values = make(map[any]any, 1)
+	for i := range s.data.values {
+		if s.data.values[i].key == key {
+			s.data.values[i].v = v
+			return
+		}
 	}
-	s.data.values[key] = v
+	s.data.values = append(s.data.values, keyValue{key, v})
+}
+
+type keyValue struct{ key, v any }
+
+// value returns what SetValue attached under key (nil = nothing).
+func (d *storeData) value(key any) any {
+	for i := range d.values {
+		if d.values[i].key == key {
+			return d.values[i].v
+		}
+	}
+	return nil
 }
 
 // SetLimits caps the store: memoryBytes per linear memory, table elements,

@@ -277,27 +277,21 @@ func (c *ComponentCaller) ToHost(r *Resource) (rep, ty uint32, owned bool, err e
 	if r.any == nil {
 		return 0, 0, false, errResourceNil
 	}
-	var h *C.wasmtime_component_resource_host_t
-	if cerr := C.wasmtime_component_resource_any_to_host(c.ctx, r.any, &h); cerr != nil {
-		return 0, 0, false, takeError(cerr)
+	h := C.rs_resource_to_host(c.ctx, r.any)
+	if h.err != nil {
+		return 0, 0, false, takeError(h.err)
 	}
-	rep = uint32(C.wasmtime_component_resource_host_rep(h))
-	ty = uint32(C.wasmtime_component_resource_host_type(h))
-	owned = bool(C.wasmtime_component_resource_host_owned(h))
-	C.wasmtime_component_resource_host_delete(h)
-	return rep, ty, owned, nil
+	return uint32(h.rep), uint32(h.ty), bool(h.owned), nil
 }
 
 // FromHost makes a resource value for a host resource (to return from a
 // host function).
 func (c *ComponentCaller) FromHost(owned bool, rep, ty uint32) (Val, error) {
-	h := C.wasmtime_component_resource_host_new(C.bool(owned), C.uint32_t(rep), C.uint32_t(ty))
-	defer C.wasmtime_component_resource_host_delete(h)
-	var a *C.wasmtime_component_resource_any_t
-	if cerr := C.wasmtime_component_resource_host_to_any(c.ctx, h, &a); cerr != nil {
-		return Val{}, takeError(cerr)
+	h := C.rs_resource_from_host(c.ctx, C.bool(owned), C.uint32_t(rep), C.uint32_t(ty))
+	if h.err != nil {
+		return Val{}, takeError(h.err)
 	}
-	return Val{Kind: CResource, Resource: &Resource{Host: true, Owned: owned, Rep: rep, Type: ty, any: a}}, nil
+	return Val{Kind: CResource, Resource: &Resource{Host: true, Owned: owned, Rep: rep, Type: ty, any: h.any}}, nil
 }
 
 // ResourceType returns the resource's type (closed by the caller), or nil.
