@@ -339,6 +339,12 @@ func TestFaultRedisPaused(t *testing.T) {
 	sc := startScenario(t, scenarioOpts{ownLedger: true})
 	rs, lg, p, admin, pub := sc.rs, sc.lg, sc.p, sc.admin, sc.pub
 	pub.publishN(200)
+	// Redis may write PUBLISH's reply before the subscriber's copy of the
+	// message, in the same event-loop pass: a SIGSTOP between the two
+	// writes would hold a message PUBLISH counted, and the subscription
+	// is closed by the health check before Redis resumes. So the pause
+	// starts once the first 200 have been handled.
+	waitUntil(t, "the first 200 messages handled", func() bool { return len(lg.counts()) == 200 })
 
 	pid := rs.Pid()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
