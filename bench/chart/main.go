@@ -34,6 +34,7 @@ type results struct {
 	Engine []struct {
 		Guest, Shape, Mode, Variant string
 		Payload                     int
+		Reuse                       int
 		PayloadKind                 string  `json:"payload_kind"`
 		MsgsPerS                    summary `json:"msgs_per_s"`
 		CPU                         summary `json:"cpu_us_per_msg"`
@@ -41,6 +42,7 @@ type results struct {
 	E2E []struct {
 		Guest, Shape, Mode string
 		Payload            int
+		Reuse              int
 		MsgsPerS           summary `json:"msgs_per_s"`
 		CPU                summary `json:"cpu_us_per_msg"`
 	} `json:"e2e"`
@@ -70,6 +72,7 @@ type results struct {
 		Shape     string  `json:"shape"`
 		Mode      string  `json:"mode"`
 		Payload   int     `json:"payload"`
+		Reuse     int     `json:"reuse"`
 		MsgsPerS  float64 `json:"msgs_per_s"`
 		Transport float64 `json:"transport_msgs_per_s"`
 		Engine    float64 `json:"engine_msgs_per_s"`
@@ -154,17 +157,18 @@ func mib(k int64) string {
 
 // markdown prints the tables of docs/performance.md.
 func markdown(w io.Writer, r *results) {
-	fmt.Fprintln(w, "| guest | shape | mode | payload | redspin msgs/s | transport limit | engine limit | redspin / lower limit | CPU µs/msg redspin / engine | latency p50 / p99 / max µs |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| guest | shape | mode | reuse | payload | redspin msgs/s | transport limit | engine limit | redspin / lower limit | CPU µs/msg redspin / engine | latency p50 / p99 / max µs |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, x := range r.Results {
+		reuse := reuseOf(x.Reuse)
 		var e2e, eng, tr, e2eCPU, engCPU summary
 		for _, y := range r.E2E {
-			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload {
+			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload && reuseOf(y.Reuse) == reuse {
 				e2e, e2eCPU = y.MsgsPerS, y.CPU
 			}
 		}
 		for _, y := range r.Engine {
-			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload && y.Variant == "default" && y.PayloadKind != "errsuccess" {
+			if y.Guest == x.Guest && y.Shape == x.Shape && y.Mode == x.Mode && y.Payload == x.Payload && reuseOf(y.Reuse) == reuse && y.Variant == "default" && y.PayloadKind != "errsuccess" {
 				eng, engCPU = y.MsgsPerS, y.CPU
 			}
 		}
@@ -183,7 +187,7 @@ func markdown(w io.Writer, r *results) {
 		}
 		lat := "–"
 		for _, l := range r.Latency {
-			if l.Guest == x.Guest && l.Shape == x.Shape && l.Mode == x.Mode && l.Payload == x.Payload {
+			if l.Guest == x.Guest && l.Shape == x.Shape && l.Mode == x.Mode && l.Payload == x.Payload && reuse == 1 {
 				lat = fmt.Sprintf("%.0f / %.0f / %.0f", l.P50us, l.P99us, l.MaxUs)
 				if l.Method != "stdout-line" {
 					lat += " (" + l.Method + ")"
@@ -194,7 +198,7 @@ func markdown(w io.Writer, r *results) {
 		if len(e2eCPU.Runs) > 0 && len(engCPU.Runs) > 0 {
 			cpu = fmt.Sprintf("%.0f / %.0f", e2eCPU.Median, engCPU.Median)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.Guest, x.Shape, x.Mode, sizeName(x.Payload), e2e, tr, eng, ratio, cpu, lat)
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", x.Guest, x.Shape, x.Mode, reuse, sizeName(x.Payload), e2e, tr, eng, ratio, cpu, lat)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| guest | shape | mode | payload | variant | engine msgs/s | CPU µs/msg | default msgs/s | default CPU µs/msg |")
@@ -250,7 +254,10 @@ const (
 func render(r *results) *image.RGBA {
 	var payloads []int
 	seen := map[int]bool{}
-	type key struct{ guest, shape, mode string }
+	type key struct {
+		guest, shape, mode string
+		reuse              int
+	}
 	var groups []key
 	seenG := map[key]bool{}
 	lo, hi := math.Inf(1), 0.0
@@ -259,7 +266,7 @@ func render(r *results) *image.RGBA {
 			seen[x.Payload] = true
 			payloads = append(payloads, x.Payload)
 		}
-		k := key{x.Guest, x.Shape, x.Mode}
+		k := key{x.Guest, x.Shape, x.Mode, reuseOf(x.Reuse)}
 		if !seenG[k] {
 			seenG[k] = true
 			groups = append(groups, k)
@@ -313,7 +320,7 @@ func render(r *results) *image.RGBA {
 			gx := left + 10 + gi*groupW
 			var vals [3]float64
 			for _, x := range r.Results {
-				if x.Guest == g.guest && x.Shape == g.shape && x.Mode == g.mode && x.Payload == size {
+				if x.Guest == g.guest && x.Shape == g.shape && x.Mode == g.mode && reuseOf(x.Reuse) == g.reuse && x.Payload == size {
 					vals = [3]float64{x.Transport, x.Engine, x.MsgsPerS}
 				}
 			}
@@ -344,6 +351,9 @@ func render(r *results) *image.RGBA {
 				mode = "conc."
 			}
 			drawText(img, gx, y0+panelH+6, 1, g.guest+"/"+shape, black)
+			if g.reuse > 1 {
+				mode += fmt.Sprintf(" x%d", g.reuse)
+			}
 			drawText(img, gx, y0+panelH+18, 1, mode, grey)
 		}
 	}
@@ -377,4 +387,13 @@ func dateOnly(s string) string {
 		return s[:10]
 	}
 	return s
+}
+
+// reuseOf is a result's instance reuse count: results files written before
+// the reuse column have none (0), which means a fresh instance per message.
+func reuseOf(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
 }
