@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the test guests in testdata/guests/ and the example components in examples/
 # from their sources, with pinned tools: npm packages from scripts/guests/package-lock.json
-# (jco, componentize-js, @spinframework/build-tools), Debian's clang-14 + wasi-libc and
+# (jco; componentize-js, which builds every JS guest but js-j2w; @spinframework/build-tools), Debian's clang-14 + wasi-libc and
 # rustc 1.63 + wasm32 std, and the Go toolchain on PATH (big Go, GOOS=wasip1).
 #
 # usage:
@@ -23,6 +23,9 @@ G=$ROOT/testdata/guests
 EX=$ROOT/examples
 BUILD=$TOOLS/.build
 JCO=(node --import "$TOOLS/tools/preopen-fix.mjs" "$TOOLS/node_modules/@bytecodealliance/jco/dist/jco.js")
+# The pinned top-level componentize-js's own CLI (not `jco componentize`, which runs the older
+# componentize-js nested under jco).
+CJS=(node --import "$TOOLS/tools/preopen-fix.mjs" "$TOOLS/node_modules/@bytecodealliance/componentize-js/src/cli.js")
 
 log() { printf '=== %s\n' "$*" >&2; }
 die() { printf 'build-guests: %s\n' "$*" >&2; exit 1; }
@@ -164,18 +167,22 @@ js_source() {
   printf '%s' "$JS_STAGE/$1.js"
 }
 
-# js_componentize NAME SRC_DIR [nosmoke]: jco componentize (componentize-js, StarlingMonkey)
-# with the default features, so the component imports WASI 0.2 including wasi:http.
-js_componentize() {
-  local name=$1 src=$2 wit js
-  wit=$(witdir "$name" "$src")
-  js=$(js_source "$name")
-  timed "jco componentize $name.wasm" "${JCO[@]}" componentize "$js" --wit "$wit" -o "$src/$name.wasm" >/dev/null
-  [ "${3:-}" != nosmoke ] || return 0
-  smoke "$name" "$src/$name.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
+# js_component WIT JS OUT: componentize-js (StarlingMonkey; the pinned version, see CJS) with
+# its default features, so the component imports WASI 0.2 including wasi:http, builds the
+# staged source JS against the WIT folder into OUT. It runs in $JS_STAGE, so the component
+# records the source by its file name only.
+js_component() {
+  local wit=$1 js=$2 out=$3
+  ( cd "$JS_STAGE" && timed "componentize-js ${out##*/}" "${CJS[@]}" "$js" --wit "$wit" -o "$out" >/dev/null )
 }
 
-build_js() { js_componentize js "$G/js"; }
+build_js() {
+  local d=$G/js wit js
+  wit=$(witdir js "$d")
+  js=$(js_source js)
+  js_component "$wit" "$js" "$d/js.wasm"
+  smoke js "$d/js.wasm" "${PROTOCOL_SMOKE[@]}" env:HOME err trap trap
+}
 
 # js-platform: the same handler against Spin's whole unversioned platform world plus the
 # database and MQTT interfaces of the 2.0.0 and 3.0.0 platform worlds (their WIT: the rdbms
@@ -191,8 +198,7 @@ build_js_platform() {
   js=$(js_source js-platform)
   { sed 's/^export const inboundRedis = /const baseInboundRedis = /' "$js"; cat "$d/sqlite.js" "$d/rdbms.js" "$d/mqtt.js"; } > "$JS_STAGE/js-platform.all.js"
   grep -q '^const baseInboundRedis = ' "$JS_STAGE/js-platform.all.js" || die "js-platform: the shared guest's handler was not renamed"
-  timed "jco componentize js-platform.wasm" "${JCO[@]}" componentize "$JS_STAGE/js-platform.all.js" --wit "$wit" \
-    -o "$d/js-platform.wasm" >/dev/null
+  js_component "$wit" "$JS_STAGE/js-platform.all.js" "$d/js-platform.wasm"
 }
 
 # js-j2w: the Spin JS SDK's own build path, @spinframework/build-tools' j2w, which reads
@@ -212,13 +218,13 @@ build_js_j2w() {
 # imports; run end to end against loopback servers by internal/spinhost/wasm's tests.
 build_js_http() { js_componentize_own js-http "$G/js-http" guest.js js-http; }
 
-# js_componentize_own NAME SRC_DIR JS OUT: jco componentize SRC_DIR/JS (a source of its own,
+# js_componentize_own NAME SRC_DIR JS OUT: js_component on SRC_DIR/JS (a source of its own,
 # staged as OUT.js outside the repository) into SRC_DIR/OUT.wasm.
 js_componentize_own() {
   local name=$1 src=$2 wit
   wit=$(witdir "$name" "$src")
   mkdir -p "$JS_STAGE" && cp "$src/$3" "$JS_STAGE/$4.js"
-  timed "jco componentize $4.wasm" "${JCO[@]}" componentize "$JS_STAGE/$4.js" --wit "$wit" -o "$src/$4.wasm" >/dev/null
+  js_component "$wit" "$JS_STAGE/$4.js" "$src/$4.wasm"
 }
 
 # c-host: the C guest plus commands that call every Spin host interface redspin serves.
