@@ -208,7 +208,7 @@ func markdown(w io.Writer, r *results) {
 			continue
 		}
 		for _, d := range r.Engine {
-			if d.Variant == "default" && d.Guest == e.Guest && d.Shape == e.Shape && d.Mode == e.Mode && d.Payload == e.Payload && d.PayloadKind == e.PayloadKind {
+			if d.Variant == "default" && d.Guest == e.Guest && d.Shape == e.Shape && reuseOf(d.Reuse) == reuseOf(e.Reuse) && d.Mode == e.Mode && d.Payload == e.Payload && d.PayloadKind == e.PayloadKind {
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Guest, e.Shape, e.Mode, sizeName(e.Payload), e.Variant,
 					e.MsgsPerS, e.CPU.format("%.0f"), d.MsgsPerS, d.CPU.format("%.0f"))
 			}
