@@ -62,12 +62,13 @@ func (b *guestBase) closeBase() {
 
 // newStoreData gives s the data of the guest's host interfaces; the
 // returned function ends it once the store is gone (nil = nothing to end).
-func (b *guestBase) newStoreData(ctx context.Context, s *wasmtime.Store) (done func()) {
+func (b *guestBase) newStoreData(ctx context.Context, in *instance) (done func()) {
 	if !b.hostData {
 		return nil
 	}
-	data, done := b.imports.NewStoreData(ctx)
-	s.SetData(data)
+	data, done := b.imports.NewStoreData(ctx, in.lastData)
+	in.lastData = data
+	in.s.SetData(data)
 	return done
 }
 

@@ -79,6 +79,19 @@ func (h *Host) inInstance(ctx context.Context, dl msgDeadline, g guest, lower in
 	}
 	defer ph.done(h.phases)
 	end := h.beginMessage(ctx, dl, g, in)
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// A panic on the way (recovered by the caller): the instance is
+		// dropped and its message state ended, so that neither the store
+		// nor a MaxLive slot leaks.
+		in.io.end()
+		in.drop()
+		end()
+		pool.put(in, false)
+	}()
 	err := h.ready(g, in)
 	if err == nil {
 		ph.instantiated(h.phases)
@@ -86,6 +99,7 @@ func (h *Host) inInstance(ctx context.Context, dl msgDeadline, g guest, lower in
 	}
 	// Output is ended once the guest has returned and can no longer write;
 	// the host-interface data once the store is gone or idle.
+	finished = true
 	in.io.end()
 	in.uses++
 	keep := pool.keeps(in, err)
@@ -135,7 +149,7 @@ func (h *Host) beginMessage(ctx context.Context, dl msgDeadline, g guest, in *in
 	if !dl.at.IsZero() && g.base().hostData {
 		sctx, cancel = context.WithDeadlineCause(ctx, dl.at, dl.cause)
 	}
-	done := g.base().newStoreData(sctx, in.s)
+	done := g.base().newStoreData(sctx, in)
 	h.armDeadline(ctx, dl, in.s)
 	in.io.begin(ctx, dl)
 	return func() {

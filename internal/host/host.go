@@ -195,11 +195,13 @@ func (h *Host) Close() error {
 	}
 	close(h.stop)
 	h.tickWG.Wait()
-	if h.pipes != nil {
-		h.pipes.close()
-	}
+	// Guests first: their idle instances (instance reuse) still hold
+	// output pipes, which go back to the pool as they are dropped.
 	for _, g := range h.guests {
 		g.close()
+	}
+	if h.pipes != nil {
+		h.pipes.close()
 	}
 	for _, a := range h.arts {
 		if a.comp != nil {

@@ -74,7 +74,7 @@ func (f *fakeImports) LinkModule(l *wasmtime.Linker, imports []string) ([]string
 	return done, nil
 }
 
-func (f *fakeImports) NewStoreData(ctx context.Context) (any, func()) {
+func (f *fakeImports) NewStoreData(ctx context.Context, _ any) (any, func()) {
 	return &fakeData{ctx}, func() { f.ended.Add(1) }
 }
 

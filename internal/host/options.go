@@ -162,8 +162,12 @@ type Imports interface {
 	LinkModule(l *wasmtime.Linker, imports []string) ([]string, error)
 	// NewStoreData returns the value host functions get from their
 	// caller's Data for one message, and a function called when the
-	// message's store is gone.
-	NewStoreData(ctx context.Context) (data any, done func())
+	// message has ended. prev is the data of the previous message on the
+	// same store (instance reuse; nil for a store's first message): handles
+	// the new data gives out must not repeat prev's, so that a handle a
+	// guest kept in a global from an earlier message is invalid, never
+	// another message's resource.
+	NewStoreData(ctx context.Context, prev any) (data any, done func())
 }
 
 // WASIInterfaces may be implemented by Imports that implement WASI

@@ -79,6 +79,9 @@ type instance struct {
 	// module's memory above its threshold, see moduleGuest.handle).
 	poisoned  bool
 	idleSince time.Time
+	// lastData is the host-interface data of the last message served
+	// (Imports.NewStoreData's prev; nil before the first).
+	lastData any
 }
 
 // drop frees the instance, the store first, then its WASI state.

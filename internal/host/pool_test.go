@@ -527,3 +527,27 @@ func TestReuseIdleChurn(t *testing.T) {
 		t.Errorf("peak %d live instances, MaxLive %d", peak, maxLive)
 	}
 }
+
+// A panic on a message's way through an instance (recovered by the
+// trigger) drops that instance and frees its MaxLive slot: after MaxLive
+// panics messages still get pooled, reused instances.
+func TestReusePanicFreesInstance(t *testing.T) {
+	f := cFixture(t, Options{Reuse: Reuse{Min: 1000, Max: 1000, MaxLive: 1}})
+	for _, g := range f.guests {
+		gu := f.h.guests[g.id()]
+		for range 3 {
+			func() {
+				defer func() { _ = recover() }()
+				_ = f.h.inInstance(context.Background(), msgDeadline{}, gu, 0, func(*instance, func(), *phaseClock) error {
+					panic("host bug")
+				})
+			}()
+		}
+		if live, idle, _ := g.pool(f).stats(); live != 0 || idle != 0 {
+			t.Errorf("%s: live %d idle %d after panics, want 0 and 0", g.id(), live, idle)
+		}
+		if got, want := fmt.Sprint(f.counts(t, g.id(), 3)), "[1 2 3]"; got != want {
+			t.Errorf("%s: counts %s after panics, want %s (one reused instance)", g.id(), got, want)
+		}
+	}
+}

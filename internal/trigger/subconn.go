@@ -51,9 +51,11 @@ func dialSub(ctx context.Context, opts *redis.UniversalOptions, addr string, cha
 	if c.writeTimeout <= 0 {
 		c.writeTimeout = defaultWriteTimeout
 	}
+	// AUTH only with a password, as go-redis (every other connection)
+	// does: a user without one connects as the default user.
 	var cmds []byte
 	switch {
-	case opts.Username != "":
+	case opts.Password != "" && opts.Username != "":
 		cmds = resp.AppendCommand(cmds, "AUTH", opts.Username, opts.Password)
 	case opts.Password != "":
 		cmds = resp.AppendCommand(cmds, "AUTH", opts.Password)
@@ -71,7 +73,7 @@ func dialSub(ctx context.Context, opts *redis.UniversalOptions, addr string, cha
 
 // handshake reads the replies to AUTH and SELECT that dialSub sent.
 func (c *subConn) handshake(opts *redis.UniversalOptions) error {
-	if opts.Username != "" || opts.Password != "" {
+	if opts.Password != "" {
 		if err := c.rd.ReadStatus(); err != nil {
 			return fmt.Errorf("AUTH: %w", err)
 		}

@@ -153,6 +153,19 @@ func TestE2EAuthAndSelect(t *testing.T) {
 	waitFor(t, 5*time.Second, "the message", func() bool { return rec.count() == 1 })
 }
 
+// A user name without a password sends no AUTH (as go-redis, which every
+// other connection uses): the subscription connects as the default user.
+func TestE2EUserWithoutPassword(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{})
+	rec := &recorder{}
+	started(t, Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Username: "alice", Protocol: 2},
+		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, rec)
+	if err := rs.Client().Publish(context.Background(), "c", "hi").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the message", func() bool { return rec.count() == 1 })
+}
+
 // A scheme that does not match the port fails the startup with the hint
 // to use the other one: plain text to a TLS port reads the end of the
 // connection, TLS to a plain-text port waits for a handshake in vain.

@@ -21,3 +21,16 @@ func TestNext(t *testing.T) {
 		t.Fatalf("after wrapping: Next = %d, want 4 (0 and 1-3 and 2^32-1 are taken or invalid)", h)
 	}
 }
+
+func TestTableContinueAfter(t *testing.T) {
+	prev := NewTable[string](4)
+	a, _ := prev.Add("a")
+	b, _ := prev.Add("b")
+	next := NewTable[string](4)
+	next.ContinueAfter(prev)
+	c, _ := next.Add("c")
+	if c == a || c == b || c <= b {
+		t.Fatalf("after ContinueAfter: handle %d, the previous table gave out %d and %d", c, a, b)
+	}
+	next.ContinueAfter(nil)
+}

@@ -42,6 +42,21 @@ func (t *Table[V]) Add(v V) (uint32, error) {
 	return h, nil
 }
 
+// ContinueAfter makes t's handles continue after the last one prev gave
+// out, so that a handle of an earlier message on the same store (instance
+// reuse) names nothing in t instead of another resource. prev may be nil.
+func (t *Table[V]) ContinueAfter(prev *Table[V]) {
+	if prev == nil || prev == t {
+		return
+	}
+	prev.mu.Lock()
+	last := prev.last
+	prev.mu.Unlock()
+	t.mu.Lock()
+	t.last = last
+	t.mu.Unlock()
+}
+
 // Get returns the value under h.
 func (t *Table[V]) Get(h uint32) (V, bool) {
 	t.mu.Lock()

@@ -454,6 +454,22 @@ func (i *Instance) Drop(h uint32) {
 	i.mu.Unlock()
 }
 
+// ContinueAfter makes i's handles continue after the last ones prev gave
+// out (prev: the previous message's instance on the same store, nil for
+// none), so that a handle a reused guest kept from an earlier message names
+// nothing here instead of another message's resource.
+func (i *Instance) ContinueAfter(prev *Instance) {
+	if prev == nil || prev == i {
+		return
+	}
+	prev.mu.Lock()
+	next := prev.next
+	prev.mu.Unlock()
+	i.mu.Lock()
+	i.next = next
+	i.mu.Unlock()
+}
+
 // Close releases every handle; the stores stay open in the Manager. It is
 // idempotent.
 func (i *Instance) Close() error {

@@ -41,6 +41,17 @@ func (c *Client) NewInstance() *Instance {
 	return &Instance{c: c, conns: rdbms.NewTable(c.cfg.MaxConnections, func(db *sql.DB) { _ = db.Close() })}
 }
 
+// ContinueAfter makes i's handles continue after the last ones prev gave
+// out (prev: the previous message's instance on the same store, nil for
+// none), so that a handle a reused guest kept from an earlier message names
+// nothing here instead of another message's resource.
+func (i *Instance) ContinueAfter(prev *Instance) {
+	if prev == nil {
+		return
+	}
+	i.conns.ContinueAfter(prev.conns)
+}
+
 // Close closes every connection of the message. Idempotent.
 func (i *Instance) Close() error {
 	i.conns.Close()

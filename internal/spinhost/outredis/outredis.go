@@ -255,6 +255,22 @@ func (i *Instance) Len() int {
 	return len(i.conns)
 }
 
+// ContinueAfter makes i's handles continue after the last ones prev gave
+// out (prev: the previous message's instance on the same store, nil for
+// none), so that a handle a reused guest kept from an earlier message names
+// nothing here instead of another message's resource.
+func (i *Instance) ContinueAfter(prev *Instance) {
+	if prev == nil || prev == i {
+		return
+	}
+	prev.mu.Lock()
+	next := prev.next
+	prev.mu.Unlock()
+	i.mu.Lock()
+	i.next = next
+	i.mu.Unlock()
+}
+
 // Close closes every connection of the instance; later calls fail. It is
 // idempotent.
 func (i *Instance) Close() error {

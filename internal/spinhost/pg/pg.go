@@ -83,6 +83,18 @@ func closeConn(cn *pgx.Conn) {
 	_ = cn.Close(ctx)
 }
 
+// ContinueAfter makes i's handles continue after the last ones prev gave
+// out (prev: the previous message's instance on the same store, nil for
+// none), so that a handle a reused guest kept from an earlier message names
+// nothing here instead of another message's resource.
+func (i *Instance) ContinueAfter(prev *Instance) {
+	if prev == nil {
+		return
+	}
+	i.conns.ContinueAfter(prev.conns)
+	i.builders.ContinueAfter(prev.builders)
+}
+
 // Close closes every connection of the message. Idempotent.
 func (i *Instance) Close() error {
 	i.conns.Close()

@@ -37,6 +37,21 @@ func NewTable[C any](max int, closeFn func(C)) *Table[C] {
 
 var errClosed = errors.New("used after its message ended")
 
+// ContinueAfter makes t's handles continue after the last one prev gave
+// out, so that a handle of an earlier message on the same store (instance
+// reuse) names nothing in t instead of another connection. prev may be nil.
+func (t *Table[C]) ContinueAfter(prev *Table[C]) {
+	if prev == nil || prev == t {
+		return
+	}
+	prev.mu.Lock()
+	next := prev.next
+	prev.mu.Unlock()
+	t.mu.Lock()
+	t.next = next
+	t.mu.Unlock()
+}
+
 // Reserve takes a slot before a connection is opened: connection-failed
 // ("too many connections", as Spin) when the table is full.
 func (t *Table[C]) Reserve() error {

@@ -259,6 +259,17 @@ func (c *conn) close() {
 // Len is the number of open connections.
 func (i *Instance) Len() int { return i.conns.Len() }
 
+// ContinueAfter makes i's handles continue after the last ones prev gave
+// out (prev: the previous message's instance on the same store, nil for
+// none), so that a handle a reused guest kept from an earlier message names
+// nothing here instead of another message's resource.
+func (i *Instance) ContinueAfter(prev *Instance) {
+	if prev == nil {
+		return
+	}
+	i.conns.ContinueAfter(prev.conns)
+}
+
 // Close closes every connection; later opens fail. Idempotent.
 func (i *Instance) Close() error {
 	for _, c := range i.conns.Close() {

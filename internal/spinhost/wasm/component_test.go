@@ -296,3 +296,44 @@ func TestNewServices(t *testing.T) {
 		t.Fatalf("NewServices = %+v %v", svc, err)
 	}
 }
+
+// A reused instance's next message must not hand out the handles of the
+// previous one: a handle the guest kept in a global would otherwise name
+// another message's store (instance reuse).
+func TestStoreDataHandlesContinue(t *testing.T) {
+	m, err := kv.New(kv.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	svc, err := NewServices(ComponentConfig{ID: "w", KV: m, KeyValueStores: []string{"default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	open := func(data any) uint32 {
+		t.Helper()
+		h, err := data.(*Instance).kv.Open(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	first, end := svc.NewStoreData(ctx, nil)
+	kept := open(first)
+	end()
+	next, end := svc.NewStoreData(ctx, first)
+	defer end()
+	if h := open(next); h == kept {
+		t.Fatalf("the next message's store got handle %d again, the one the previous message gave out", h)
+	}
+	if _, _, err := next.(*Instance).kv.Get(ctx, kept, "k"); err == nil {
+		t.Fatalf("the previous message's handle %d still names a store", kept)
+	}
+	// A store's first message starts afresh (the same numbers as before).
+	fresh, endFresh := svc.NewStoreData(ctx, nil)
+	defer endFresh()
+	if h := open(fresh); h != kept {
+		t.Fatalf("a fresh store's first handle = %d, want %d", h, kept)
+	}
+}

@@ -133,9 +133,37 @@ func stateOf(data any) (*Instance, error) {
 
 // NewStoreData gives the host the per-message state for one store: an
 // [Instance] bound to ctx, and the function that closes it once the store
-// is gone. With LinkComponent and LinkModule it makes *Services a
-// host.Imports.
-func (s *Services) NewStoreData(ctx context.Context) (any, func()) {
+// is gone. prev is the previous message's data on the same store (instance
+// reuse; nil for none): the new Instance's handles continue after prev's,
+// so that a handle the guest kept from that message is invalid here rather
+// than another resource. With LinkComponent and LinkModule it makes
+// *Services a host.Imports.
+func (s *Services) NewStoreData(ctx context.Context, prev any) (any, func()) {
 	i := s.NewInstance(ctx)
+	if p, ok := prev.(*Instance); ok {
+		i.continueAfter(p)
+	}
 	return i, func() { i.Close() }
+}
+
+// continueAfter makes every handle table of i continue after prev's.
+func (i *Instance) continueAfter(prev *Instance) {
+	if i.redis != nil && prev.redis != nil {
+		i.redis.ContinueAfter(prev.redis)
+	}
+	if i.kv != nil && prev.kv != nil {
+		i.kv.ContinueAfter(prev.kv)
+	}
+	if i.pg != nil && prev.pg != nil {
+		i.pg.ContinueAfter(prev.pg)
+	}
+	if i.mysql != nil && prev.mysql != nil {
+		i.mysql.ContinueAfter(prev.mysql)
+	}
+	if i.sqlite != nil && prev.sqlite != nil {
+		i.sqlite.ContinueAfter(prev.sqlite)
+	}
+	if i.mqtt != nil && prev.mqtt != nil {
+		i.mqtt.ContinueAfter(prev.mqtt)
+	}
 }
