@@ -46,15 +46,9 @@ func (t *Table[V]) Add(v V) (uint32, error) {
 // out, so that a handle of an earlier message on the same store (instance
 // reuse) names nothing in t instead of another resource. prev may be nil.
 func (t *Table[V]) ContinueAfter(prev *Table[V]) {
-	if prev == nil || prev == t {
-		return
+	if prev != nil {
+		Continue(&t.mu, &t.last, &prev.mu, &prev.last)
 	}
-	prev.mu.Lock()
-	last := prev.last
-	prev.mu.Unlock()
-	t.mu.Lock()
-	t.last = last
-	t.mu.Unlock()
 }
 
 // Get returns the value under h.

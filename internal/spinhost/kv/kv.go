@@ -459,15 +459,9 @@ func (i *Instance) Drop(h uint32) {
 // none), so that a handle a reused guest kept from an earlier message names
 // nothing here instead of another message's resource.
 func (i *Instance) ContinueAfter(prev *Instance) {
-	if prev == nil || prev == i {
-		return
+	if prev != nil {
+		handles.Continue(&i.mu, &i.next, &prev.mu, &prev.next)
 	}
-	prev.mu.Lock()
-	next := prev.next
-	prev.mu.Unlock()
-	i.mu.Lock()
-	i.next = next
-	i.mu.Unlock()
 }
 
 // Close releases every handle; the stores stay open in the Manager. It is

@@ -260,15 +260,9 @@ func (i *Instance) Len() int {
 // none), so that a handle a reused guest kept from an earlier message names
 // nothing here instead of another message's resource.
 func (i *Instance) ContinueAfter(prev *Instance) {
-	if prev == nil || prev == i {
-		return
+	if prev != nil {
+		handles.Continue(&i.mu, &i.next, &prev.mu, &prev.next)
 	}
-	prev.mu.Lock()
-	next := prev.next
-	prev.mu.Unlock()
-	i.mu.Lock()
-	i.next = next
-	i.mu.Unlock()
 }
 
 // Close closes every connection of the instance; later calls fail. It is

@@ -41,15 +41,9 @@ var errClosed = errors.New("used after its message ended")
 // out, so that a handle of an earlier message on the same store (instance
 // reuse) names nothing in t instead of another connection. prev may be nil.
 func (t *Table[C]) ContinueAfter(prev *Table[C]) {
-	if prev == nil || prev == t {
-		return
+	if prev != nil {
+		handles.Continue(&t.mu, &t.next, &prev.mu, &prev.next)
 	}
-	prev.mu.Lock()
-	next := prev.next
-	prev.mu.Unlock()
-	t.mu.Lock()
-	t.next = next
-	t.mu.Unlock()
 }
 
 // Reserve takes a slot before a connection is opened: connection-failed
