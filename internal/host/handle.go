@@ -79,35 +79,26 @@ func (h *Host) inInstance(ctx context.Context, dl msgDeadline, g guest, lower in
 	}
 	defer ph.done(h.phases)
 	end := h.beginMessage(ctx, dl, g, in)
-	finished := false
+	// Output is ended once the guest has returned and can no longer write;
+	// the host-interface data once the store is gone or idle. keep stays
+	// false on a panic on the way (recovered by the caller), so that the
+	// instance is dropped and neither its store nor a MaxLive slot leaks.
+	keep := false
 	defer func() {
-		if finished {
-			return
-		}
-		// A panic on the way (recovered by the caller): the instance is
-		// dropped and its message state ended, so that neither the store
-		// nor a MaxLive slot leaks.
 		in.io.end()
-		in.drop()
+		if !keep {
+			in.drop()
+		}
 		end()
-		pool.put(in, false)
+		pool.put(in, keep)
 	}()
 	err := h.ready(g, in)
 	if err == nil {
 		ph.instantiated(h.phases)
 		err = call(in, lowered, &ph)
 	}
-	// Output is ended once the guest has returned and can no longer write;
-	// the host-interface data once the store is gone or idle.
-	finished = true
-	in.io.end()
 	in.uses++
-	keep := pool.keeps(in, err)
-	if !keep {
-		in.drop()
-	}
-	end()
-	pool.put(in, keep)
+	keep = pool.keeps(in, err)
 	return err
 }
 

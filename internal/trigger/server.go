@@ -279,7 +279,7 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 		s.node.Store(&addr)
 		go s.followPrimary(ctx, c, sentinels, stop, &confirmed, &reason)
 	}
-	if err := c.handshake(&s.opts); err != nil {
+	if err := c.handshake(); err != nil {
 		return fail(err)
 	}
 	pending := make(map[string]bool, len(s.names))

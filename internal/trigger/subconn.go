@@ -28,6 +28,10 @@ type subConn struct {
 	wmu          sync.Mutex // writes: the session's goroutine and the health check
 	writeTimeout time.Duration
 
+	// sent names the commands dialSub sent before SUBSCRIBE ("AUTH",
+	// "SELECT 5"), in order: handshake reads one status reply for each.
+	sent []string
+
 	closeOnce sync.Once
 }
 
@@ -57,11 +61,14 @@ func dialSub(ctx context.Context, opts *redis.UniversalOptions, addr string, cha
 	switch {
 	case opts.Password != "" && opts.Username != "":
 		cmds = resp.AppendCommand(cmds, "AUTH", opts.Username, opts.Password)
+		c.sent = append(c.sent, "AUTH")
 	case opts.Password != "":
 		cmds = resp.AppendCommand(cmds, "AUTH", opts.Password)
+		c.sent = append(c.sent, "AUTH")
 	}
 	if opts.DB != 0 {
 		cmds = resp.AppendCommand(cmds, "SELECT", strconv.Itoa(opts.DB))
+		c.sent = append(c.sent, "SELECT "+strconv.Itoa(opts.DB))
 	}
 	cmds = resp.AppendCommand(cmds, append([]string{"SUBSCRIBE"}, channels...)...)
 	if err := c.write(cmds); err != nil {
@@ -71,16 +78,11 @@ func dialSub(ctx context.Context, opts *redis.UniversalOptions, addr string, cha
 	return c, nil
 }
 
-// handshake reads the replies to AUTH and SELECT that dialSub sent.
-func (c *subConn) handshake(opts *redis.UniversalOptions) error {
-	if opts.Password != "" {
+// handshake reads the replies to the AUTH and SELECT that dialSub sent.
+func (c *subConn) handshake() error {
+	for _, cmd := range c.sent {
 		if err := c.rd.ReadStatus(); err != nil {
-			return fmt.Errorf("AUTH: %w", err)
-		}
-	}
-	if opts.DB != 0 {
-		if err := c.rd.ReadStatus(); err != nil {
-			return fmt.Errorf("SELECT %d: %w", opts.DB, err)
+			return fmt.Errorf("%s: %w", cmd, err)
 		}
 	}
 	return nil

@@ -454,10 +454,8 @@ func (i *Instance) Drop(h uint32) {
 	i.mu.Unlock()
 }
 
-// ContinueAfter makes i's handles continue after the last ones prev gave
-// out (prev: the previous message's instance on the same store, nil for
-// none), so that a handle a reused guest kept from an earlier message names
-// nothing here instead of another message's resource.
+// ContinueAfter makes i's handles continue after prev's, the previous
+// message's on the same store (nil = none); see handles.Continue.
 func (i *Instance) ContinueAfter(prev *Instance) {
 	if prev != nil {
 		handles.Continue(&i.mu, &i.next, &prev.mu, &prev.next)
