@@ -122,9 +122,14 @@ func TestStatusJSONLive(t *testing.T) {
 	l := startLiveAdmin(t)
 	l.publish(t, "a", "b", "fail-1", "c")
 	r := l.waitStatus(t, "every message settled", func(r StatusReport) bool {
-		settled := func(id string) bool { c := component(r, id); return c.Handled+c.Failed == 4 }
-		// The stream trigger counts a batch as received after starting its handlers: wait for both.
+		// A scrape is not atomic: counters, histograms and the last error move one after the other, so wait
+		// for every one of them. The stream trigger counts a batch as received after starting its handlers.
+		settled := func(id string) bool {
+			c := component(r, id)
+			return c.Handled+c.Failed == 4 && c.Duration.Count == 4 && c.LastError != nil
+		}
 		return len(r.Streams) == 1 && r.Streams[0].DeadLettered == 1 && r.Streams[0].Received == 4 &&
+			r.Streams[0].Handled+r.Streams[0].Failed == 4 && r.Streams[0].Duration.Count == 4 &&
 			settled("checkout") && settled("ingest")
 	})
 	if len(r.Servers) != 1 || r.Servers[0].State != "subscribed" || !r.Servers[0].Connected || r.Servers[0].Reconnects != 0 {
