@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redspin/redspin/internal/testutil/cresult"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -91,7 +92,7 @@ func TestSocketsDenied(t *testing.T) {
 		{"wasi:sockets/udp-create-socket", "create-udp-socket", []wasmtime.Val{wasmtime.Enum("ipv6")}},
 		{"wasi:sockets/ip-name-lookup", "resolve-addresses", []wasmtime.Val{net, wasmtime.Str("example.com")}},
 	} {
-		if e := errPayload(t, must(t, x, c.iface, c.fn, c.args...)); e.Str != "access-denied" {
+		if e := cresult.Err(t, must(t, x, c.iface, c.fn, c.args...)); e.Str != "access-denied" {
 			t.Errorf("%s = %+v, want access-denied", c.fn, e)
 		}
 	}

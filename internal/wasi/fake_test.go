@@ -65,25 +65,4 @@ func drop(x *Call, v wasmtime.Val) error {
 	return x.res.remove(v.Resource.Rep, v.Resource.Type)
 }
 
-// okPayload returns the ok payload of a result, failing on err.
-func okPayload(t *testing.T, v wasmtime.Val) wasmtime.Val {
-	t.Helper()
-	if v.Kind != wasmtime.CResult || !v.Ok {
-		t.Fatalf("want ok, got %+v", v)
-	}
-	if v.Payload == nil {
-		return wasmtime.Val{}
-	}
-	return *v.Payload
-}
-
-// errPayload returns the error payload of a result, failing on ok.
-func errPayload(t *testing.T, v wasmtime.Val) wasmtime.Val {
-	t.Helper()
-	if v.Kind != wasmtime.CResult || v.Ok || v.Payload == nil {
-		t.Fatalf("want err(...), got %+v", v)
-	}
-	return *v.Payload
-}
-
 var bg = context.Background()

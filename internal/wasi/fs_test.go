@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/redspin/redspin/internal/testutil/cresult"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -67,15 +68,15 @@ func readAll(t *testing.T, x *Call, s wasmtime.Val) string {
 
 func TestFilesystemRead(t *testing.T) {
 	x, root := fsFixture(t)
-	f := okPayload(t, openAtV(t, x, root, "greeting.txt", flags(), flags("read")))
-	if ty := okPayload(t, must(t, x, fsT, "[method]descriptor.get-type", f)); ty.Str != "regular-file" {
+	f := cresult.OK(t, openAtV(t, x, root, "greeting.txt", flags(), flags("read")))
+	if ty := cresult.OK(t, must(t, x, fsT, "[method]descriptor.get-type", f)); ty.Str != "regular-file" {
 		t.Errorf("get-type = %q", ty.Str)
 	}
-	st := okPayload(t, must(t, x, fsT, "[method]descriptor.stat", f))
+	st := cresult.OK(t, must(t, x, fsT, "[method]descriptor.stat", f))
 	if st.Elems[0].Str != "regular-file" || st.Elems[2].Num != 15 {
 		t.Errorf("stat = %+v", st)
 	}
-	s := okPayload(t, must(t, x, fsT, "[method]descriptor.read-via-stream", f, u64v(3)))
+	s := cresult.OK(t, must(t, x, fsT, "[method]descriptor.read-via-stream", f, u64v(3)))
 	// The stream keeps the file open after its descriptor is dropped.
 	if err := drop(x, f); err != nil {
 		t.Fatal(err)
@@ -88,18 +89,18 @@ func TestFilesystemRead(t *testing.T) {
 	}
 
 	// read at an offset; the bool is end-of-file.
-	f = okPayload(t, openAtV(t, x, root, "sub/inner.txt", flags(), flags("read")))
-	r := okPayload(t, must(t, x, fsT, "[method]descriptor.read", f, u64v(100), u64v(2)))
+	f = cresult.OK(t, openAtV(t, x, root, "sub/inner.txt", flags(), flags("read")))
+	r := cresult.OK(t, must(t, x, fsT, "[method]descriptor.read", f, u64v(100), u64v(2)))
 	if string(r.Elems[0].Bytes) != "ner" || r.Elems[1].Num != 1 {
 		t.Errorf("read = %+v", r)
 	}
 
 	// A directory, its entries, and a symlink inside the mount.
-	d := okPayload(t, openAtV(t, x, root, "sub", flags("directory"), flags("read")))
-	ents := okPayload(t, must(t, x, fsT, "[method]descriptor.read-directory", root))
+	d := cresult.OK(t, openAtV(t, x, root, "sub", flags("directory"), flags("read")))
+	ents := cresult.OK(t, must(t, x, fsT, "[method]descriptor.read-directory", root))
 	var names []string
 	for {
-		e := okPayload(t, must(t, x, fsT, "[method]directory-entry-stream.read-directory-entry", ents))
+		e := cresult.OK(t, must(t, x, fsT, "[method]directory-entry-stream.read-directory-entry", ents))
 		if e.Payload == nil {
 			break
 		}
@@ -109,21 +110,21 @@ func TestFilesystemRead(t *testing.T) {
 	if want := []string{"greeting.txt:regular-file", "link-in:symbolic-link", "link-out:symbolic-link", "link-up:symbolic-link", "sub:directory"}; !slices.Equal(names, want) {
 		t.Errorf("entries = %v, want %v", names, want)
 	}
-	if st := okPayload(t, must(t, x, fsT, "[method]descriptor.stat-at", d, flags(), wasmtime.Str("inner.txt"))); st.Elems[2].Num != 5 {
+	if st := cresult.OK(t, must(t, x, fsT, "[method]descriptor.stat-at", d, flags(), wasmtime.Str("inner.txt"))); st.Elems[2].Num != 5 {
 		t.Errorf("stat-at = %+v", st)
 	}
-	in := okPayload(t, openAtV(t, x, root, "link-in", flags(), flags("read")))
-	if got := readAll(t, x, okPayload(t, must(t, x, fsT, "[method]descriptor.read-via-stream", in, u64v(0)))); got != "hi from a file\n" {
+	in := cresult.OK(t, openAtV(t, x, root, "link-in", flags(), flags("read")))
+	if got := readAll(t, x, cresult.OK(t, must(t, x, fsT, "[method]descriptor.read-via-stream", in, u64v(0)))); got != "hi from a file\n" {
 		t.Errorf("through link-in: %q", got)
 	}
-	if got := must(t, x, fsT, "[method]descriptor.readlink-at", root, wasmtime.Str("link-in")); okPayload(t, got).Str != "greeting.txt" {
+	if got := must(t, x, fsT, "[method]descriptor.readlink-at", root, wasmtime.Str("link-in")); cresult.OK(t, got).Str != "greeting.txt" {
 		t.Errorf("readlink-at = %+v", got)
 	}
 	if same := must(t, x, fsT, "[method]descriptor.is-same-object", root, root); same.Num != 1 {
 		t.Error("is-same-object(root, root) = false")
 	}
-	a := okPayload(t, must(t, x, fsT, "[method]descriptor.metadata-hash", in))
-	b := okPayload(t, must(t, x, fsT, "[method]descriptor.metadata-hash-at", root, flags("symlink-follow"), wasmtime.Str("greeting.txt")))
+	a := cresult.OK(t, must(t, x, fsT, "[method]descriptor.metadata-hash", in))
+	b := cresult.OK(t, must(t, x, fsT, "[method]descriptor.metadata-hash-at", root, flags("symlink-follow"), wasmtime.Str("greeting.txt")))
 	if a.Elems[0].Num != b.Elems[0].Num || a.Elems[1].Num != b.Elems[1].Num {
 		t.Error("metadata-hash of the same file differs")
 	}
@@ -157,7 +158,7 @@ func TestFilesystemConfinedAndReadOnly(t *testing.T) {
 			t.Errorf("open-at %v %v = %+v", c.open.Names, c.desc.Names, r)
 		}
 	}
-	f := okPayload(t, openAtV(t, x, root, "greeting.txt", flags(), flags("read")))
+	f := cresult.OK(t, openAtV(t, x, root, "greeting.txt", flags(), flags("read")))
 	for _, c := range []struct {
 		fn   string
 		args []wasmtime.Val
@@ -176,7 +177,7 @@ func TestFilesystemConfinedAndReadOnly(t *testing.T) {
 			t.Errorf("%s = %+v, want err(read-only)", c.fn, r)
 		}
 	}
-	if got := okPayload(t, must(t, x, fsT, "[method]descriptor.get-flags", f)); !slices.Equal(got.Names, []string{"read"}) {
+	if got := cresult.OK(t, must(t, x, fsT, "[method]descriptor.get-flags", f)); !slices.Equal(got.Names, []string{"read"}) {
 		t.Errorf("get-flags = %v", got.Names)
 	}
 	// The error of a failed read maps to its code.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redspin/redspin/internal/testutil/cresult"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
 
@@ -18,12 +19,12 @@ func TestStdio(t *testing.T) {
 	var out, errOut bytes.Buffer
 	x, _ := newCall(t, Config{Stdout: &out, Stderr: &errOut})
 	so := must(t, x, "wasi:cli/stdout", "get-stdout")
-	if n := okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.check-write", so)); n.Num == 0 {
+	if n := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.check-write", so)); n.Num == 0 {
 		t.Fatal("check-write: 0")
 	}
-	okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.write", so, wasmtime.Bytes([]byte("hello "))))
-	okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", so, wasmtime.Bytes([]byte("world\n"))))
-	okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.write-zeroes", so, u64v(2)))
+	cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.write", so, wasmtime.Bytes([]byte("hello "))))
+	cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", so, wasmtime.Bytes([]byte("world\n"))))
+	cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.write-zeroes", so, u64v(2)))
 	if got := out.String(); got != "hello world\n\x00\x00" {
 		t.Errorf("stdout = %q", got)
 	}
@@ -32,7 +33,7 @@ func TestStdio(t *testing.T) {
 		t.Error("blocking write of 4097 bytes did not trap")
 	}
 	se := must(t, x, "wasi:cli/stderr", "get-stderr")
-	okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", se, wasmtime.Bytes([]byte("oops"))))
+	cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", se, wasmtime.Bytes([]byte("oops"))))
 	if errOut.String() != "oops" {
 		t.Errorf("stderr = %q", errOut.String())
 	}
@@ -40,7 +41,7 @@ func TestStdio(t *testing.T) {
 	// stdin is empty: every read reports closed, at once.
 	si := must(t, x, "wasi:cli/stdin", "get-stdin")
 	for _, fn := range []string{"[method]input-stream.read", "[method]input-stream.blocking-read"} {
-		if e := errPayload(t, must(t, x, "wasi:io/streams", fn, si, u64v(10))); e.Kind != wasmtime.CVariant || e.Str != "closed" {
+		if e := cresult.Err(t, must(t, x, "wasi:io/streams", fn, si, u64v(10))); e.Kind != wasmtime.CVariant || e.Str != "closed" {
 			t.Errorf("%s on stdin = %+v, want closed", fn, e)
 		}
 	}
@@ -54,7 +55,7 @@ func TestStdio(t *testing.T) {
 func TestNilStdoutDiscards(t *testing.T) {
 	x, _ := newCall(t, Config{})
 	so := must(t, x, "wasi:cli/stdout", "get-stdout")
-	okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", so, wasmtime.Bytes([]byte("x"))))
+	cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-write-and-flush", so, wasmtime.Bytes([]byte("x"))))
 }
 
 type failWriter struct{}
@@ -64,7 +65,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk on fir
 func TestWriteErrorIsLastOperationFailed(t *testing.T) {
 	x, _ := newCall(t, Config{Stdout: failWriter{}})
 	so := must(t, x, "wasi:cli/stdout", "get-stdout")
-	e := errPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.write", so, wasmtime.Bytes([]byte("x"))))
+	e := cresult.Err(t, must(t, x, "wasi:io/streams", "[method]output-stream.write", so, wasmtime.Bytes([]byte("x"))))
 	if e.Str != "last-operation-failed" || e.Payload == nil {
 		t.Fatalf("got %+v", e)
 	}
@@ -145,7 +146,7 @@ func TestReaderStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nothing written yet: read returns an empty list without blocking.
-	if b := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.read", s, u64v(100))); len(b.Bytes) != 0 {
+	if b := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.read", s, u64v(100))); len(b.Bytes) != 0 {
 		t.Fatalf("read before any data = %q", b.Bytes)
 	}
 	p := must(t, x, "wasi:io/streams", "[method]input-stream.subscribe", s)
@@ -158,27 +159,27 @@ func TestReaderStream(t *testing.T) {
 	if len(idx.Elems) != 1 || idx.Elems[0].Num != 0 {
 		t.Fatalf("poll = %+v", idx)
 	}
-	if b := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.read", s, u64v(3))); string(b.Bytes) != "hel" {
+	if b := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.read", s, u64v(3))); string(b.Bytes) != "hel" {
 		t.Fatalf("read = %q", b.Bytes)
 	}
-	if b := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); string(b.Bytes) != "lo" {
+	if b := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); string(b.Bytes) != "lo" {
 		t.Fatalf("read = %q", b.Bytes)
 	}
 	go func() {
 		pw.Write([]byte("!"))
 		pw.Close()
 	}()
-	if b := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); string(b.Bytes) != "!" {
+	if b := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); string(b.Bytes) != "!" {
 		t.Fatalf("read = %q", b.Bytes)
 	}
-	if e := errPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); e.Str != "closed" {
+	if e := cresult.Err(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s, u64v(100))); e.Str != "closed" {
 		t.Fatalf("after EOF: %+v", e)
 	}
 	s2, _ := x.Push(tyInputStream, NewReaderStream(strings.NewReader("abcdef")), 0)
-	if n := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-skip", s2, u64v(2))); n.Num != 2 {
+	if n := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-skip", s2, u64v(2))); n.Num != 2 {
 		t.Errorf("skipped %d, want 2", n.Num)
 	}
-	if b := okPayload(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s2, u64v(100))); string(b.Bytes) != "cdef" {
+	if b := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]input-stream.blocking-read", s2, u64v(100))); string(b.Bytes) != "cdef" {
 		t.Errorf("after skip: %q", b.Bytes)
 	}
 }
@@ -188,7 +189,7 @@ func TestSplice(t *testing.T) {
 	x, _ := newCall(t, Config{Stdout: &out})
 	so := must(t, x, "wasi:cli/stdout", "get-stdout")
 	in, _ := x.Push(tyInputStream, NewReaderStream(strings.NewReader("spliced")), 0)
-	n := okPayload(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-splice", so, in, u64v(100)))
+	n := cresult.OK(t, must(t, x, "wasi:io/streams", "[method]output-stream.blocking-splice", so, in, u64v(100)))
 	if n.Num != 7 || out.String() != "spliced" {
 		t.Errorf("splice: %d bytes, stdout %q", n.Num, out.String())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/testutil/countserver"
+	"github.com/redspin/redspin/internal/testutil/cresult"
 	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
@@ -80,28 +81,6 @@ func (e *env) trap(want, fn string, args ...wasmtime.Val) {
 	}
 }
 
-func ok(t testing.TB, v wasmtime.Val) wasmtime.Val {
-	t.Helper()
-	if v.Kind != wasmtime.CResult || !v.Ok {
-		t.Fatalf("want ok, got %+v", v)
-	}
-	if v.Payload == nil {
-		return wasmtime.Val{}
-	}
-	return *v.Payload
-}
-
-func errCase(t testing.TB, v wasmtime.Val) string {
-	t.Helper()
-	if v.Kind != wasmtime.CResult || v.Ok {
-		t.Fatalf("want err, got %+v", v)
-	}
-	if v.Payload == nil {
-		return ""
-	}
-	return v.Payload.Str
-}
-
 func str(s string) wasmtime.Val    { return wasmtime.Str(s) }
 func optStr(s string) wasmtime.Val { return wasmtime.Some(wasmtime.Str(s)) }
 func entry(k, v string) wasmtime.Val {
@@ -140,11 +119,11 @@ func TestFieldsRules(t *testing.T) {
 		{"", "x", "invalid-syntax"},
 		{"x-ok", "a\nb", "invalid-syntax"},
 	} {
-		if got := errCase(t, e.must("[static]fields.from-list", list(entry(c.name, c.value)))); got != c.want {
+		if got := cresult.Err(t, e.must("[static]fields.from-list", list(entry(c.name, c.value)))).Str; got != c.want {
 			t.Errorf("from-list %q=%q: %s, want %s", c.name, c.value, got, c.want)
 		}
 	}
-	f := ok(t, e.must("[static]fields.from-list", list(entry("X-A", "1"), entry("content-type", "text/plain"), entry("x-a", "2"))))
+	f := cresult.OK(t, e.must("[static]fields.from-list", list(entry("X-A", "1"), entry("content-type", "text/plain"), entry("x-a", "2"))))
 	if got := entries(t, e, f); got != "x-a=1;content-type=text/plain;x-a=2;" {
 		t.Errorf("entries: %s", got)
 	}
@@ -154,23 +133,23 @@ func TestFieldsRules(t *testing.T) {
 	if e.must("[method]fields.has", borrow(f), str("nope")).Num != 0 || e.must("[method]fields.has", borrow(f), str("CONTENT-TYPE")).Num != 1 {
 		t.Error("has")
 	}
-	ok(t, e.must("[method]fields.set", borrow(f), str("X-A"), list(wasmtime.Bytes([]byte("3")))))
-	ok(t, e.must("[method]fields.append", borrow(f), str("x-b"), wasmtime.Bytes([]byte("4"))))
-	ok(t, e.must("[method]fields.delete", borrow(f), str("content-type")))
+	cresult.OK(t, e.must("[method]fields.set", borrow(f), str("X-A"), list(wasmtime.Bytes([]byte("3")))))
+	cresult.OK(t, e.must("[method]fields.append", borrow(f), str("x-b"), wasmtime.Bytes([]byte("4"))))
+	cresult.OK(t, e.must("[method]fields.delete", borrow(f), str("content-type")))
 	if got := entries(t, e, f); got != "x-a=3;x-b=4;" {
 		t.Errorf("after set, append, delete: %s", got)
 	}
-	if got := errCase(t, e.must("[method]fields.set", borrow(f), str("host"), list(wasmtime.Bytes([]byte("h"))))); got != "forbidden" {
+	if got := cresult.Err(t, e.must("[method]fields.set", borrow(f), str("host"), list(wasmtime.Bytes([]byte("h"))))).Str; got != "forbidden" {
 		t.Errorf("set host: %s", got)
 	}
-	if got := errCase(t, e.must("[method]fields.append", borrow(f), str("x-c"), wasmtime.Bytes([]byte("\x00")))); got != "invalid-syntax" {
+	if got := cresult.Err(t, e.must("[method]fields.append", borrow(f), str("x-c"), wasmtime.Bytes([]byte("\x00")))).Str; got != "invalid-syntax" {
 		t.Errorf("append NUL: %s", got)
 	}
-	if got := errCase(t, e.must("[method]fields.delete", borrow(f), str("upgrade"))); got != "forbidden" {
+	if got := cresult.Err(t, e.must("[method]fields.delete", borrow(f), str("upgrade"))).Str; got != "forbidden" {
 		t.Errorf("delete upgrade: %s", got)
 	}
 	c := e.must("[method]fields.clone", borrow(f))
-	ok(t, e.must("[method]fields.delete", borrow(c), str("x-a")))
+	cresult.OK(t, e.must("[method]fields.delete", borrow(c), str("x-a")))
 	if entries(t, e, f) != "x-a=3;x-b=4;" || entries(t, e, c) != "x-b=4;" {
 		t.Error("clone shares entries with its original")
 	}
@@ -188,7 +167,7 @@ func TestFieldsRules(t *testing.T) {
 		} else if fn == "[method]fields.delete" {
 			args = args[:2]
 		}
-		if got := errCase(t, e.must(fn, args...)); got != "immutable" {
+		if got := cresult.Err(t, e.must(fn, args...)).Str; got != "immutable" {
 			t.Errorf("%s on a request's headers: %s", fn, got)
 		}
 	}
@@ -221,38 +200,38 @@ func TestRequestAccessors(t *testing.T) {
 		}
 	}
 	other := str("PURGE")
-	ok(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("other", &other)))
+	cresult.OK(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("other", &other)))
 	if m := e.must("[method]outgoing-request.method", r); m.Str != "other" || m.Payload.Str != "PURGE" {
 		t.Errorf("method %+v", m)
 	}
 	bad := str("BAD METHOD")
-	errCase(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("other", &bad)))
-	ok(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("post", nil)))
-	ok(t, e.must("[method]outgoing-request.set-scheme", r, wasmtime.Some(wasmtime.Variant("HTTPS", nil))))
+	cresult.Err(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("other", &bad)))
+	cresult.OK(t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant("post", nil)))
+	cresult.OK(t, e.must("[method]outgoing-request.set-scheme", r, wasmtime.Some(wasmtime.Variant("HTTPS", nil))))
 	if s := e.must("[method]outgoing-request.scheme", r); s.Payload == nil || s.Payload.Str != "HTTPS" {
 		t.Errorf("scheme %+v", s)
 	}
-	ok(t, e.must("[method]outgoing-request.set-authority", r, optStr("example.com:8443")))
-	errCase(t, e.must("[method]outgoing-request.set-authority", r, optStr("user@example.com")))
-	errCase(t, e.must("[method]outgoing-request.set-authority", r, optStr("a b")))
+	cresult.OK(t, e.must("[method]outgoing-request.set-authority", r, optStr("example.com:8443")))
+	cresult.Err(t, e.must("[method]outgoing-request.set-authority", r, optStr("user@example.com")))
+	cresult.Err(t, e.must("[method]outgoing-request.set-authority", r, optStr("a b")))
 	if a := e.must("[method]outgoing-request.authority", r); a.Payload.Str != "example.com:8443" {
 		t.Errorf("authority %+v", a)
 	}
-	ok(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a?b=c")))
-	errCase(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a b")))
-	errCase(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a#frag")))
+	cresult.OK(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a?b=c")))
+	cresult.Err(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a b")))
+	cresult.Err(t, e.must("[method]outgoing-request.set-path-with-query", r, optStr("/a#frag")))
 	if p := e.must("[method]outgoing-request.path-with-query", r); p.Payload.Str != "/a?b=c" {
 		t.Errorf("path %+v", p)
 	}
-	ok(t, e.must("[method]outgoing-request.body", r))
-	errCase(t, e.must("[method]outgoing-request.body", r))
+	cresult.OK(t, e.must("[method]outgoing-request.body", r))
+	cresult.Err(t, e.must("[method]outgoing-request.body", r))
 
 	o := e.must("[constructor]request-options")
 	for _, n := range []string{"connect-timeout", "first-byte-timeout", "between-bytes-timeout"} {
 		if v := e.must("[method]request-options."+n, borrow(o)); v.Payload != nil {
 			t.Errorf("%s default %+v", n, v)
 		}
-		ok(t, e.must("[method]request-options.set-"+n, borrow(o), wasmtime.Some(wasmtime.Val{Kind: wasmtime.CU64, Num: 5e6})))
+		cresult.OK(t, e.must("[method]request-options.set-"+n, borrow(o), wasmtime.Some(wasmtime.Val{Kind: wasmtime.CU64, Num: 5e6})))
 		if v := e.must("[method]request-options."+n, borrow(o)); v.Payload == nil || v.Payload.Num != 5e6 {
 			t.Errorf("%s %+v", n, v)
 		}
@@ -293,12 +272,12 @@ func server(t *testing.T, hits *atomic.Int64, slow chan struct{}) *countserver.S
 // request builds a request for GET/POST method to scheme://authority+path.
 func (e *env) request(method, authority, path string, hdrs ...wasmtime.Val) wasmtime.Val {
 	e.t.Helper()
-	req := e.must("[constructor]outgoing-request", ok(e.t, e.must("[static]fields.from-list", list(hdrs...))))
+	req := e.must("[constructor]outgoing-request", cresult.OK(e.t, e.must("[static]fields.from-list", list(hdrs...))))
 	r := borrow(req)
-	ok(e.t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant(method, nil)))
-	ok(e.t, e.must("[method]outgoing-request.set-scheme", r, wasmtime.Some(wasmtime.Variant("HTTP", nil))))
-	ok(e.t, e.must("[method]outgoing-request.set-authority", r, optStr(authority)))
-	ok(e.t, e.must("[method]outgoing-request.set-path-with-query", r, optStr(path)))
+	cresult.OK(e.t, e.must("[method]outgoing-request.set-method", r, wasmtime.Variant(method, nil)))
+	cresult.OK(e.t, e.must("[method]outgoing-request.set-scheme", r, wasmtime.Some(wasmtime.Variant("HTTP", nil))))
+	cresult.OK(e.t, e.must("[method]outgoing-request.set-authority", r, optStr(authority)))
+	cresult.OK(e.t, e.must("[method]outgoing-request.set-path-with-query", r, optStr(path)))
 	return req
 }
 
@@ -329,14 +308,14 @@ func (e *env) await(fut wasmtime.Val) wasmtime.Val {
 	if err := e.x.Drop(fut); err != nil {
 		e.t.Fatal(err)
 	}
-	return ok(e.t, *g.Payload)
+	return cresult.OK(e.t, *g.Payload)
 }
 
 // readAll reads an incoming-body's stream to its end.
 func (e *env) readAll(body wasmtime.Val, each func(n int)) []byte {
 	e.t.Helper()
-	s := ok(e.t, e.must("[method]incoming-body.stream", borrow(body)))
-	errCase(e.t, e.must("[method]incoming-body.stream", borrow(body)))
+	s := cresult.OK(e.t, e.must("[method]incoming-body.stream", borrow(body)))
+	cresult.Err(e.t, e.must("[method]incoming-body.stream", borrow(body)))
 	sv, _, err := e.x.Borrow(borrow(s), tyInputStream)
 	if err != nil {
 		e.t.Fatal(err)
@@ -377,8 +356,8 @@ func TestGETAndStreamedPOST(t *testing.T) {
 	e := newEnv(t, context.Background(), "http://"+auth)
 
 	// GET.
-	fut := ok(t, e.must("handle", e.request("get", auth, "/get?q=1", entry("x-test", "hello")), wasmtime.None()))
-	resp := ok(t, e.await(fut))
+	fut := cresult.OK(t, e.must("handle", e.request("get", auth, "/get?q=1", entry("x-test", "hello")), wasmtime.None()))
+	resp := cresult.OK(t, e.await(fut))
 	if st := e.must("[method]incoming-response.status", borrow(resp)); st.Num != 201 {
 		t.Errorf("status %d", st.Num)
 	}
@@ -386,15 +365,15 @@ func TestGETAndStreamedPOST(t *testing.T) {
 	if v := e.must("[method]fields.get", borrow(h), str("x-echo")); len(v.Elems) != 1 || string(v.Elems[0].Bytes) != "yes" {
 		t.Errorf("x-echo %+v", v)
 	}
-	if got := errCase(t, e.must("[method]fields.append", borrow(h), str("x-new"), wasmtime.Bytes([]byte("v")))); got != "immutable" {
+	if got := cresult.Err(t, e.must("[method]fields.append", borrow(h), str("x-new"), wasmtime.Bytes([]byte("v")))).Str; got != "immutable" {
 		t.Errorf("response headers append: %s", got)
 	}
 	if err := e.x.Drop(resp); err == nil {
 		t.Error("dropping a response while its headers are alive did not trap")
 	}
 	e.x.Drop(h)
-	body := ok(t, e.must("[method]incoming-response.consume", borrow(resp)))
-	errCase(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	body := cresult.OK(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	cresult.Err(t, e.must("[method]incoming-response.consume", borrow(resp)))
 	if err := e.x.Drop(resp); err != nil {
 		t.Fatal(err) // the body outlives its response
 	}
@@ -404,17 +383,17 @@ func TestGETAndStreamedPOST(t *testing.T) {
 	ft := e.must("[static]incoming-body.finish", body)
 	<-mustValue[*futureTrailers](t, e, ft, tyTrailers).done
 	tr := e.must("[method]future-trailers.get", borrow(ft))
-	tf := ok(t, ok(t, *tr.Payload)).Payload
+	tf := cresult.OK(t, cresult.OK(t, *tr.Payload)).Payload
 	if tf == nil || entries(t, e, *tf) != "x-trail=done;" {
 		t.Errorf("trailers %+v", tr)
 	}
 
 	// POST with a body written after handle, with trailers.
 	req := e.request("post", auth, "/post", entry("content-type", "application/json"), entry("x-test", "json"))
-	ob := ok(t, e.must("[method]outgoing-request.body", borrow(req)))
-	fut = ok(t, e.must("handle", req, wasmtime.None()))
-	os := ok(t, e.must("[method]outgoing-body.write", borrow(ob)))
-	errCase(t, e.must("[method]outgoing-body.write", borrow(ob)))
+	ob := cresult.OK(t, e.must("[method]outgoing-request.body", borrow(req)))
+	fut = cresult.OK(t, e.must("handle", req, wasmtime.None()))
+	os := cresult.OK(t, e.must("[method]outgoing-body.write", borrow(ob)))
+	cresult.Err(t, e.must("[method]outgoing-body.write", borrow(ob)))
 	w := mustValue[wasi.OutputStream](t, e, os, tyOutputStream)
 	for _, part := range []string{`{"a":`, `1}`} {
 		<-w.Ready()
@@ -422,12 +401,12 @@ func TestGETAndStreamedPOST(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	trailers := ok(t, e.must("[static]fields.from-list", list(entry("x-req-trail", "t"))))
+	trailers := cresult.OK(t, e.must("[static]fields.from-list", list(entry("x-req-trail", "t"))))
 	e.trap("alive", "[static]outgoing-body.finish", ob, wasmtime.Some(trailers))
 	e.x.Drop(os)
-	ok(t, e.must("[static]outgoing-body.finish", ob, wasmtime.Some(trailers)))
-	resp = ok(t, e.await(fut))
-	body = ok(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	cresult.OK(t, e.must("[static]outgoing-body.finish", ob, wasmtime.Some(trailers)))
+	resp = cresult.OK(t, e.await(fut))
+	body = cresult.OK(t, e.must("[method]incoming-response.consume", borrow(resp)))
 	if got := string(e.readAll(body, nil)); got != `POST /post json `+auth+` {"a":1} t` {
 		t.Errorf("POST body %q", got)
 	}
@@ -447,8 +426,8 @@ func TestDeniedAtTheFuture(t *testing.T) {
 	var hits atomic.Int64
 	srv := server(t, &hits, nil)
 	e := newEnv(t, context.Background(), "http://example.com")
-	fut := ok(t, e.must("handle", e.request("get", "127.0.0.1:"+srv.Port(), "/"), wasmtime.None()))
-	if got := errCase(t, e.await(fut)); got != "HTTP-request-denied" {
+	fut := cresult.OK(t, e.must("handle", e.request("get", "127.0.0.1:"+srv.Port(), "/"), wasmtime.None()))
+	if got := cresult.Err(t, e.await(fut)).Str; got != "HTTP-request-denied" {
 		t.Errorf("denied: %s", got)
 	}
 	if srv.Accepts() != 0 {
@@ -457,14 +436,14 @@ func TestDeniedAtTheFuture(t *testing.T) {
 	// No authority: a relative (self) request, refused at the future like
 	// any destination allowed_outbound_hosts does not list (no self entry).
 	req := e.must("[constructor]outgoing-request", e.must("[constructor]fields"))
-	if got := errCase(t, e.await(ok(t, e.must("handle", req, wasmtime.None())))); got != "HTTP-request-denied" {
+	if got := cresult.Err(t, e.await(cresult.OK(t, e.must("handle", req, wasmtime.None())))).Str; got != "HTTP-request-denied" {
 		t.Errorf("no authority: %s", got)
 	}
 	// A scheme other than http and https fails handle itself.
 	req = e.request("get", "127.0.0.1:"+srv.Port(), "/")
 	ftp := wasmtime.Str("ftp")
-	ok(t, e.must("[method]outgoing-request.set-scheme", borrow(req), wasmtime.Some(wasmtime.Variant("other", &ftp))))
-	if got := errCase(t, e.must("handle", req, wasmtime.None())); got != "HTTP-protocol-error" {
+	cresult.OK(t, e.must("[method]outgoing-request.set-scheme", borrow(req), wasmtime.Some(wasmtime.Variant("other", &ftp))))
+	if got := cresult.Err(t, e.must("handle", req, wasmtime.None())).Str; got != "HTTP-protocol-error" {
 		t.Errorf("ftp: %s", got)
 	}
 }
@@ -480,14 +459,14 @@ func TestTimeoutAndCancellation(t *testing.T) {
 	e := newEnv(t, ctx, "http://"+auth)
 
 	o := e.must("[constructor]request-options")
-	ok(t, e.must("[method]request-options.set-first-byte-timeout", borrow(o), wasmtime.Some(wasmtime.Val{Kind: wasmtime.CU64, Num: uint64(50 * time.Millisecond)})))
-	fut := ok(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.Some(o)))
-	if got := errCase(t, e.await(fut)); got != "connection-read-timeout" {
+	cresult.OK(t, e.must("[method]request-options.set-first-byte-timeout", borrow(o), wasmtime.Some(wasmtime.Val{Kind: wasmtime.CU64, Num: uint64(50 * time.Millisecond)})))
+	fut := cresult.OK(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.Some(o)))
+	if got := cresult.Err(t, e.await(fut)).Str; got != "connection-read-timeout" {
 		t.Errorf("first-byte timeout: %s", got)
 	}
 
 	// The message's cancellation ends a request without options.
-	fut = ok(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.None()))
+	fut = cresult.OK(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.None()))
 	time.AfterFunc(20*time.Millisecond, cancel)
 	f := mustValue[*future](t, e, fut, tyFuture)
 	select {
@@ -511,7 +490,7 @@ func TestConcurrentRequests(t *testing.T) {
 	var futs []wasmtime.Val
 	var ps []wasi.Pollable
 	for range 3 {
-		f := ok(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.None()))
+		f := cresult.OK(t, e.must("handle", e.request("get", auth, "/slow"), wasmtime.None()))
 		futs = append(futs, f)
 		ps = append(ps, mustValue[*future](t, e, f, tyFuture))
 	}
@@ -531,7 +510,7 @@ func TestConcurrentRequests(t *testing.T) {
 		for _, i := range idx {
 			if ps[i] != nil && len(idx) > 0 {
 				ps[i] = wasi.NewChanPollable(make(chan struct{}))
-				resp := ok(t, e.await(futs[i]))
+				resp := cresult.OK(t, e.await(futs[i]))
 				if st := e.must("[method]incoming-response.status", borrow(resp)); st.Num != 200 {
 					t.Errorf("status %d", st.Num)
 				}
@@ -549,8 +528,8 @@ func TestLargeBodyFlatMemory(t *testing.T) {
 	srv := server(t, &hits, nil)
 	auth := "127.0.0.1:" + srv.Port()
 	e := newEnv(t, context.Background(), "http://"+auth)
-	resp := ok(t, e.await(ok(t, e.must("handle", e.request("get", auth, "/big"), wasmtime.None()))))
-	body := ok(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	resp := cresult.OK(t, e.await(cresult.OK(t, e.must("handle", e.request("get", auth, "/big"), wasmtime.None()))))
+	body := cresult.OK(t, e.must("[method]incoming-response.consume", borrow(resp)))
 	var total, maxHeap uint64
 	var ms runtime.MemStats
 	e.readAll(body, func(n int) {
@@ -598,9 +577,9 @@ func TestBodyLifetimes(t *testing.T) {
 	e := newEnv(t, context.Background(), "http://"+auth)
 
 	req := e.request("post", auth, "/post")
-	ob := ok(t, e.must("[method]outgoing-request.body", borrow(req)))
-	fut := ok(t, e.must("handle", req, wasmtime.None()))
-	os := ok(t, e.must("[method]outgoing-body.write", borrow(ob)))
+	ob := cresult.OK(t, e.must("[method]outgoing-request.body", borrow(req)))
+	fut := cresult.OK(t, e.must("handle", req, wasmtime.None()))
+	os := cresult.OK(t, e.must("[method]outgoing-body.write", borrow(ob)))
 	if err := e.x.Drop(ob); err == nil {
 		t.Fatal("dropping an outgoing-body while its stream is alive did not trap")
 	}
@@ -617,9 +596,9 @@ func TestBodyLifetimes(t *testing.T) {
 		t.Errorf("a request whose body was dropped unfinished got a response: %+v", res)
 	}
 
-	resp := ok(t, e.await(ok(t, e.must("handle", e.request("get", auth, "/get"), wasmtime.None()))))
-	body := ok(t, e.must("[method]incoming-response.consume", borrow(resp)))
-	s := ok(t, e.must("[method]incoming-body.stream", borrow(body)))
+	resp := cresult.OK(t, e.await(cresult.OK(t, e.must("handle", e.request("get", auth, "/get"), wasmtime.None()))))
+	body := cresult.OK(t, e.must("[method]incoming-response.consume", borrow(resp)))
+	s := cresult.OK(t, e.must("[method]incoming-body.stream", borrow(body)))
 	if err := e.x.Drop(body); err == nil {
 		t.Fatal("dropping an incoming-body while its stream is alive did not trap")
 	}
