@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -145,8 +146,25 @@ func (h *Host) load(c ComponentConfig, cache *artifactCache) (guest, error) {
 }
 
 // trial instantiates g once in a store of its own, as a message would
-// (without a deadline), and drops it.
+// (without a deadline), and drops it. A failure other than a trap is
+// tried once more: the first instantiation creates the guest's memory
+// images, which the kernel can refuse transiently (sealing an image's
+// memfd fails with EBUSY while its pages are briefly pinned); Wasmtime
+// does not keep that failure, so a second try succeeds. A trap (in a
+// start function) or a link error fails the second try the same way.
 func (h *Host) trial(g guest) error {
+	err := h.trialOnce(g)
+	if err == nil || errors.Is(err, wasmtime.ErrTrap) {
+		return err
+	}
+	if h.trialOnce(g) != nil {
+		return err
+	}
+	h.logger.Warn("component instantiated at the second try", "component", g.base().id, "first_error", err)
+	return nil
+}
+
+func (h *Host) trialOnce(g guest) error {
 	in := &instance{limit: 1}
 	if err := h.newStore(g, in); err != nil {
 		return fmt.Errorf("instantiate: %w", err)

@@ -551,3 +551,46 @@ func TestReusePanicFreesInstance(t *testing.T) {
 		}
 	}
 }
+
+// flakyGuest fails its first fails instantiations with err.
+type flakyGuest struct {
+	guest
+	fails, calls int
+	err          error
+}
+
+func (f *flakyGuest) instantiate(h *Host, in *instance) error {
+	f.calls++
+	if f.calls <= f.fails {
+		return f.err
+	}
+	return f.guest.instantiate(h, in)
+}
+
+func TestTrialRetriesOnce(t *testing.T) {
+	f := cFixture(t, Options{})
+	busy := errors.New("Device or resource busy (os error 16)")
+	trap := fmt.Errorf("start: %w", wasmtime.ErrTrap)
+	for _, g := range f.guests {
+		for _, c := range []struct {
+			name      string
+			fails     int
+			err       error
+			wantCalls int
+			wantErr   bool
+		}{
+			{"transient", 1, busy, 2, false},
+			{"persistent", 2, busy, 2, true},
+			{"trap", 1, trap, 1, true},
+		} {
+			fg := &flakyGuest{guest: f.h.guests[g.id()], fails: c.fails, err: c.err}
+			err := f.h.trial(fg)
+			if fg.calls != c.wantCalls || (err != nil) != c.wantErr {
+				t.Errorf("%s %s: %d instantiations, error %v; want %d, error %v", g.id(), c.name, fg.calls, err, c.wantCalls, c.wantErr)
+			}
+			if c.wantErr && (err == nil || !errors.Is(err, c.err)) {
+				t.Errorf("%s %s: error %v does not carry the first failure", g.id(), c.name, err)
+			}
+		}
+	}
+}
