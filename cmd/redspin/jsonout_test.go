@@ -106,7 +106,8 @@ func checkStatusJSON(t *testing.T, stdout string) {
 		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 			t.Fatal(err)
 		}
-		return len(r.Components) == 1 && r.Components[0].Handled == 1
+		// The counter and the duration histogram are separate series: wait for both.
+		return len(r.Components) == 1 && r.Components[0].Handled == 1 && r.Components[0].Duration.Count == 1
 	})
 	if c := r.Components[0]; c.Component != "hello" || c.Failed != 0 || c.Duration.Count != 1 || c.LastError != nil {
 		t.Errorf("component = %+v", c)
