@@ -71,27 +71,31 @@ func (h *Host) inInstance(ctx context.Context, dl msgDeadline, g guest, lower in
 	}
 	pool := g.base().pool
 	in := pool.get()
-	if in.s == nil {
-		if err := h.newStore(g, in); err != nil {
-			pool.put(in, false)
-			return err
-		}
-	}
 	defer ph.done(h.phases)
-	end := h.beginMessage(ctx, dl, g, in)
-	// Output is ended once the guest has returned and can no longer write;
+	// One deferred step ends the message, whatever happened after get:
+	// output is ended once the guest has returned and can no longer write;
 	// the host-interface data once the store is gone or idle. keep stays
-	// false on a panic on the way (recovered by the caller), so that the
-	// instance is dropped and neither its store nor a MaxLive slot leaks.
+	// false on an error or a panic on the way (recovered by the caller), so
+	// that the instance is dropped and neither its store nor a MaxLive slot
+	// leaks.
 	keep := false
+	end := func() {}
 	defer func() {
-		in.io.end()
+		if in.io != nil {
+			in.io.end()
+		}
 		if !keep {
 			in.drop()
 		}
 		end()
 		pool.put(in, keep)
 	}()
+	if in.s == nil {
+		if err := h.newStore(g, in); err != nil {
+			return err
+		}
+	}
+	end = h.beginMessage(ctx, dl, g, in)
 	err := h.ready(g, in)
 	if err == nil {
 		ph.instantiated(h.phases)
@@ -111,7 +115,7 @@ func (h *Host) newStore(g guest, in *instance) error {
 	var err error
 	if in.io, err = g.setupStore(h, in.s); err != nil {
 		in.s.Close()
-		in.s = nil
+		in.s, in.io = nil, nil // io may hold a typed nil
 		return err
 	}
 	return nil

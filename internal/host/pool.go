@@ -84,15 +84,17 @@ type instance struct {
 	lastData any
 }
 
-// drop frees the instance, the store first, then its WASI state.
-// Idempotent.
+// drop frees the instance, the store first, then its WASI state (none
+// when setting the store up failed). Idempotent.
 func (in *instance) drop() {
 	if in.s == nil {
 		return
 	}
 	in.s.Close()
-	in.io.close()
-	in.s = nil
+	if in.io != nil {
+		in.io.close()
+	}
+	in.s, in.io = nil, nil
 }
 
 // storeIO is a store's WASI state for the messages it serves: begin binds

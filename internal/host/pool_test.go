@@ -594,3 +594,34 @@ func TestTrialRetriesOnce(t *testing.T) {
 		}
 	}
 }
+
+// panicStoreGuest panics while a new store is set up for it.
+type panicStoreGuest struct{ guest }
+
+func (panicStoreGuest) setupStore(*Host, *wasmtime.Store) (storeIO, error) {
+	panic("host bug in setup")
+}
+
+// TestReusePanicBeforeCallFreesSlot: a panic while the instance's store is
+// set up (before the guest runs) frees the MaxLive slot too.
+func TestReusePanicBeforeCallFreesSlot(t *testing.T) {
+	f := cFixture(t, Options{Reuse: Reuse{Min: 1000, Max: 1000, MaxLive: 1}})
+	for _, g := range f.guests {
+		bad := panicStoreGuest{f.h.guests[g.id()]}
+		for range 3 {
+			func() {
+				defer func() { _ = recover() }()
+				_ = f.h.inInstance(context.Background(), msgDeadline{}, bad, 0, func(*instance, func(), *phaseClock) error {
+					t.Error("called without a store")
+					return nil
+				})
+			}()
+		}
+		if live, idle, _ := g.pool(f).stats(); live != 0 || idle != 0 {
+			t.Errorf("%s: live %d idle %d after panics, want 0 and 0", g.id(), live, idle)
+		}
+		if got, want := fmt.Sprint(f.counts(t, g.id(), 3)), "[1 2 3]"; got != want {
+			t.Errorf("%s: counts %s after panics, want %s (one reused instance)", g.id(), got, want)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Kind is the type byte of a RESP2 reply.
@@ -82,7 +83,7 @@ type Options struct {
 // concurrent use; slices it returns into its buffer are valid until the
 // next call.
 type Reader struct {
-	rd      io.Reader
+	rd      *countingReader
 	buf     []byte
 	r, w    int // unread bytes are buf[r:w]
 	maxBulk int
@@ -105,7 +106,25 @@ func NewReader(rd io.Reader, o Options) *Reader {
 	if maxBulk <= 0 {
 		maxBulk = DefaultMaxBulk
 	}
-	return &Reader{rd: rd, buf: make([]byte, size), maxBulk: maxBulk, window: size}
+	return &Reader{rd: &countingReader{rd: rd}, buf: make([]byte, size), maxBulk: maxBulk, window: size}
+}
+
+// BytesRead is how many bytes the Reader has read from its connection so
+// far, including the part of a bulk string still being read. Unlike the
+// other methods it may be called concurrently: a health check uses it to
+// tell a connection delivering a long payload from an idle one.
+func (r *Reader) BytesRead() int64 { return r.rd.n.Load() }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	rd io.Reader
+	n  atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.rd.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // Buffered is the number of bytes read from the connection and not yet

@@ -288,14 +288,23 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 	}
 	// The payload goes into a buffer of its lane's pool (see payloadPool).
 	var target *lane
+	var taken []byte // the pool buffer alloc took for the reply being read
 	alloc := func(channel []byte, n int) []byte {
 		if target = s.byName[string(channel)]; target == nil {
 			return make([]byte, n)
 		}
-		return target.pool.get(n)
+		taken = target.pool.get(n)
+		return taken
 	}
+	unexpected := 0 // messages of channels not subscribed, this session
 	for {
+		taken = nil
 		p, err := c.rd.ReadPush(alloc)
+		if taken != nil && (err != nil || p.Kind != resp.Message) {
+			// Not delivered: a read that failed midway, or a pmessage
+			// (never subscribed to here). The buffer goes back.
+			target.pool.put(taken)
+		}
 		if err != nil {
 			if !subscribed {
 				err = fmt.Errorf("SUBSCRIBE: %w", err)
@@ -305,7 +314,15 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 		lastRecv.Store(time.Now().UnixNano())
 		switch p.Kind {
 		case resp.Message:
-			s.deliver(target, p.Channel, p.Payload)
+			if target == nil {
+				// Once per session: a misbehaving server could send many.
+				if unexpected++; unexpected == 1 {
+					s.t.log.Error("message from unexpected channel; further ones in this session are not logged",
+						"server", s.cfg.Display, "channel", truncateName(p.Channel))
+				}
+				continue
+			}
+			s.deliver(target, p.Payload)
 		case resp.Subscribed:
 			if pending[string(p.Channel)] {
 				delete(pending, string(p.Channel))
@@ -379,7 +396,7 @@ func (s *server) askPrimary(ctx context.Context, sentinels []*redis.SentinelClie
 
 // watch closes c (ending the session's read) when ctx ends, when the
 // subscription is not confirmed in time, or when the connection stops
-// answering PINGs.
+// answering PINGs: nothing arrived for an interval after one was sent.
 func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 	lastRecv *atomic.Int64, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
 	interval := s.t.cfg.HealthCheckInterval
@@ -393,6 +410,7 @@ func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
 	var pingAt time.Time // when the outstanding PING was sent
+	var seen int64       // c.rd.BytesRead() at the last tick
 	abort := func(err error) {
 		reason.Store(&err)
 		c.close()
@@ -414,6 +432,13 @@ func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 			}
 			if interval <= 0 {
 				continue
+			}
+			// Bytes arriving count as traffic even inside a reply: a payload
+			// that takes longer than the interval to arrive is not an idle
+			// connection (its PONG would queue behind it).
+			if n := c.rd.BytesRead(); n != seen {
+				seen = n
+				lastRecv.Store(now.UnixNano())
 			}
 			idle := now.Sub(time.Unix(0, lastRecv.Load()))
 			if !pingAt.IsZero() && lastRecv.Load() >= pingAt.UnixNano() {
@@ -470,14 +495,10 @@ func (s *server) followPrimary(ctx context.Context, c *subConn, sentinels []*red
 	}
 }
 
-// deliver moves one message into its lane's queue (l nil: a channel not
-// subscribed); it never blocks. The payload is a buffer of the lane's pool,
-// which the lane now owns (see payloadPool).
-func (s *server) deliver(l *lane, channel, payload []byte) {
-	if l == nil {
-		s.t.log.Error("message from unexpected channel", "server", s.cfg.Display, "channel", string(channel))
-		return
-	}
+// deliver moves one message into its lane's queue; it never blocks. The
+// payload is a buffer of the lane's pool, which the lane now owns (see
+// payloadPool).
+func (s *server) deliver(l *lane, payload []byte) {
 	s.t.stats.received.Add(1)
 	l.metrics.Received()
 	l.push(payload)
@@ -512,4 +533,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// truncateName returns a channel name for a log line: at most 200 bytes.
+func truncateName(b []byte) string {
+	const most = 200
+	if len(b) <= most {
+		return string(b)
+	}
+	return string(b[:most]) + fmt.Sprintf("... (%d bytes)", len(b))
 }

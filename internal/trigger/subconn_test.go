@@ -1,10 +1,13 @@
 package trigger
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -187,5 +190,53 @@ func TestE2ESchemeMismatchHint(t *testing.T) {
 				t.Fatalf("err = %v, want the hint %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSlowPayloadIsTraffic: a payload that keeps arriving for longer than the
+// health-check interval is traffic, not silence: the session must not give up
+// on it as "no reply to PING" (its PONG queues behind the payload) and lose
+// the message. A fake server sends 1 MB at ~2 MB/s with a 100 ms interval.
+func TestSlowPayloadIsTraffic(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const n = 1_000_000
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for range 5 { // *2 $9 SUBSCRIBE $1 c
+			if _, err := br.ReadString('\n'); err != nil {
+				return
+			}
+		}
+		go io.Copy(io.Discard, br) // the PINGs
+		fmt.Fprintf(c, "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$%d\r\n", n)
+		chunk := bytes.Repeat([]byte("s"), 50_000)
+		for sent := 0; sent < n; sent += len(chunk) {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+			time.Sleep(25 * time.Millisecond) // the slow network
+		}
+		c.Write([]byte("\r\n"))
+		io.Copy(io.Discard, c) // until the trigger closes the connection
+	}()
+	rec := &recorder{}
+	hs := started(t, Config{HealthCheckInterval: 100 * time.Millisecond, Servers: []Server{{Display: ln.Addr().String(),
+		Options:  &redis.UniversalOptions{Addrs: []string{ln.Addr().String()}, Protocol: 2},
+		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, rec)
+	waitFor(t, 10*time.Second, "the slow 1 MB message handled", func() bool { return rec.count() == 1 })
+	if lost := hs.logLines("lost connection"); len(lost) > 0 {
+		t.Errorf("the session gave up during the payload: %q", lost)
+	}
+	if got := rec.payloads("x")[0]; len(got) != n || strings.Trim(got, "s") != "" {
+		t.Errorf("payload of %d bytes, want %d bytes of 's'", len(got), n)
 	}
 }
