@@ -313,7 +313,8 @@ func (c *cli) up(cmd *cobra.Command, f *upFlags) error {
 	for _, s := range a.Servers {
 		srv := trigger.Server{Display: s.Display, Options: s.URL.UniversalOptions()}
 		for _, ch := range s.Channels {
-			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Display: ch.Display, Components: ch.Components})
+			srv.Channels = append(srv.Channels, trigger.Channel{Name: ch.Name, Display: ch.Display, Components: ch.Components,
+				MaxPayload: channelMaxPayload(h, ch.Components)})
 		}
 		cfg.Servers = append(cfg.Servers, srv)
 	}
@@ -505,4 +506,18 @@ func (c *cli) loadWithEmbedded(ctx context.Context, f *upFlags, opts app.Options
 		return a, srv, err
 	}
 	return a, srv, srv.WriteURLFile(a.StateDir)
+}
+
+// channelMaxPayload is the longest payload any of components accepts (0 =
+// no limit): a longer message is not read into memory (trigger.Channel).
+func channelMaxPayload(h *host.Host, components []string) int {
+	most := 0
+	for _, c := range components {
+		n := h.MaxPayload(c)
+		if n == 0 {
+			return 0
+		}
+		most = max(most, n)
+	}
+	return most
 }

@@ -108,6 +108,19 @@ func newPayloadBudget(size int64) payloadBudget {
 }
 
 // checkComponentPayload refuses a component payload over the cap.
+// MaxPayload is the longest payload, in bytes, that Handle accepts for
+// componentID: MaxComponentPayload for a component (0 when it is
+// unlimited), the core-module limit for a module, 0 for an unknown ID.
+func (h *Host) MaxPayload(componentID string) int {
+	switch h.guests[componentID].(type) {
+	case *componentGuest:
+		return max(h.maxPay, 0)
+	case *moduleGuest:
+		return maxModulePayload
+	}
+	return 0
+}
+
 func (h *Host) checkComponentPayload(n int) error {
 	if h.maxPay >= 0 && n > h.maxPay {
 		return fmt.Errorf("%w: %d bytes exceeds the component payload limit of %s (raise %s)",

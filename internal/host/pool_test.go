@@ -625,3 +625,18 @@ func TestReusePanicBeforeCallFreesSlot(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxPayload(t *testing.T) {
+	f := cFixture(t, Options{MaxComponentPayload: 3 << 20})
+	for _, c := range []struct {
+		id   string
+		want int
+	}{{"c-component", 3 << 20}, {"c-module", maxModulePayload}, {"nonesuch", 0}} {
+		if got := f.h.MaxPayload(c.id); got != c.want {
+			t.Errorf("MaxPayload(%q) = %d, want %d", c.id, got, c.want)
+		}
+	}
+	if got := newFixtureOf(t, Options{MaxComponentPayload: -1}, nil, nil, func(g testGuest) bool { return g.name == "c" }).h.MaxPayload("c-component"); got != 0 {
+		t.Errorf("MaxPayload with no component limit = %d, want 0", got)
+	}
+}

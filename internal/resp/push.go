@@ -35,12 +35,17 @@ type Push struct {
 	Payload []byte
 	// Count is the number of subscriptions after (un)subscribing.
 	Count int64
+	// Skipped is the length of a message's payload that was read past
+	// without being kept, because alloc returned nil for it (Payload nil).
+	Skipped int
 }
 
 // ReadPush reads one reply of a subscribed connection. For a message it
 // calls alloc with the channel and the payload's length n, and reads the
-// payload into the buffer alloc returns, which must have length n; a nil
-// alloc allocates. An error reply is returned as a *ServerError.
+// payload into the buffer alloc returns, which must have length n; when
+// alloc returns nil for a non-empty payload, the payload is read past
+// without being kept (Push.Skipped); a nil alloc allocates. An error reply
+// is returned as a *ServerError.
 func (r *Reader) ReadPush(alloc func(channel []byte, n int) []byte) (Push, error) {
 	h, err := r.ReadHeader()
 	if err != nil {
@@ -137,6 +142,10 @@ func (r *Reader) ReadPush(alloc func(channel []byte, n int) []byte) (Push, error
 		dst = alloc(p.Channel, n)
 	} else {
 		dst = make([]byte, n)
+	}
+	if dst == nil && n > 0 {
+		p.Skipped = n
+		return p, r.Skip(ph)
 	}
 	if len(dst) != n {
 		return Push{}, fmt.Errorf("resp: alloc returned %d bytes for a %d-byte payload", len(dst), n)

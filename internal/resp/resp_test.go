@@ -163,6 +163,41 @@ func TestTruncated(t *testing.T) {
 
 // A message's payload goes into the caller's buffer with no allocation by
 // the reader.
+// TestReadPushSkips: a payload alloc declines (nil) is read past, not kept,
+// and the reader goes on with the next reply, whole or split anywhere.
+func TestReadPushSkips(t *testing.T) {
+	big := strings.Repeat("y", 70_000)
+	in := message("big", big) + message("big", "") + message("ok", "after")
+	for name, rd := range readers(in) {
+		t.Run(name, func(t *testing.T) {
+			r := NewReader(rd, Options{BufferSize: MinBufferSize})
+			alloc := func(ch []byte, n int) []byte {
+				if string(ch) == "big" {
+					return nil
+				}
+				return make([]byte, n)
+			}
+			for i, w := range []Push{
+				{Kind: Message, Channel: []byte("big"), Skipped: len(big)},
+				{Kind: Message, Channel: []byte("big"), Payload: nil}, // empty: nothing to skip
+				{Kind: Message, Channel: []byte("ok"), Payload: []byte("after")},
+			} {
+				p, err := r.ReadPush(alloc)
+				if err != nil {
+					t.Fatalf("push %d: %v", i, err)
+				}
+				if p.Kind != w.Kind || !bytes.Equal(p.Channel, w.Channel) || !bytes.Equal(p.Payload, w.Payload) || p.Skipped != w.Skipped {
+					t.Fatalf("push %d = %v %q %.20q skipped %d, want %v %q %q skipped %d", i, p.Kind, p.Channel, p.Payload,
+						p.Skipped, w.Kind, w.Channel, w.Payload, w.Skipped)
+				}
+			}
+			if got := r.BytesRead(); got != int64(len(in)) {
+				t.Errorf("BytesRead = %d, want %d", got, len(in))
+			}
+		})
+	}
+}
+
 func TestReadPushAllocs(t *testing.T) {
 	one := message("ch", strings.Repeat("m", 65536))
 	src := strings.NewReader("")

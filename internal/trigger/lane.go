@@ -25,6 +25,7 @@ type lane struct {
 	maxLen     int
 	maxBytes   int64
 	dropOldest bool
+	maxPayload int // Channel.MaxPayload
 
 	// pool recycles the buffers of the lane's payloads (see payloadPool for
 	// who owns a buffer when).
@@ -54,6 +55,7 @@ func newLane(srv *server, ch Channel, components []string, cfg *Config) *lane {
 		maxLen:     cfg.QueueSize,
 		maxBytes:   cfg.QueueBytes,
 		dropOldest: cfg.Drop == DropOldest,
+		maxPayload: ch.MaxPayload,
 	}
 	for _, c := range components {
 		l.compMetric = append(l.compMetric, cfg.Observer.Component(c))

@@ -293,6 +293,9 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 		if target = s.byName[string(channel)]; target == nil {
 			return make([]byte, n)
 		}
+		if target.maxPayload > 0 && n > target.maxPayload {
+			return nil // read past it: no component would take it
+		}
 		taken = target.pool.get(n)
 		return taken
 	}
@@ -320,6 +323,10 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 					s.t.log.Error("message from unexpected channel; further ones in this session are not logged",
 						"server", s.cfg.Display, "channel", truncateName(p.Channel))
 				}
+				continue
+			}
+			if p.Skipped > 0 {
+				s.tooLarge(target, p.Skipped)
 				continue
 			}
 			s.deliver(target, p.Payload)
@@ -532,6 +539,23 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// tooLarge records a message of n bytes that no component of l accepts
+// (over l.maxPayload): received, and failed for each component without
+// running it, as the host would have refused it after the read.
+func (s *server) tooLarge(l *lane, n int) {
+	s.t.stats.received.Add(1)
+	l.metrics.Received()
+	err := fmt.Errorf("payload of %d bytes exceeds %d, the most any component of channel %s accepts; not read into memory (raise --max-component-payload)",
+		n, l.maxPayload, l.display)
+	s.t.log.Warn("message not handled: payload too large", "channel", l.display, "server", s.cfg.Display,
+		"bytes", n, "limit", l.maxPayload, "components", strings.Join(l.components, ","))
+	for i := range l.components {
+		s.t.stats.failed.Add(1)
+		l.compMetric[i].Failure(err)
+		l.compMetric[i].Observe(observe.Failed, 0)
 	}
 }
 

@@ -240,3 +240,42 @@ func TestSlowPayloadIsTraffic(t *testing.T) {
 		t.Errorf("payload of %d bytes, want %d bytes of 's'", len(got), n)
 	}
 }
+
+// TestE2EPayloadOverEveryLimitNotRead: a message longer than every
+// component of its channel accepts (Channel.MaxPayload) is read past, not
+// kept: it fails for each component without running it, with its size in
+// the log, and the messages around it are handled on the same connection.
+func TestE2EPayloadOverEveryLimitNotRead(t *testing.T) {
+	rs := redisserver.Start(t, redisserver.Options{Args: []string{"--client-output-buffer-limit", "pubsub 0 0 0"}})
+	rec := &recorder{}
+	hs := started(t, Config{Servers: []Server{{Display: rs.Addr(), Options: &redis.UniversalOptions{Addrs: []string{rs.Addr()}, Protocol: 2},
+		Channels: []Channel{{Name: "c", Components: []string{"a", "b"}, MaxPayload: 1 << 20}}}}}, rec)
+	ctx := context.Background()
+	for _, p := range []string{"before", strings.Repeat("z", 3<<20), strings.Repeat("w", 1<<20), "after"} {
+		if err := rs.Client().Publish(ctx, "c", p).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One lane, in order: once both components have handled "after", everything before it is settled.
+	waitFor(t, 10*time.Second, "the last message handled by both components", func() bool {
+		for _, c := range []string{"a", "b"} {
+			if got := rec.payloads(c); len(got) == 0 || got[len(got)-1] != "after" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range []string{"a", "b"} {
+		got := rec.payloads(c)
+		if len(got) != 3 || got[0] != "before" || len(got[1]) != 1<<20 || got[2] != "after" {
+			t.Errorf("component %s got %d messages (%.10q...), want before, the 1 MiB one, after", c, len(got), got)
+		}
+	}
+	if st := hs.tr.Stats(); st.Received != 4 || st.Handled != 6 || st.Failed != 2 || st.Dropped != 0 || st.Reconnects != 0 {
+		t.Errorf("stats %+v, want 4 received, 6 handled, 2 failed (the 3 MiB one, for each component)", st)
+	}
+	if lines := hs.logLines("payload too large"); len(lines) != 1 || !strings.Contains(lines[0], "bytes=3145728") ||
+		!strings.Contains(lines[0], "limit=1048576") {
+		t.Errorf("log lines %q, want one naming 3145728 bytes and the limit", lines)
+	}
+}

@@ -50,6 +50,12 @@ type Channel struct {
 	// into the name.
 	Display    string
 	Components []string
+	// MaxPayload is the longest payload, in bytes, that any of Components
+	// accepts (see host.Host.MaxPayload). A longer message is read past
+	// without being kept in memory and fails for every component at once,
+	// with an error naming its size and the limit. 0 = no limit: every
+	// payload is read and handed to the components.
+	MaxPayload int
 }
 
 // Drop policies for a full lane queue.
