@@ -196,14 +196,15 @@ func TestE2ESchemeMismatchHint(t *testing.T) {
 // TestSlowPayloadIsTraffic: a payload that keeps arriving for longer than the
 // health-check interval is traffic, not silence: the session must not give up
 // on it as "no reply to PING" (its PONG queues behind the payload) and lose
-// the message. A fake server sends 1 MB at ~2 MB/s with a 100 ms interval.
+// the message. A fake server sends 2 MB at ~2 MB/s with a 250 ms interval
+// (without progress counting, the session gives up after ~500 ms).
 func TestSlowPayloadIsTraffic(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	const n = 1_000_000
+	const n = 2_000_000
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -229,10 +230,10 @@ func TestSlowPayloadIsTraffic(t *testing.T) {
 		io.Copy(io.Discard, c) // until the trigger closes the connection
 	}()
 	rec := &recorder{}
-	hs := started(t, Config{HealthCheckInterval: 100 * time.Millisecond, Servers: []Server{{Display: ln.Addr().String(),
+	hs := started(t, Config{HealthCheckInterval: 250 * time.Millisecond, Servers: []Server{{Display: ln.Addr().String(),
 		Options:  &redis.UniversalOptions{Addrs: []string{ln.Addr().String()}, Protocol: 2},
 		Channels: []Channel{{Name: "c", Components: []string{"x"}}}}}}, rec)
-	waitFor(t, 10*time.Second, "the slow 1 MB message handled", func() bool { return rec.count() == 1 })
+	waitFor(t, 10*time.Second, "the slow 2 MB message handled", func() bool { return rec.count() == 1 })
 	if lost := hs.logLines("lost connection"); len(lost) > 0 {
 		t.Errorf("the session gave up during the payload: %q", lost)
 	}
