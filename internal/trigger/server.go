@@ -241,7 +241,6 @@ func (s *server) tlsHint(err error) string {
 // be lost although PUBLISH counted a subscriber).
 func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed bool, err error) {
 	var (
-		lastRecv  atomic.Int64
 		confirmed atomic.Bool
 		reason    atomic.Pointer[error]
 	)
@@ -271,10 +270,9 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 	}
 	defer c.close()
 
-	lastRecv.Store(time.Now().UnixNano())
 	stop := make(chan struct{})
 	defer close(stop)
-	go s.watch(ctx, c, stop, &lastRecv, &confirmed, &reason)
+	go s.watch(ctx, c, stop, &confirmed, &reason)
 	if sentinels != nil {
 		s.node.Store(&addr)
 		go s.followPrimary(ctx, c, sentinels, stop, &confirmed, &reason)
@@ -314,7 +312,6 @@ func (s *server) session(ctx context.Context, onSubscribed func()) (subscribed b
 			}
 			return fail(err)
 		}
-		lastRecv.Store(time.Now().UnixNano())
 		switch p.Kind {
 		case resp.Message:
 			if target == nil {
@@ -405,7 +402,7 @@ func (s *server) askPrimary(ctx context.Context, sentinels []*redis.SentinelClie
 // subscription is not confirmed in time, or when the connection stops
 // answering PINGs: nothing arrived for an interval after one was sent.
 func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
-	lastRecv *atomic.Int64, confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
+	confirmed *atomic.Bool, reason *atomic.Pointer[error]) {
 	interval := s.t.cfg.HealthCheckInterval
 	confirmTimeout := 10 * time.Second
 	tickEvery := time.Second
@@ -417,7 +414,9 @@ func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 	tick := time.NewTicker(tickEvery)
 	defer tick.Stop()
 	var pingAt time.Time // when the outstanding PING was sent
-	var seen int64       // c.rd.BytesRead() at the last tick
+	// lastRecv is the tick at which the reader's byte count (seen) last
+	// moved: whole replies, or part of a long one.
+	lastRecv, seen := begin, int64(0)
 	abort := func(err error) {
 		reason.Store(&err)
 		c.close()
@@ -444,11 +443,10 @@ func (s *server) watch(ctx context.Context, c *subConn, stop <-chan struct{},
 			// that takes longer than the interval to arrive is not an idle
 			// connection (its PONG would queue behind it).
 			if n := c.rd.BytesRead(); n != seen {
-				seen = n
-				lastRecv.Store(now.UnixNano())
+				seen, lastRecv = n, now
 			}
-			idle := now.Sub(time.Unix(0, lastRecv.Load()))
-			if !pingAt.IsZero() && lastRecv.Load() >= pingAt.UnixNano() {
+			idle := now.Sub(lastRecv)
+			if !pingAt.IsZero() && !lastRecv.Before(pingAt) {
 				pingAt = time.Time{} // answered (or other traffic arrived)
 			}
 			switch {
