@@ -51,7 +51,8 @@ type Config struct {
 	// Observer records each request's host, status and duration for
 	// /metrics. nil = not recorded.
 	Observer observe.OutboundHTTPObserver
-	// Logger receives a warning for each refused destination. nil = discard.
+	// Logger receives a warning for each refused destination and each
+	// request that got no response. nil = discard.
 	Logger *slog.Logger
 }
 
@@ -336,6 +337,7 @@ func (i *Instance) Send(ctx context.Context, req *Request, opts Options) (*Respo
 		release()
 		err = requestError(rctx, err)
 		c.observe(req.URL, 0, start)
+		c.logFailure(req.URL, err)
 		return nil, err
 	}
 	b := &body{inst: i, rc: resp.Body, ctx: rctx, cancel: cancel, between: opts.BetweenBytesTimeout, release: release,
@@ -434,6 +436,18 @@ func cancelled(cause error) *Error {
 		return newErr(ConnectionTimeout, cause, "the message's handler timeout expired")
 	}
 	return newErr(InternalError, cause, "cancelled (the message ended or redspin is shutting down)")
+}
+
+// logFailure warns of a request that got no response, naming its
+// destination (scheme and authority: never the path or query, which may
+// carry credentials), so that an operator sees why, where a guest's
+// language may only say "network error". A refusal was logged by Check, a
+// cancellation by the message's end is not a failure of the destination.
+func (c *Client) logFailure(u *url.URL, err error) {
+	if CodeOf(err) == HTTPRequestDenied || errors.Is(err, errMessageEnded) {
+		return
+	}
+	c.log.Warn("outbound HTTP failed", "component", c.cfg.Component, "destination", u.Scheme+"://"+u.Host, "err", err)
 }
 
 func (c *Client) observe(u *url.URL, status int, start time.Time) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -331,11 +332,22 @@ func TestConnectionRefused(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
-	_, err := get(t, i, "http://"+addr+"/", Options{})
+	var log bytes.Buffer
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*"), Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	_, err := get(t, i, "http://"+addr+"/path?token=secret", Options{})
 	wantCode(t, err, ConnectionRefused)
 	if SpinHTTPError(err) != SpinRuntimeError {
 		t.Fatal(SpinHTTPError(err))
+	}
+	// The operator sees why, without the path or query.
+	got := log.String()
+	for _, want := range []string{`msg="outbound HTTP failed"`, "component=c", "destination=http://" + addr + " ", "connection-refused"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("log %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "secret") || strings.Contains(got, "/path") {
+		t.Fatalf("log shows the URL's path or query: %q", got)
 	}
 }
 

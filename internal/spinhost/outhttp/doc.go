@@ -1,7 +1,7 @@
 // Package outhttp is the host side of outbound HTTP for guests: the one
 // client behind every HTTP interface (fermyon:spin/http, Spin 1.x's
-// wasi-outbound-http and, later, wasi:http/outgoing-handler). It knows
-// nothing of Wasm.
+// wasi-outbound-http and wasi:http/outgoing-handler). It knows nothing of
+// Wasm.
 //
 // # Lifecycle
 //
@@ -13,7 +13,7 @@
 // every request still running and closes every response body still open.
 // Idle connections are pooled per component, across messages.
 //
-//	c, _ := outhttp.New(outhttp.Config{Component: "notify", Allowed: allowed})
+//	c := outhttp.New(outhttp.Config{Component: "notify", Allowed: allowed})
 //	inst := c.NewInstance(msgCtx)
 //	defer inst.Close()
 //	resp, err := inst.Send(ctx, &outhttp.Request{Method: "GET", URL: u}, outhttp.Options{FollowRedirects: true})
@@ -42,4 +42,7 @@
 //   - Errors are *[Error] with a [Code] named as wasi:http's error-code case;
 //     [SpinHTTPError] maps them onto fermyon:spin/http's http-error enum.
 //   - No proxy is used, whatever the environment says.
+//   - Config.Logger gets a warning for each refusal (with the manifest entry
+//     that would allow it) and for each request that got no response (its
+//     scheme and authority and the error code: never the path or query).
 package outhttp
