@@ -36,6 +36,7 @@ const (
 	HTTPRequestMethodInvalid Code = "HTTP-request-method-invalid"
 	HTTPRequestURIInvalid    Code = "HTTP-request-URI-invalid"
 	HTTPRequestHeaderSize    Code = "HTTP-request-header-size"
+	HTTPRequestBodySize      Code = "HTTP-request-body-size"
 	HTTPResponseIncomplete   Code = "HTTP-response-incomplete"
 	HTTPResponseBodySize     Code = "HTTP-response-body-size"
 	HTTPResponseTimeout      Code = "HTTP-response-timeout"

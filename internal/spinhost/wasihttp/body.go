@@ -2,10 +2,12 @@ package wasihttp
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
 
+	"github.com/redspin/redspin/internal/spinhost/outhttp"
 	"github.com/redspin/redspin/internal/wasi"
 	"github.com/redspin/redspin/internal/wasmtime"
 )
@@ -21,6 +23,7 @@ type outBody struct {
 	cond     *sync.Cond
 	buf      []byte
 	written  int64
+	declared int64 // the request's content-length; -1 = none
 	finished bool
 	err      error         // the body was abandoned (guest drop, reader gone)
 	space    chan struct{} // closed when the writer may write again; nil = not waiting
@@ -36,10 +39,30 @@ var (
 	errBodyFinished = errors.New("the outgoing-body is finished")
 )
 
-func newOutBody() *outBody {
-	b := &outBody{}
+// newOutBody returns a body that must hold exactly declared bytes (the
+// request's content-length), or any number when declared is -1.
+func newOutBody(declared int64) *outBody {
+	b := &outBody{declared: declared}
 	b.cond = sync.NewCond(&b.mu)
 	return b
+}
+
+// bodySizeError is a body that does not hold the bytes its content-length
+// declares: HTTP-request-body-size with the bytes written, as Wasmtime's
+// wasi-http reports it.
+type bodySizeError struct{ written, declared int64 }
+
+func (e bodySizeError) Error() string {
+	return fmt.Sprintf("%d body bytes written where content-length declares %d", e.written, e.declared)
+}
+
+// sizeErr fails the body (mu held): the request is not sent with a body
+// its content-length misstates.
+func (b *outBody) sizeErr() error {
+	b.err = &outhttp.Error{Code: outhttp.HTTPRequestBodySize, Err: bodySizeError{b.written, b.declared}}
+	b.cond.Broadcast()
+	b.wakeWriter()
+	return b.err
 }
 
 // wakeWriter closes the space channel (mu held).
@@ -69,6 +92,10 @@ func (b *outBody) Write(p []byte) error {
 	}
 	if b.finished {
 		return errBodyFinished
+	}
+	if b.declared >= 0 && b.written+int64(len(p)) > b.declared {
+		b.written += int64(len(p))
+		return b.sizeErr()
 	}
 	b.buf = append(b.buf, p...)
 	b.written += int64(len(p))
@@ -104,6 +131,9 @@ func (b *outBody) finish(trailers http.Header) error {
 	defer b.mu.Unlock()
 	if b.err != nil {
 		return b.err
+	}
+	if b.declared >= 0 && b.written != b.declared {
+		return b.sizeErr()
 	}
 	b.finished = true
 	b.trailers = trailers

@@ -3,6 +3,7 @@ package wasihttp
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,7 +184,16 @@ var requestFuncs = map[string]wasi.Func{
 			results[0] = wasmtime.ErrVal(nil)
 			return nil
 		}
-		r.body = newOutBody()
+		declared := int64(-1)
+		if cl := r.headers.header().Get("Content-Length"); cl != "" {
+			n, err := strconv.ParseInt(cl, 10, 64)
+			if err != nil || n < 0 {
+				results[0] = wasmtime.ErrVal(nil) // as Wasmtime: no body for a malformed content-length
+				return nil
+			}
+			declared = n
+		}
+		r.body = newOutBody(declared)
 		v, err := x.Push(tyOutBody, r.body, 0)
 		results[0] = wasmtime.OkVal(&v)
 		return err

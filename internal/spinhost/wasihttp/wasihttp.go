@@ -172,6 +172,13 @@ func lowerError(err error) wasmtime.Val {
 	case outhttp.TLSAlertReceived:
 		p := wasmtime.Val{Kind: wasmtime.CRecord, Names: []string{"alert-id", "alert-message"}, Elems: []wasmtime.Val{none, wasmtime.Some(wasmtime.Str(err.Error()))}}
 		return wasmtime.Variant(string(code), &p)
+	case outhttp.HTTPRequestBodySize:
+		p := none
+		var se bodySizeError
+		if errors.As(err, &se) {
+			p = wasmtime.Some(wasmtime.Val{Kind: wasmtime.CU64, Num: uint64(se.written)})
+		}
+		return wasmtime.Variant(string(code), &p)
 	case outhttp.HTTPRequestHeaderSize, outhttp.HTTPResponseBodySize:
 		return wasmtime.Variant(string(code), &none)
 	case outhttp.InternalError:

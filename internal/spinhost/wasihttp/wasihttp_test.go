@@ -610,3 +610,71 @@ func TestBodyLifetimes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A body must hold exactly the bytes its request's content-length
+// declares, as Wasmtime's wasi-http enforces: a write past it fails with
+// HTTP-request-body-size(some(bytes written)), so does finish with too
+// few, and the request is not sent with the misstated body.
+func TestBodyContentLength(t *testing.T) {
+	var hits atomic.Int64
+	srv := server(t, &hits, nil)
+	auth := "127.0.0.1:" + srv.Port()
+	e := newEnv(t, context.Background(), "http://"+auth)
+	bodySize := func(v wasmtime.Val) uint64 {
+		t.Helper()
+		if v.Str != "HTTP-request-body-size" || v.Payload == nil || v.Payload.Payload == nil {
+			t.Fatalf("error %+v, want HTTP-request-body-size(some(n))", v)
+		}
+		return v.Payload.Payload.Num
+	}
+	for _, c := range []struct {
+		name, body string
+		writeFails bool
+		want       uint64 // 0 = finish succeeds
+	}{
+		{"exact", "long enough", false, 0},
+		{"too little", "msg", false, 3},
+		{"too much", "more than 11 bytes", true, 18},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := e.request("post", auth, "/post", entry("content-length", "11"))
+			ob := cresult.OK(t, e.must("[method]outgoing-request.body", borrow(req)))
+			fut := cresult.OK(t, e.must("handle", req, wasmtime.None()))
+			os := cresult.OK(t, e.must("[method]outgoing-body.write", borrow(ob)))
+			w := mustValue[wasi.OutputStream](t, e, os, tyOutputStream)
+			<-w.Ready()
+			err := w.Write([]byte(c.body))
+			if c.writeFails {
+				var he *outhttp.Error
+				if !errors.As(err, &he) {
+					t.Fatalf("write of %d bytes: %v, want an HTTP error", len(c.body), err)
+				}
+				if got := bodySize(lowerError(he)); got != c.want {
+					t.Fatalf("write: size %d, want %d", got, c.want)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			e.x.Drop(os)
+			fin := e.must("[static]outgoing-body.finish", ob, wasmtime.None())
+			if c.want == 0 {
+				cresult.OK(t, fin)
+				resp := cresult.OK(t, e.await(fut))
+				body := cresult.OK(t, e.must("[method]incoming-response.consume", borrow(resp)))
+				if got := string(e.readAll(body, nil)); got != "POST /post  "+auth+" long enough " {
+					t.Fatalf("body %q", got)
+				}
+				return
+			}
+			if got := bodySize(cresult.Err(t, fin)); got != c.want {
+				t.Fatalf("finish: size %d, want %d", got, c.want)
+			}
+			if got := cresult.Err(t, e.await(fut)); got.Str != "HTTP-request-body-size" {
+				t.Fatalf("response: %+v, want HTTP-request-body-size", got)
+			}
+		})
+	}
+	// A malformed content-length gets no body, as in Wasmtime.
+	req := e.request("post", auth, "/post", entry("content-length", "eleven"))
+	cresult.Err(t, e.must("[method]outgoing-request.body", borrow(req)))
+}
