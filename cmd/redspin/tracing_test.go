@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -172,5 +175,77 @@ func TestPublishStreamTraceparent(t *testing.T) {
 	want := "00-" + spans[0].TraceID + "-" + spans[0].SpanID + "-01"
 	if spans[0].Name != "send orders" || entries[1].Values["traceparent"] != want || entries[1].Values["payload"] != "traced" {
 		t.Errorf("span %+v, entry %v: want traceparent %s", spans[0], entries[1].Values, want)
+	}
+}
+
+// TestUpTracingOutboundHTTP: a stream entry's traceparent reaches the server an outbound HTTP request
+// goes to, through the message's span, the component's and the request's (a GET client span with the
+// HTTP conventions), so the server's work joins the producer's trace.
+func TestUpTracingOutboundHTTP(t *testing.T) {
+	rcv := otlpreceiver.Start(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.URL)
+	var mu sync.Mutex
+	var received []string
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		received = append(received, r.Header.Get("Traceparent"))
+		mu.Unlock()
+		w.Write([]byte("pong"))
+	}))
+	defer web.Close()
+	srv := redisserver.Start(t, redisserver.Options{})
+	url := "redis://" + srv.Addr()
+	guests := mustAbs(t, "../../testdata/guests/c-http")
+	dir := writeManifest(t, `spin_manifest_version = 2
+[application]
+name = "traced-http"
+[application.trigger.redis-stream]
+address = "`+url+`"
+[[trigger.redis-stream]]
+stream = "calls"
+component = "caller"
+[component.caller]
+source = "`+guests+`/c-http.wasm"
+allowed_outbound_hosts = ["http://127.0.0.1:*"]
+`)
+	out, errOut, stop := startCLI(t, "up", "-f", dir, "--cache-dir", t.TempDir())
+	waitFor(t, "the stream subscription", func() bool { return strings.Contains(out.String(), "calls") })
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer client.Close()
+	const parentTrace, parentSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	if err := client.XAdd(context.Background(), &redis.XAddArgs{Stream: "calls", Values: []any{
+		"payload", "http:get|" + web.URL + "/ping?token=secret|-",
+		"traceparent", "00-" + parentTrace + "-" + parentSpan + "-01"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the response", func() bool { return strings.Contains(errOut.String(), "body pong") })
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	spans := rcv.WaitSpans(t, 3)
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want 3 (entry, component, request): %+v", len(spans), spans)
+	}
+	get := otlpreceiver.Named(spans, "GET")
+	comp := otlpreceiver.Named(spans, "component caller")
+	root := otlpreceiver.Named(spans, "process calls")
+	if len(get) != 1 || len(comp) != 1 || len(root) != 1 {
+		t.Fatalf("spans %+v", spans)
+	}
+	if root[0].TraceID != parentTrace || root[0].ParentID != parentSpan || comp[0].ParentID != root[0].SpanID ||
+		get[0].ParentID != comp[0].SpanID || get[0].TraceID != parentTrace {
+		t.Errorf("the request span is not in the entry's trace under its component: %+v", spans)
+	}
+	port := web.URL[strings.LastIndex(web.URL, ":")+1:]
+	for k, v := range map[string]string{"http.request.method": "GET", "server.address": "127.0.0.1", "server.port": port,
+		"url.full": web.URL + "/ping?token=REDACTED", "http.response.status_code": "200"} {
+		if get[0].Attrs[k] != v {
+			t.Errorf("request span %s = %q, want %q", k, get[0].Attrs[k], v)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "00-" + parentTrace + "-" + get[0].SpanID + "-01"; len(received) != 1 || received[0] != want {
+		t.Errorf("the server got traceparent %q, want %q", received, want)
 	}
 }

@@ -328,6 +328,7 @@ func (i *Instance) Send(ctx context.Context, req *Request, opts Options) (*Respo
 	if _, ok := header["User-Agent"]; !ok {
 		header["User-Agent"] = []string{""} // send none unless the guest does, as Spin's client
 	}
+	span := startSpan(ctx, method, req.URL, header)
 	hr.Header = header
 	hr.Trailer = req.Trailer
 	hc := &http.Client{Transport: c.transport, CheckRedirect: c.redirectPolicy(opts.FollowRedirects)}
@@ -338,10 +339,12 @@ func (i *Instance) Send(ctx context.Context, req *Request, opts Options) (*Respo
 		err = requestError(rctx, err)
 		c.observe(req.URL, 0, start)
 		c.logFailure(req.URL, err)
+		span.failed(err)
 		return nil, err
 	}
+	span.response(resp.StatusCode)
 	b := &body{inst: i, rc: resp.Body, ctx: rctx, cancel: cancel, between: opts.BetweenBytesTimeout, release: release,
-		done: func() { c.observe(resp.Request.URL, resp.StatusCode, start) }}
+		done: func() { c.observe(resp.Request.URL, resp.StatusCode, start); span.end() }}
 	i.mu.Lock()
 	if i.closed {
 		i.mu.Unlock()
