@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -20,7 +23,7 @@ func buildSDKGuest(t *testing.T) string {
 }
 
 // sdkApp writes an app running the SDK guest at wasm on channel "in" of the
-// Redis server at url, with outbound Redis to 127.0.0.1, the default
+// Redis server at url, with outbound Redis and HTTP to 127.0.0.1, the default
 // key-value store and a variable.
 func sdkApp(t *testing.T, wasm, url string) string {
 	t.Helper()
@@ -36,18 +39,47 @@ channel = "in"
 component = "sdk"
 [component.sdk]
 source = "`+wasm+`"
-allowed_outbound_hosts = ["redis://127.0.0.1:*"]
+allowed_outbound_hosts = ["redis://127.0.0.1:*", "http://127.0.0.1:*"]
 key_value_stores = ["default"]
 variables = { greet = "{{ greeting }}" }
 `)
 }
 
+// echoServer answers an SDK guest's HTTP requests: the method, the X-Test
+// header and the body back, with an X-Echo header; /redirect redirects to
+// /echo, /big sends 300 000 bytes.
+func echoServer(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, "/echo?from=redirect", http.StatusFound)
+			return
+		case "/big":
+			w.Write([]byte(strings.Repeat("b", 300000)))
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Echo", "yes")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, r.Method+" "+r.URL.RequestURI()+" "+r.Header.Get("X-Test")+" "+string(b))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
 func TestSDKGuest(t *testing.T) {
 	wasm := buildSDKGuest(t)
 	srv := redisserver.Start(t, redisserver.Options{})
+	web := echoServer(t)
 	dir := sdkApp(t, wasm, srv.URL())
 	u := srv.URL()
 	msgs := []string{
+		"http:get|" + web.URL + "/echo?q=1|-|X-Test: hello",
+		"http:post|" + web.URL + "/echo|{\"a\":1}|Content-Type: application/json",
+		"http:get|" + web.URL + "/redirect",
+		"http:get|" + web.URL + "/big",
+		"http:get|http://192.0.2.1/",
+		"http:trace|" + web.URL + "/",
 		"print:hello from the sdk",
 		"redis:set:" + u + "|k1|v1",
 		"redis:get:" + u + "|k1",
@@ -127,15 +159,23 @@ func TestSDKGuest(t *testing.T) {
 		"big=3000000\n",
 		"len=3145732\n",
 		"panic: trap requested",
+		`http status=201 x-echo="yes" body="GET /echo?q=1 hello "` + "\n",
+		`http status=201 x-echo="yes" body="POST /echo  {\"a\":1}"` + "\n",
+		`http status=201 x-echo="yes" body="GET /echo?from=redirect  "` + "\n",
+		"http status=200 body-len=300000\n",
+		"http error kind=destination-not-allowed\n",
+		`Get "http://192.0.2.1/": outbound HTTP: destination-not-allowed (add the destination to allowed_outbound_hosts)`,
+		`outbound HTTP: method "TRACE" is not one the host's interface can send`,
 	} {
 		if !strings.Contains(e, want) {
 			t.Errorf("missing %q in the output:\n%.4000s", want, e)
 		}
 	}
 	// fail, errsuccess, the type error, the refused address, the store that
-	// is not allowed, the undefined variable and the trap fail their message.
-	if n := strings.Count(e, "handler failed"); n != 7 {
-		t.Errorf("%d messages failed, want 7:\n%.4000s", n, e)
+	// is not allowed, the undefined variable, the trap and the two refused
+	// HTTP requests fail their message.
+	if n := strings.Count(e, "handler failed"); n != 9 {
+		t.Errorf("%d messages failed, want 9:\n%.4000s", n, e)
 	}
 	if v, err := client.HGet(ctx, "h", "f").Result(); err != nil || v != "42" {
 		t.Errorf("Redis h.f = %q, %v", v, err)
@@ -156,6 +196,7 @@ func TestSDKGuest(t *testing.T) {
 func TestSDKGuestComponent(t *testing.T) {
 	wasm := goguest.Component(t, mustAbs(t, "../.."), buildSDKGuest(t))
 	srv := redisserver.Start(t, redisserver.Options{})
+	web := echoServer(t)
 	dir := sdkApp(t, wasm, srv.URL())
 	u := srv.URL()
 	args := []string{"up", "-f", dir, "--cache-dir", t.TempDir()}
@@ -168,6 +209,7 @@ func TestSDKGuestComponent(t *testing.T) {
 		"kv:keys:default",
 		"var:greet",
 		"alloc:64",
+		"http:post|" + web.URL + "/echo|from the component|X-Test: c",
 		"len:" + strings.Repeat("x", 2<<20),
 		"fail",
 		"print:done",
@@ -181,7 +223,8 @@ func TestSDKGuestComponent(t *testing.T) {
 	}
 	e := errOut.String()
 	for _, want := range []string{"hello from the component\n", "big=1000000\n", "result status PONG\n",
-		`kv keys=["a"]` + "\n", "var=hello from a variable\n", "alloc:64 ok\n", "len=2097156\n", "fail requested\n"} {
+		`kv keys=["a"]` + "\n", "var=hello from a variable\n", "alloc:64 ok\n", "len=2097156\n", "fail requested\n",
+		`http status=201 x-echo="yes" body="POST /echo c from the component"` + "\n"} {
 		if !strings.Contains(e, want) {
 			t.Errorf("missing %q in the output:\n%.4000s", want, e)
 		}

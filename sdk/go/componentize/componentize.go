@@ -7,8 +7,9 @@
 // things:
 //
 //   - A `component-type` custom section: the encoded WIT world the SDK
-//     targets (wit/world.wit: fermyon:spin/redis@2.0.0, key-value@2.0.0 and
-//     variables@2.0.0 imports, the fermyon:spin/inbound-redis export) whose
+//     targets (wit/world.wit: fermyon:spin/redis@2.0.0, key-value@2.0.0,
+//     variables@2.0.0 and the unversioned fermyon:spin/http imports, the
+//     fermyon:spin/inbound-redis export) whose
 //     producers say processed-by wit-bindgen-redspin-go 0.5.0. Spin's
 //     componentize step reads that field: a "wit-bindgen*" processor of
 //     version 0.5 or newer makes it encode the module as a component with

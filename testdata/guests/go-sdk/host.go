@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/redspin/redspin/sdk/go/kv"
 	"github.com/redspin/redspin/sdk/go/redis"
+	"github.com/redspin/redspin/sdk/go/spinhttp"
 	"github.com/redspin/redspin/sdk/go/variables"
 )
 
@@ -26,6 +29,7 @@ import (
 //	kv:set:LABEL|KEY|VALUE  kv:get:LABEL|KEY  kv:delete:LABEL|KEY
 //	kv:exists:LABEL|KEY     kv:keys:LABEL
 //	var:NAME
+//	http:METHOD|URL|BODY|Name: value...  (BODY "-" for none) through net/http and spinhttp
 //	big:N                   set then get N bytes through redis (ADDR in var redis_address)
 func hostCommand(payload []byte) (err error, ok bool) {
 	iface, rest, _ := bytes.Cut(payload, []byte(":"))
@@ -36,6 +40,8 @@ func hostCommand(payload []byte) (err error, ok bool) {
 	case "kv":
 		op, args, _ := strings.Cut(string(rest), ":")
 		return kvCommand(op, strings.Split(args, "|")), true
+	case "http":
+		return httpCommand(strings.Split(string(rest), "|")), true
 	case "var":
 		v, err := variables.Get(string(rest))
 		if err != nil {
@@ -173,5 +179,42 @@ func kvCommand(op string, args []string) error {
 	default:
 		return errors.New("unknown kv op " + op)
 	}
+	return nil
+}
+
+// httpCommand sends one request with a net/http client on spinhttp's
+// transport and prints the status, the X-Echo header and the body (its
+// length when over 256 bytes); a host error also prints its kind.
+func httpCommand(args []string) error {
+	var body io.Reader
+	if len(args) > 2 && args[2] != "-" {
+		body = strings.NewReader(args[2])
+	}
+	req, err := http.NewRequest(strings.ToUpper(args[0]), args[1], body)
+	if err != nil {
+		return err
+	}
+	for _, h := range args[min(3, len(args)):] {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Add(k, v)
+	}
+	resp, err := spinhttp.NewClient().Do(req)
+	if err != nil {
+		var he *spinhttp.Error
+		if errors.As(err, &he) {
+			fmt.Printf("http error kind=%s\n", he.Kind)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if len(b) > 256 {
+		fmt.Printf("http status=%d body-len=%d\n", resp.StatusCode, len(b))
+		return nil
+	}
+	fmt.Printf("http status=%d x-echo=%q body=%q\n", resp.StatusCode, resp.Header.Get("X-Echo"), b)
 	return nil
 }

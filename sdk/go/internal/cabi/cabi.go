@@ -179,6 +179,11 @@ func (a *Area) String(off int) string { return TakeString(a.U32(off), a.U32(off+
 // Strings takes over the list<string> whose (address, length) is at off.
 func (a *Area) Strings(off int) []string { return TakeStrings(a.U32(off), a.U32(off+4)) }
 
+// StringPairs takes over the list<tuple<string, string>> whose (address,
+// length) is at off, flattened: first, second, first, second, ... (its
+// memory is that of a list<string> twice as long).
+func (a *Area) StringPairs(off int) []string { return TakeStrings(a.U32(off), 2*a.U32(off+4)) }
+
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
