@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -63,6 +64,42 @@ func Client(ctx context.Context, name string, attrs ...attribute.KeyValue) (cont
 	ctx, span := parent.TracerProvider().Tracer(ScopeName).Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return ctx, func(err error) { End(span, err) }
+}
+
+// Recording reports whether ctx holds a recording span, so that a caller can skip building span
+// attributes outside a traced message.
+func Recording(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }
+
+// maxQueryText is how much of a statement a span records as db.query.text.
+const maxQueryText = 1024
+
+// DB starts a client span for a statement a guest sends to a database, as a child of the message's
+// span in ctx (nothing outside a traced message): named by the statement's operation (its first
+// keyword, upper-cased, such as SELECT; system when it starts with anything else), with
+// db.system.name, db.operation.name and db.query.text (the statement as the guest wrote it, cut to
+// 1 KiB; its parameters are never recorded). end records err.
+func DB(ctx context.Context, system, statement string, attrs ...attribute.KeyValue) (context.Context, func(err error)) {
+	if !Recording(ctx) {
+		return ctx, func(error) {}
+	}
+	op := ""
+	if f := strings.Fields(statement); len(f) > 0 && strings.IndexFunc(f[0], func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z')
+	}) < 0 {
+		op = strings.ToUpper(f[0])
+	}
+	text := statement
+	if len(text) > maxQueryText {
+		text = strings.ToValidUTF8(text[:maxQueryText], "")
+	}
+	name := op
+	all := append([]attribute.KeyValue{attribute.String("db.system.name", system), attribute.String("db.query.text", text)}, attrs...)
+	if op != "" {
+		all = append(all, attribute.String("db.operation.name", op))
+	} else {
+		name = system
+	}
+	return Client(ctx, name, all...)
 }
 
 // End records err (status Error with the error's text as description) and ends span.

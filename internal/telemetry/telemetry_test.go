@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/telemetry"
 	"github.com/redspin/redspin/internal/testutil/otlpreceiver"
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -143,5 +145,33 @@ func TestLogHandler(t *testing.T) {
 	}
 	if _, ok := plain["trace_id"]; ok {
 		t.Errorf("a line without a span has trace_id: %v", plain)
+	}
+}
+
+// DB names a span by the statement's first keyword (the system when it
+// starts with anything else), cuts db.query.text to 1 KiB of valid UTF-8,
+// and starts nothing outside a recording span.
+func TestDBSpans(t *testing.T) {
+	rec := spanrec.Start(t)
+	long := "SELECT '" + strings.Repeat("é", 600) + "'"
+	for _, stmt := range []string{"  insert into t values (1)", "-- note\nSELECT 1", "", long} {
+		_, end := telemetry.DB(rec.Ctx, "sqlite", stmt)
+		end(nil)
+	}
+	if _, end := telemetry.DB(context.Background(), "sqlite", "SELECT 1"); end == nil {
+		t.Fatal("nil end outside a span")
+	}
+	spans := rec.Ended()
+	if len(spans) != 4 {
+		t.Fatalf("%d spans, want 4 (none outside the traced context)", len(spans))
+	}
+	for n, want := range []struct{ name, op string }{{"INSERT", "INSERT"}, {"sqlite", ""}, {"sqlite", ""}, {"SELECT", "SELECT"}} {
+		a := spanrec.Attrs(spans[n])
+		if spans[n].Name() != want.name || a["db.operation.name"] != want.op || a["db.system.name"] != "sqlite" {
+			t.Errorf("span %d: %s %v, want %s", n, spans[n].Name(), a, want.name)
+		}
+	}
+	if q := spanrec.Attrs(spans[3])["db.query.text"]; len(q) > 1024 || !utf8.ValidString(q) || !strings.HasPrefix(q, "SELECT 'é") {
+		t.Errorf("long statement recorded as %d bytes, valid UTF-8 %t", len(q), utf8.ValidString(q))
 	}
 }

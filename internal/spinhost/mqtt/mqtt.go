@@ -13,9 +13,11 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/handles"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // MaxConnectionsPerMessage is how many connections one message may hold
@@ -198,7 +200,15 @@ func clientOptions(address, username, password string, keepAliveSecs uint64, roo
 // Publish sends payload to topic on the handle's connection, connecting
 // first if needed, and returns when the QoS's acknowledgement arrives (or
 // ctx ends: connection-failed).
-func (i *Instance) Publish(ctx context.Context, h uint32, topic string, payload []byte, qos QoS) error {
+func (i *Instance) Publish(ctx context.Context, h uint32, topic string, payload []byte, qos QoS) (err error) {
+	if telemetry.Recording(ctx) {
+		var end func(error)
+		ctx, end = telemetry.Client(ctx, "publish "+topic, attribute.String("messaging.system", "mqtt"),
+			attribute.String("messaging.operation.type", "send"), attribute.String("messaging.operation.name", "publish"),
+			attribute.String("messaging.destination.name", topic), attribute.Int("messaging.message.body.size", len(payload)),
+			attribute.Int("redspin.mqtt.qos", int(qos)))
+		defer func() { end(err) }()
+	}
 	if max := i.c.pool.set.MaxPayloadBytes; max > 0 && len(payload) > max {
 		return &Error{Kind: KindOther, Message: fmt.Sprintf("payload size %d exceeds the maximum allowed size of %d bytes", len(payload), max)}
 	}

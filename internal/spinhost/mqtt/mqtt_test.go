@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/testutil/mqttserver"
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 	"github.com/redspin/redspin/internal/testutil/testca"
 )
 
@@ -147,4 +150,28 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantKind(t, sys.Publish(ctx, h, "redspin/tls", []byte("x"), AtLeastOnce), KindConnectionFailed, "certificate")
+}
+
+// Inside a traced message each publish is a client span with the messaging
+// conventions; a failed one has status Error.
+func TestSpans(t *testing.T) {
+	s := broker.Get(t)
+	rec := spanrec.Start(t)
+	i := client(t, Settings{}, "mqtt://127.0.0.1:*").NewInstance()
+	defer i.Close()
+	h, err := i.Open(rec.Ctx, s.URL("spans"), "", "", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Publish(rec.Ctx, h, "redspin/spans", []byte("12345"), AtLeastOnce); err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Publish(rec.Ctx, h, "redspin/spans", nil, 3); err == nil {
+		t.Fatal("qos 3 accepted")
+	}
+	rec.CheckOKThenFailed(t, "publish redspin/spans", "publish redspin/spans", map[attribute.Key]string{"messaging.system": "mqtt",
+		"messaging.operation.type": "send", "messaging.destination.name": "redspin/spans"}, "")
+	if got := spanrec.Attrs(rec.Ended()[0]); got["messaging.message.body.size"] != "5" || got["redspin.mqtt.qos"] != "1" {
+		t.Errorf("publish span %v", got)
+	}
 }

@@ -14,9 +14,11 @@ import (
 	"unicode/utf8"
 
 	driver "github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // Client is the outbound MySQL host of one component, immutable and safe
@@ -33,12 +35,19 @@ func New(cfg rdbms.Config) *Client { return &Client{cfg: cfg.WithDefaults()} }
 // transactions, temporary tables) stays with its handle.
 type Instance struct {
 	c     *Client
-	conns *rdbms.Table[*sql.DB]
+	conns *rdbms.Table[*conn]
+}
+
+// conn is one connection: a database/sql pool of one, and the server and
+// database it is to (for spans).
+type conn struct {
+	db           *sql.DB
+	addr, dbName string
 }
 
 // NewInstance returns the per-message state; Close it with the message.
 func (c *Client) NewInstance() *Instance {
-	return &Instance{c: c, conns: rdbms.NewTable(c.cfg.MaxConnections, func(db *sql.DB) { _ = db.Close() })}
+	return &Instance{c: c, conns: rdbms.NewTable(c.cfg.MaxConnections, func(cn *conn) { _ = cn.db.Close() })}
 }
 
 // ContinueAfter makes i's handles continue after prev's, the previous
@@ -71,12 +80,12 @@ func (i *Instance) Open(ctx context.Context, address string) (uint32, error) {
 	if err := i.conns.Reserve(); err != nil {
 		return 0, err
 	}
-	conn, err := driver.NewConnector(cfg)
+	connector, err := driver.NewConnector(cfg)
 	if err != nil {
 		i.conns.Release()
 		return 0, &rdbms.Error{Kind: rdbms.ConnectionFailed, Message: err.Error(), Err: err}
 	}
-	db := sql.OpenDB(conn)
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -87,7 +96,7 @@ func (i *Instance) Open(ctx context.Context, address string) (uint32, error) {
 		i.conns.Release()
 		return 0, &rdbms.Error{Kind: rdbms.ConnectionFailed, Message: err.Error(), Err: err}
 	}
-	return i.conns.Insert(db)
+	return i.conns.Insert(&conn{db: db, addr: cfg.Addr, dbName: cfg.DBName})
 }
 
 // config parses a mysql:// URL into the driver's configuration after
@@ -132,6 +141,17 @@ func (c *Client) config(address string) (*driver.Config, error) {
 	return cfg, nil
 }
 
+// span starts the client span of a statement on cn (telemetry.DB).
+func (cn *conn) span(ctx context.Context, statement string) (context.Context, func(error)) {
+	if !telemetry.Recording(ctx) {
+		return ctx, func(error) {}
+	}
+	host, port, _ := net.SplitHostPort(cn.addr)
+	p, _ := strconv.Atoi(port)
+	return telemetry.DB(ctx, "mysql", statement, attribute.String("server.address", host), attribute.Int("server.port", p),
+		attribute.String("db.namespace", cn.dbName))
+}
+
 func isSSLParam(k string) bool {
 	k = strings.ToLower(k)
 	return k == "ssl-mode" || k == "sslmode"
@@ -139,12 +159,14 @@ func isSSLParam(k string) bool {
 
 // Execute runs statement with params. Spin's execute returns nothing; the
 // rows affected are returned for callers that want them.
-func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []rdbms.Value) (uint64, error) {
-	db, err := i.conns.Get(h)
+func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []rdbms.Value) (_ uint64, err error) {
+	cn, err := i.conns.Get(h)
 	if err != nil {
 		return 0, err
 	}
-	res, err := db.ExecContext(ctx, statement, toArgs(params)...)
+	ctx, end := cn.span(ctx, statement)
+	defer func() { end(err) }()
+	res, err := cn.db.ExecContext(ctx, statement, toArgs(params)...)
 	if err != nil {
 		return 0, &rdbms.Error{Kind: rdbms.QueryFailed, Message: err.Error(), Err: err}
 	}
@@ -153,12 +175,14 @@ func (i *Instance) Execute(ctx context.Context, h uint32, statement string, para
 }
 
 // Query runs statement with params and returns its rows.
-func (i *Instance) Query(ctx context.Context, h uint32, statement string, params []rdbms.Value) (*rdbms.RowSet, error) {
-	db, err := i.conns.Get(h)
+func (i *Instance) Query(ctx context.Context, h uint32, statement string, params []rdbms.Value) (_ *rdbms.RowSet, err error) {
+	cn, err := i.conns.Get(h)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, statement, toArgs(params)...)
+	ctx, end := cn.span(ctx, statement)
+	defer func() { end(err) }()
+	rows, err := cn.db.QueryContext(ctx, statement, toArgs(params)...)
 	if err != nil {
 		return nil, &rdbms.Error{Kind: rdbms.QueryFailed, Message: err.Error(), Err: err}
 	}

@@ -5,12 +5,16 @@ import (
 	"crypto/x509"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/testutil/dbserver"
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 )
 
 func TestMain(m *testing.M) { dbserver.Main(m) }
@@ -162,4 +166,22 @@ func TestErrorsAndAllowedHosts(t *testing.T) {
 	i.Drop(h)
 	_, err = i.Query(ctx, h, "SELECT 1", nil)
 	wantErr(t, err, rdbms.ConnectionFailed, "no connection found")
+}
+
+// Inside a traced message each statement is a client span with the
+// database conventions and the server's address; parameters are not
+// recorded, and a failed statement has status Error.
+func TestSpans(t *testing.T) {
+	srv := dbserver.MariaDB(t)
+	rec := spanrec.Start(t)
+	i := newInstance(t, 0, "mysql://127.0.0.1:*")
+	h := open(t, i, srv.MySQLURL("spin"))
+	if _, err := i.Query(rec.Ctx, h, "SELECT ?", []rdbms.Value{{Kind: rdbms.Str, Str: "secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Execute(rec.Ctx, h, "DELETE FROM no_such_table", nil); err == nil {
+		t.Fatal("statement on a missing table succeeded")
+	}
+	want := map[attribute.Key]string{"db.system.name": "mysql", "server.address": "127.0.0.1", "server.port": strconv.Itoa(srv.Port), "db.namespace": "spin"}
+	rec.CheckOKThenFailed(t, "SELECT", "DELETE", want, "secret")
 }

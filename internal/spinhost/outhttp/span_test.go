@@ -10,11 +10,9 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 )
 
 // Inside a traced message a request is a client span, child of the
@@ -33,9 +31,8 @@ func TestSpanAndTraceparent(t *testing.T) {
 		}
 		w.Write([]byte("ok"))
 	}))
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "component c")
+	rec := spanrec.Start(t)
+	ctx, parent := rec.Ctx, rec.Parent
 	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	const guestTP = "00-11111111111111111111111111111111-2222222222222222-01"
 	send := func(ctx context.Context, path string) (*Response, error) {
@@ -66,29 +63,15 @@ func TestSpanAndTraceparent(t *testing.T) {
 	if len(spans) != 4 { // three requests and the parent
 		t.Fatalf("%d spans ended, want 4", len(spans))
 	}
-	attrs := func(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
-		m := map[attribute.Key]string{}
-		for _, a := range s.Attributes() {
-			m[a.Key] = a.Value.Emit()
-		}
-		return m
-	}
+	attrs := spanrec.Attrs
 	for n, s := range spans[:3] {
-		if s.Name() != "GET" || s.SpanKind() != trace.SpanKindClient || s.Parent().SpanID() != parent.SpanContext().SpanID() {
-			t.Errorf("span %d: %s kind %s parent %s, want a GET client span under the message's", n, s.Name(), s.SpanKind(), s.Parent().SpanID())
-		}
+		rec.Check(t, s, "GET", nil)
 		if n < 2 && got[n] != "00-"+parent.SpanContext().TraceID().String()+"-"+s.SpanContext().SpanID().String()+"-01" {
 			t.Errorf("request %d: traceparent %q, want the request span's", n, got[n])
 		}
 	}
-	a := attrs(spans[0])
-	want := map[attribute.Key]string{"http.request.method": "GET", "server.address": "127.0.0.1", "server.port": s.Port(),
-		"url.full": s.URL + "/ok?a=REDACTED&key=REDACTED", "http.response.status_code": "200"}
-	for k, v := range want {
-		if a[k] != v {
-			t.Errorf("span attribute %s = %q, want %q", k, a[k], v)
-		}
-	}
+	rec.Check(t, spans[0], "GET", map[attribute.Key]string{"http.request.method": "GET", "server.address": "127.0.0.1",
+		"server.port": s.Port(), "url.full": s.URL + "/ok?a=REDACTED&key=REDACTED", "http.response.status_code": "200"})
 	if spans[0].Status().Code != codes.Unset {
 		t.Errorf("200: status %v", spans[0].Status())
 	}

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // Config configures outbound PostgreSQL for one component.
@@ -266,11 +268,13 @@ func (i *Instance) conn(h uint32) (*pgx.Conn, error) {
 }
 
 // Execute runs statement with params and returns the rows affected.
-func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []rdbms.Value) (uint64, error) {
+func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []rdbms.Value) (_ uint64, err error) {
 	cn, err := i.conn(h)
 	if err != nil {
 		return 0, err
 	}
+	ctx, end := span(ctx, cn, statement)
+	defer func() { end(err) }()
 	args, err := toArgs(params, rdbms.ValueConversionFailed)
 	if err != nil {
 		return 0, err
@@ -284,11 +288,13 @@ func (i *Instance) Execute(ctx context.Context, h uint32, statement string, para
 
 // Query runs statement with params and returns its rows in 4.x form
 // (narrow them with rdbms.Version.RowSet).
-func (i *Instance) Query(ctx context.Context, h uint32, statement string, params []rdbms.Value) (*rdbms.RowSet, error) {
+func (i *Instance) Query(ctx context.Context, h uint32, statement string, params []rdbms.Value) (_ *rdbms.RowSet, err error) {
 	cn, err := i.conn(h)
 	if err != nil {
 		return nil, err
 	}
+	ctx, end := span(ctx, cn, statement)
+	defer func() { end(err) }()
 	args, err := toArgs(params, rdbms.BadParameter)
 	if err != nil {
 		return nil, err
@@ -309,6 +315,17 @@ func (i *Instance) Query(ctx context.Context, h uint32, statement string, params
 		return nil, queryFailed(err)
 	}
 	return rs, nil
+}
+
+// span starts the client span of a statement on cn (telemetry.DB) with the
+// server's address and port.
+func span(ctx context.Context, cn *pgx.Conn, statement string) (context.Context, func(error)) {
+	if !telemetry.Recording(ctx) {
+		return ctx, func(error) {}
+	}
+	cfg := cn.Config()
+	return telemetry.DB(ctx, "postgresql", statement, attribute.String("server.address", cfg.Host),
+		attribute.Int("server.port", int(cfg.Port)), attribute.String("db.namespace", cfg.Database))
 }
 
 // nameOtherTypes fills in the names of column types pgx does not know

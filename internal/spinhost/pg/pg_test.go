@@ -10,9 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/redspin/redspin/internal/spinhost/allowedhosts"
 	"github.com/redspin/redspin/internal/spinhost/rdbms"
 	"github.com/redspin/redspin/internal/testutil/dbserver"
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 )
 
 func TestMain(m *testing.M) { dbserver.Main(m) }
@@ -460,4 +463,25 @@ func TestSetCARoot(t *testing.T) {
 	nb, _ := i.NewBuilder("postgres://10.0.0.1/db")
 	_, err = i.Build(context.Background(), nb)
 	wantErr(t, err, rdbms.ConnectionFailed, "address postgres://10.0.0.1:5432 is not permitted")
+}
+
+// Inside a traced message each statement is a client span with the
+// database conventions and the server's address; parameters are not
+// recorded, and a failed statement has status Error.
+func TestSpans(t *testing.T) {
+	srv := dbserver.Postgres(t)
+	rec := spanrec.Start(t)
+	i := newInstance(t, Config{Config: rdbms.Config{Allowed: allowedhosts.MustParse("postgres://127.0.0.1:*")}})
+	h := open(t, i, srv)
+	if _, err := i.Query(rec.Ctx, h, "select $1::text", []rdbms.Value{{Kind: rdbms.Str, Str: "secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Execute(rec.Ctx, h, "DELETE FROM no_such_table", nil); err == nil {
+		t.Fatal("statement on a missing table succeeded")
+	}
+	want := map[attribute.Key]string{"db.system.name": "postgresql", "server.address": "127.0.0.1", "server.port": strconv.Itoa(srv.Port), "db.namespace": "postgres"}
+	rec.CheckOKThenFailed(t, "SELECT", "DELETE", want, "secret")
+	if got := spanrec.Attrs(rec.Ended()[0])["db.query.text"]; got != "select $1::text" {
+		t.Errorf("db.query.text %q", got)
+	}
 }

@@ -3,6 +3,10 @@ package sqlite
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/redspin/redspin/internal/telemetry"
 )
 
 // ValueKind is a case of Spin's sqlite value variant, in WIT order.
@@ -50,10 +54,19 @@ const (
 // Execute runs statement with parameters on the handle's connection and
 // returns every row. A driver error is io(message); a result over the cap
 // is io("query result exceeds limit of N bytes").
-func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []Value) (*Result, error) {
+func (i *Instance) Execute(ctx context.Context, h uint32, statement string, params []Value) (_ *Result, err error) {
 	sc, err := i.get(ctx, h)
 	if err != nil {
 		return nil, err
+	}
+	if telemetry.Recording(ctx) {
+		label := ""
+		if c, ok := i.conns.Get(h); ok {
+			label = c.label
+		}
+		var end func(error)
+		ctx, end = telemetry.DB(ctx, "sqlite", statement, attribute.String("db.namespace", label))
+		defer func() { end(err) }()
 	}
 	args := make([]any, len(params))
 	for j, p := range params {

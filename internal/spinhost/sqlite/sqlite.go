@@ -154,10 +154,11 @@ type Instance struct {
 
 // conn is one open: its database and, once used, its one SQLite connection.
 type conn struct {
-	db   Database
-	mu   sync.Mutex
-	pool *sql.DB
-	sqlc *sql.Conn
+	label string
+	db    Database
+	mu    sync.Mutex
+	pool  *sql.DB
+	sqlc  *sql.Conn
 }
 
 // Open opens a connection to the label's database and returns its handle.
@@ -177,7 +178,7 @@ func (i *Instance) Open(label string) (uint32, error) {
 			return 0, &Error{Kind: KindInvalidConnection, Message: err.Error()}
 		}
 	}
-	h, err := i.conns.Add(&conn{db: db})
+	h, err := i.conns.Add(&conn{label: label, db: db})
 	switch {
 	case errors.Is(err, handles.ErrFull):
 		return 0, ioErrf("too many connections opened")

@@ -10,6 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/redspin/redspin/internal/testutil/spanrec"
 )
 
 func newInstance(t *testing.T, cfg Config, labels ...string) *Instance {
@@ -204,5 +208,26 @@ func TestConcurrentMessages(t *testing.T) {
 	r, err := i.Execute(ctx, h, "SELECT count(*), count(DISTINCT v) FROM m", nil)
 	if err != nil || r.Rows[0][0].Int != n*each || r.Rows[0][1].Int != n*each {
 		t.Fatalf("rows %+v, %v", r, err)
+	}
+}
+
+// Inside a traced message each statement is a client span with the
+// database conventions; its parameters are not recorded.
+func TestSpans(t *testing.T) {
+	rec := spanrec.Start(t)
+	i := newInstance(t, Config{}, "default")
+	h, err := i.Open("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Execute(rec.Ctx, h, "select ?", []Value{{Kind: Text, Text: "secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := i.Execute(rec.Ctx, h, "SELECT * FROM missing", nil); err == nil {
+		t.Fatal("query of a missing table succeeded")
+	}
+	rec.CheckOKThenFailed(t, "SELECT", "SELECT", map[attribute.Key]string{"db.system.name": "sqlite", "db.operation.name": "SELECT", "db.namespace": "default"}, "secret")
+	if got := spanrec.Attrs(rec.Ended()[0])["db.query.text"]; got != "select ?" {
+		t.Errorf("db.query.text %q", got)
 	}
 }
