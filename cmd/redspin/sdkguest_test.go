@@ -80,6 +80,8 @@ func TestSDKGuest(t *testing.T) {
 		"http:get|" + web.URL + "/big",
 		"http:get|http://192.0.2.1/",
 		"http:trace|" + web.URL + "/",
+		"http:get|" + strings.Replace(web.URL, "://", "://user:pw@", 1) + "/echo?userinfo#frag",
+		"http:get|" + web.URL + "/echo|-|X-Test: \xff",
 		"print:hello from the sdk",
 		"redis:set:" + u + "|k1|v1",
 		"redis:get:" + u + "|k1",
@@ -166,16 +168,18 @@ func TestSDKGuest(t *testing.T) {
 		"http error kind=destination-not-allowed\n",
 		`Get "http://192.0.2.1/": outbound HTTP: destination-not-allowed (add the destination to allowed_outbound_hosts)`,
 		`outbound HTTP: method "TRACE" is not one the host's interface can send`,
+		`http status=201 x-echo="yes" body="GET /echo?userinfo  "` + "\n",
+		`outbound HTTP: header "X-Test" has a value that is not UTF-8`,
 	} {
 		if !strings.Contains(e, want) {
 			t.Errorf("missing %q in the output:\n%.4000s", want, e)
 		}
 	}
 	// fail, errsuccess, the type error, the refused address, the store that
-	// is not allowed, the undefined variable, the trap and the two refused
+	// is not allowed, the undefined variable, the trap and the three refused
 	// HTTP requests fail their message.
-	if n := strings.Count(e, "handler failed"); n != 9 {
-		t.Errorf("%d messages failed, want 9:\n%.4000s", n, e)
+	if n := strings.Count(e, "handler failed"); n != 10 {
+		t.Errorf("%d messages failed, want 10:\n%.4000s", n, e)
 	}
 	if v, err := client.HGet(ctx, "h", "f").Result(); err != nil || v != "42" {
 		t.Errorf("Redis h.f = %q, %v", v, err)

@@ -238,7 +238,7 @@ func (c *Client) Check(u *url.URL) error {
 	if u == nil || !u.IsAbs() || u.Host == "" {
 		what := "no URL"
 		if u != nil {
-			what = fmt.Sprintf("%q", u.Redacted())
+			what = fmt.Sprintf("%q", u.EscapedPath()) // never the query, which may carry a key
 		}
 		// As Spin: a relative request needs a self entry, and then an HTTP
 		// trigger to serve it, which the Redis trigger is not.
@@ -335,10 +335,16 @@ func (i *Instance) Send(ctx context.Context, req *Request, opts Options) (*Respo
 	resp, err := hc.Do(hr)
 	fb.stop()
 	if err != nil {
-		release()
+		// Cancelled by the caller (a guest dropping its future) or the
+		// message's end, rather than failed by the destination (or the way
+		// to it, or its first-byte timeout)?
+		cancelled := rctx.Err() != nil && !errors.Is(context.Cause(rctx), errFirstByte)
 		err = requestError(rctx, err)
+		release()
 		c.observe(req.URL, 0, start)
-		c.logFailure(req.URL, err)
+		if !cancelled {
+			c.logFailure(req.URL, err)
+		}
 		span.failed(err)
 		return nil, err
 	}
@@ -397,7 +403,7 @@ func (c *Client) redirectPolicy(follow bool) func(*http.Request, []*http.Request
 		if err := c.Check(r.URL); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
-				e.Msg = strings.TrimPrefix(e.Msg+"; redirected from "+via[len(via)-1].URL.Redacted(), "; ")
+				e.Msg = strings.TrimPrefix(e.Msg+"; redirected from "+origin(via[len(via)-1].URL), "; ")
 			}
 			return err
 		}
@@ -444,14 +450,17 @@ func cancelled(cause error) *Error {
 // logFailure warns of a request that got no response, naming its
 // destination (scheme and authority: never the path or query, which may
 // carry credentials), so that an operator sees why, where a guest's
-// language may only say "network error". A refusal was logged by Check, a
-// cancellation by the message's end is not a failure of the destination.
+// language may only say "network error". A refusal was logged by Check.
 func (c *Client) logFailure(u *url.URL, err error) {
-	if CodeOf(err) == HTTPRequestDenied || errors.Is(err, errMessageEnded) {
+	if CodeOf(err) == HTTPRequestDenied {
 		return
 	}
-	c.log.Warn("outbound HTTP failed", "component", c.cfg.Component, "destination", u.Scheme+"://"+u.Host, "err", err)
+	c.log.Warn("outbound HTTP failed", "component", c.cfg.Component, "destination", origin(u), "err", err)
 }
+
+// origin is u's scheme and authority: what messages, logs and spans show of
+// a URL whose path or query may carry credentials (a webhook's token).
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 func (c *Client) observe(u *url.URL, status int, start time.Time) {
 	if c.cfg.Observer == nil {

@@ -718,3 +718,36 @@ func BenchmarkSend(b *testing.B) {
 		}
 	})
 }
+
+// Errors and warnings name a URL by its scheme and authority only (a
+// redirect's origin too), and a request its caller cancelled is not logged
+// as a failure of the destination.
+func TestFailureTextsHideURLs(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, "http://10.1.2.3/next", http.StatusFound)
+			return
+		}
+		entered <- struct{}{}
+		<-r.Context().Done()
+	}))
+	var log bytes.Buffer
+	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*"), Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	_, err := i.Send(context.Background(), &Request{URL: mustURL(t, s.URL+"/start?token=secret")}, Options{FollowRedirects: true})
+	wantCode(t, err, HTTPRequestDenied)
+	if !strings.Contains(err.Error(), "redirected from "+s.URL) || strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "/start") {
+		t.Errorf("redirect error %q: want the origin only", err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		<-entered
+		cancel(errors.New("the guest dropped the future"))
+	}()
+	if _, err := i.Send(ctx, &Request{URL: mustURL(t, s.URL+"/slow")}, Options{}); err == nil {
+		t.Fatal("cancelled request succeeded")
+	}
+	if got := log.String(); strings.Contains(got, "secret") || strings.Contains(got, "outbound HTTP failed") {
+		t.Errorf("log %q: want no query and no failure for a cancelled request", got)
+	}
+}

@@ -27,6 +27,8 @@ func startSpan(ctx context.Context, method string, u *url.URL, h http.Header) re
 		return requestSpan{}
 	}
 	ctx, _ = telemetry.Client(ctx, method, spanAttrs(method, u)...)
+	h.Del("Traceparent")
+	h.Del("Tracestate") // the guest's would describe another trace
 	telemetry.Inject(ctx, telemetry.Fields{Lookup: h.Get, Add: h.Set})
 	sp := trace.SpanFromContext(ctx)
 	if !sp.IsRecording() {
@@ -36,10 +38,14 @@ func startSpan(ctx context.Context, method string, u *url.URL, h http.Header) re
 }
 
 // spanAttrs are a request's attributes: method, server address and port,
-// and the URL with every query value replaced by REDACTED (a query often
-// carries a key) and no user info (Check refuses it).
+// and the URL with its path (past "/") and every query value replaced by
+// REDACTED, since either may carry a credential (a webhook's token, an API
+// key), and no user info (Check refuses it).
 func spanAttrs(method string, u *url.URL) []attribute.KeyValue {
 	full := *u
+	if full.Path != "" && full.Path != "/" {
+		full.Path, full.RawPath = "/REDACTED", ""
+	}
 	if full.RawQuery != "" {
 		q := full.Query()
 		for k := range q {

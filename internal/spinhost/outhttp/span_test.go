@@ -21,10 +21,11 @@ import (
 // what the guest set.
 func TestSpanAndTraceparent(t *testing.T) {
 	var mu sync.Mutex
-	var got []string
+	var got, states []string
 	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		got = append(got, r.Header.Get("Traceparent"))
+		states = append(states, r.Header.Get("Tracestate"))
 		mu.Unlock()
 		if r.URL.Path == "/fail" {
 			w.WriteHeader(503)
@@ -36,7 +37,7 @@ func TestSpanAndTraceparent(t *testing.T) {
 	i := newInstance(t, Config{Component: "c", Allowed: allowedhosts.MustParse("http://127.0.0.1:*")})
 	const guestTP = "00-11111111111111111111111111111111-2222222222222222-01"
 	send := func(ctx context.Context, path string) (*Response, error) {
-		return i.Send(ctx, &Request{URL: mustURL(t, s.URL+path), Header: http.Header{"traceparent": {guestTP}}}, Options{})
+		return i.Send(ctx, &Request{URL: mustURL(t, s.URL+path), Header: http.Header{"traceparent": {guestTP}, "tracestate": {"guest=1"}}}, Options{})
 	}
 	for _, path := range []string{"/ok?key=secret&a=1", "/fail"} {
 		resp, err := send(ctx, path)
@@ -71,7 +72,7 @@ func TestSpanAndTraceparent(t *testing.T) {
 		}
 	}
 	rec.Check(t, spans[0], "GET", map[attribute.Key]string{"http.request.method": "GET", "server.address": "127.0.0.1",
-		"server.port": s.Port(), "url.full": s.URL + "/ok?a=REDACTED&key=REDACTED", "http.response.status_code": "200"})
+		"server.port": s.Port(), "url.full": s.URL + "/REDACTED?a=REDACTED&key=REDACTED", "http.response.status_code": "200"})
 	if spans[0].Status().Code != codes.Unset {
 		t.Errorf("200: status %v", spans[0].Status())
 	}
@@ -81,11 +82,14 @@ func TestSpanAndTraceparent(t *testing.T) {
 	if a := attrs(spans[2]); a["error.type"] != string(ConnectionRefused) || spans[2].Status().Code != codes.Error {
 		t.Errorf("refused span: %v %v", a, spans[2].Status())
 	}
-	if got[len(got)-1] != guestTP {
-		t.Errorf("untraced request: traceparent %q, want the guest's", got[len(got)-1])
+	if got[len(got)-1] != guestTP || states[len(states)-1] != "guest=1" {
+		t.Errorf("untraced request: traceparent %q tracestate %q, want the guest's", got[len(got)-1], states[len(states)-1])
+	}
+	if states[0] != "" || states[1] != "" {
+		t.Errorf("traced requests kept the guest's tracestate: %q", states)
 	}
 	for _, s := range spans[:3] {
-		if strings.Contains(attrs(s)["url.full"], "secret") {
+		if strings.Contains(attrs(s)["url.full"], "secret") || strings.Contains(attrs(s)["url.full"], "/ok") {
 			t.Errorf("span shows the query: %v", attrs(s))
 		}
 	}

@@ -179,6 +179,11 @@ func (r bodyReader) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	if b.err != nil {
+		if se := (bodySizeError{}); errors.As(b.err, &se) {
+			// The request is aborted, as Wasmtime aborts a body that
+			// misstates its length: the response is HTTP-protocol-error.
+			return 0, &outhttp.Error{Code: outhttp.HTTPProtocolError, Msg: "request body aborted", Err: se}
+		}
 		return 0, b.err
 	}
 	for k, v := range b.trailers {

@@ -43,6 +43,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/redspin/redspin/sdk/go/internal/cabi"
 )
@@ -126,14 +127,23 @@ func (Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		return nil, errors.New("outbound HTTP: the request has no URL")
 	}
+	// The client has turned user info into an Authorization header; the
+	// host refuses a URL that still has it. A fragment is never sent.
+	u := *req.URL
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
 	var names, values []string
 	for name, vs := range req.Header {
 		for _, v := range vs {
+			// Strings cross to the host as UTF-8; anything else would trap
+			// the guest in a component.
+			if !utf8.ValidString(name) || !utf8.ValidString(v) {
+				return nil, fmt.Errorf("outbound HTTP: header %q has a value that is not UTF-8, which the host's interface cannot carry", name)
+			}
 			names, values = append(names, name), append(values, v)
 		}
 	}
 	var a cabi.Area
-	send(uint32(m), req.URL.String(), names, values, body, req.Body != nil && req.Body != http.NoBody, &a)
+	send(uint32(m), u.String(), names, values, body, req.Body != nil && req.Body != http.NoBody, &a)
 	if a.IsErr() {
 		return nil, &Error{Kind: ErrorKind(a.U8(4))}
 	}
